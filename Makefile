@@ -1,0 +1,51 @@
+# Two commands do everything (see README.md):
+#   make book   build the website into _build/html (creates .venv on first use)
+#   make test   run the whole test suite
+# Also: make lab (JupyterLab on the book), make bench (performance figures), make clean.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BOOK_STAMP := $(VENV)/.book-installed
+TEST_STAMP := $(VENV)/.test-installed
+JS_STAMP := tests/js/node_modules/.installed
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+
+# Targets named like folders (book/, tests/) must be phony, or make calls them up to date.
+.PHONY: book test lab bench clean venv
+
+$(BOOK_STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements.txt
+	$(BIN)/python -m vaebook.lab_settings
+	touch $@
+
+$(TEST_STAMP): $(BOOK_STAMP) requirements-test.txt
+	$(PIP) install -r requirements-test.txt
+	touch $@
+
+# JavaScript that the public site loads from CDNs, vendored from npm for the offline browser tests.
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(BOOK_STAMP)
+
+book: $(BOOK_STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "The book is built: open _build/html/index.html in a browser."
+
+test: $(TEST_STAMP) $(JS_STAMP)
+	tests/ensure-chromium
+	$(BIN)/python -m pytest
+
+lab: $(BOOK_STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. book/intro.md
+
+bench: $(BOOK_STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,124 @@
+"""Input checks shared by the functions of :mod:`vaebook.likelihoods`.
+
+Every check raises a :class:`ValueError` whose message starts with the name of the offending
+argument, so that a wrong call says which argument is wrong. The checks run on detached
+values: they never take part in autograd.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import torch
+
+REDUCTIONS = ("none", "sum", "mean")
+
+
+def check_tensor(value, name: str, *, min_ndim: int = 1) -> torch.Tensor:
+    """Check that ``value`` is a finite floating-point tensor with at least ``min_ndim`` dims."""
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise ValueError(
+            f"{name} must have a floating-point dtype (e.g. torch.float32), got {value.dtype}"
+        )
+    if value.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimension(s) (the first one is the batch), "
+            f"got shape {tuple(value.shape)}"
+        )
+    detached = value.detach()
+    if torch.isnan(detached).any():
+        raise ValueError(f"{name} contains NaN")
+    if torch.isinf(detached).any():
+        raise ValueError(f"{name} contains an infinite value")
+    return value
+
+
+def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
+    """Check that two tensors have exactly the same shape (no broadcasting)."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape, "
+            f"got {name_a}: {tuple(a.shape)} and {name_b}: {tuple(b.shape)}"
+        )
+
+
+def check_unit_interval(x: torch.Tensor, name: str) -> None:
+    """Check that every element of ``x`` lies in the closed interval [0, 1]."""
+    detached = x.detach()
+    if (detached < 0).any() or (detached > 1).any():
+        low, high = detached.min().item(), detached.max().item()
+        raise ValueError(f"{name} must lie in [0, 1], got values in [{low:g}, {high:g}]")
+
+
+def check_positive_scale(value, name: str, like: torch.Tensor) -> torch.Tensor:
+    """Check a positive, finite scale (a number or a tensor broadcastable to ``like``).
+
+    Returns the scale as a tensor with the dtype and device of ``like``.
+    """
+    if isinstance(value, torch.Tensor):
+        if not value.is_floating_point():
+            raise ValueError(f"{name} must have a floating-point dtype, got {value.dtype}")
+        detached = value.detach()
+        if torch.isnan(detached).any():
+            raise ValueError(f"{name} contains NaN")
+        if not (detached > 0).all() or torch.isinf(detached).any():
+            raise ValueError(f"{name} must be positive and finite everywhere")
+        try:
+            shape = torch.broadcast_shapes(value.shape, like.shape)
+        except RuntimeError:
+            shape = None
+        if shape != like.shape:
+            raise ValueError(
+                f"{name} of shape {tuple(value.shape)} does not broadcast to the data's shape "
+                f"{tuple(like.shape)}"
+            )
+        return value.to(device=like.device, dtype=torch.promote_types(value.dtype, like.dtype))
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a positive number or tensor, got {value!r}")
+    value = float(value)
+    if math.isnan(value) or not 0 < value < math.inf:
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return torch.tensor(value, dtype=like.dtype, device=like.device)
+
+
+def check_reduction(reduction) -> str:
+    """Check that ``reduction`` is one of ``"none"``, ``"sum"`` or ``"mean"``."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
+    """Check that ``value`` is one of the strings in ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_positive_int(value, name: str) -> int:
+    """Check that ``value`` is an integer of at least 1 (``bool`` is refused)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return value
+
+
+def check_positive_number(value, name: str) -> float:
+    """Check that ``value`` is a positive, finite real number and return it as a float."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    value = float(value)
+    if math.isnan(value) or not 0 < value < math.inf:
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return value
+
+
+def reduce_batch(per_sample: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Apply ``reduction`` to a vector of per-sample values of shape ``(B,)``."""
+    if reduction == "none":
+        return per_sample
+    if reduction == "sum":
+        return per_sample.sum()
+    return per_sample.mean()

@@ -1,0 +1,227 @@
+"""Reconstruction likelihoods and the KL term of a VAE: the one definition the book uses.
+
+Every chapter and every training loop of the book imports its losses from here. The functions
+take torch tensors whose first dimension is the batch and return torch tensors, so they work
+with autograd. Every value is a *negative log-likelihood* in nats, with all its constants kept,
+so it can be compared with ``torch.distributions`` and with the formulas in the text.
+
+Shapes: ``x`` and its reconstruction have shape ``(B, ...)``. "Per sample" means summed over
+every dimension but the first, giving shape ``(B,)``. The argument ``reduction`` then acts on
+the batch: ``"none"`` keeps shape ``(B,)``, ``"sum"`` adds the samples, ``"mean"`` averages them.
+
+Bad input (NaN, a non-positive scale, mismatched shapes, an integer tensor, an unknown
+reduction, ...) raises a :class:`ValueError` that names the argument.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from vaebook._checks import (
+    check_choice,
+    check_positive_int,
+    check_positive_number,
+    check_positive_scale,
+    check_reduction,
+    check_same_shape,
+    check_tensor,
+    check_unit_interval,
+    reduce_batch,
+)
+
+__all__ = [
+    "recon_sse",
+    "gaussian_nll",
+    "laplace_nll",
+    "bernoulli_nll",
+    "continuous_bernoulli_log_normalizer",
+    "continuous_bernoulli_nll",
+    "kl_standard_normal",
+    "optimal_sigma",
+    "effective_sigma",
+]
+
+RECON_REDUCTIONS = ("sum", "batchmean", "mean")
+KL_REDUCTIONS = ("sum", "batchmean", "mean")
+
+
+def _per_sample(values: torch.Tensor) -> torch.Tensor:
+    """Sum a ``(B, ...)`` tensor over every dimension but the first: shape ``(B,)``."""
+    return values.reshape(values.shape[0], -1).sum(dim=1)
+
+
+def _check_pair(x, other, other_name: str) -> None:
+    check_tensor(x, "x")
+    check_tensor(other, other_name)
+    check_same_shape(x, other, "x", other_name)
+
+
+def recon_sse(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """Sum of squared errors per sample, ``||x - x_hat||^2``, shape ``(B,)``.
+
+    Introduced in chapter *From the Gaussian likelihood to the MSE*. The sum runs over every
+    dimension but the first (pixels and channels); ``x_hat`` is the decoder's mean.
+    """
+    _check_pair(x, x_hat, "x_hat")
+    return _per_sample((x - x_hat) ** 2)
+
+
+def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma, reduction: str = "sum"):
+    """Negative log-density ``-log N(x; x_hat, sigma^2 I)``, constants included.
+
+    Introduced in chapter *From the Gaussian likelihood to the MSE*. Per sample this is
+    ``||x - x_hat||^2 / (2 sigma^2) + (D/2) log(2 pi sigma^2)`` for a shared ``sigma``; with a
+    per-pixel ``sigma`` each pixel contributes its own ``(x_j - x_hat_j)^2 / (2 sigma_j^2)
+    + log(2 pi sigma_j^2) / 2``.
+
+    Args:
+        x: data, shape ``(B, ...)``.
+        x_hat: decoder mean, same shape as ``x``.
+        sigma: positive float, or positive tensor broadcastable to ``x`` (e.g. one ``sigma``
+            per pixel, shape ``x.shape[1:]``).
+        reduction: ``"none"`` (shape ``(B,)``), ``"sum"`` or ``"mean"`` over the batch.
+    """
+    _check_pair(x, x_hat, "x_hat")
+    sigma = check_positive_scale(sigma, "sigma", x)
+    reduction = check_reduction(reduction)
+    var = sigma**2
+    per_element = (x - x_hat) ** 2 / (2 * var) + 0.5 * torch.log(2 * math.pi * var)
+    return reduce_batch(_per_sample(per_element), reduction)
+
+
+def laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale, reduction: str = "sum"):
+    """Negative log-density of a Laplace decoder, ``|x - x_hat| / b + log(2 b)`` per pixel.
+
+    Introduced in chapter *Scaling, learned σ and other likelihoods*. Summed over pixels it is
+    the L1 error divided by the scale ``b`` plus ``D log(2 b)``. ``scale`` is a positive float
+    or a positive tensor broadcastable to ``x``; ``reduction`` is as in :func:`gaussian_nll`.
+    """
+    _check_pair(x, x_hat, "x_hat")
+    scale = check_positive_scale(scale, "scale", x)
+    reduction = check_reduction(reduction)
+    per_element = (x - x_hat).abs() / scale + torch.log(2 * scale)
+    return reduce_batch(_per_sample(per_element), reduction)
+
+
+def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum"):
+    """Binary cross-entropy with logits, summed over pixels: ``-log Bernoulli(x; sigmoid(logits))``.
+
+    Introduced in chapter *Scaling, learned σ and other likelihoods*. ``x`` must lie in [0, 1].
+    For ``x`` in {0, 1} this is a negative log-probability; for grey values in between it is
+    *not* a normalised density (see :func:`continuous_bernoulli_nll`).
+    """
+    _check_pair(x, logits, "logits")
+    check_unit_interval(x, "x")
+    reduction = check_reduction(reduction)
+    per_element = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    return reduce_batch(_per_sample(per_element), reduction)
+
+
+# Below this |logits / 2| the series of log(u / tanh u) replaces the closed form.
+_CB_SERIES_CUTOFF = 0.05
+
+
+def continuous_bernoulli_log_normalizer(logits: torch.Tensor) -> torch.Tensor:
+    """Elementwise ``log C(lambda)`` of the continuous Bernoulli, ``lambda = sigmoid(logits)``.
+
+    Introduced in chapter *Scaling, learned σ and other likelihoods*.
+    ``C(lambda) = 2 artanh(1 - 2 lambda) / (1 - 2 lambda)``, with ``C(1/2) = 2``. In terms of
+    the logit ``eta`` this is ``C = eta / tanh(eta / 2)``. Writing ``u = eta / 2``,
+    ``log C = log 2 + log(u / tanh u)``; near ``u = 0`` (``lambda`` near 1/2) the closed form
+    is 0/0, so a Taylor series ``u^2/3 - 7u^4/90 + 62u^6/2835 - 127u^8/18900`` is used instead.
+    The result has the shape of ``logits`` (no batch sum).
+    """
+    check_tensor(logits, "logits", min_ndim=0)
+    u = logits / 2
+    small = u.abs() < _CB_SERIES_CUTOFF
+    u_safe = torch.where(small, torch.ones_like(u), u)  # keeps the unused branch finite
+    closed = torch.log(u_safe / torch.tanh(u_safe))
+    u2 = u * u
+    series = u2 * (1 / 3 + u2 * (-7 / 90 + u2 * (62 / 2835 + u2 * (-127 / 18900))))
+    return math.log(2.0) + torch.where(small, series, closed)
+
+
+def continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum"):
+    """Negative log-density of the continuous Bernoulli on [0, 1]^D.
+
+    Introduced in chapter *Scaling, learned σ and other likelihoods*. Per pixel it is the binary
+    cross-entropy minus ``log C(lambda)``, so it integrates to one over [0, 1]
+    (Loaiza-Ganem and Cunningham, 2019). ``reduction`` is as in :func:`gaussian_nll`.
+    """
+    _check_pair(x, logits, "logits")
+    check_unit_interval(x, "x")
+    reduction = check_reduction(reduction)
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    per_element = bce - continuous_bernoulli_log_normalizer(logits)
+    return reduce_batch(_per_sample(per_element), reduction)
+
+
+def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """``KL(N(mu, diag(exp(logvar))) || N(0, I))`` per sample, shape ``(B,)``.
+
+    Introduced in chapter *From the Gaussian likelihood to the MSE*. Per latent dimension the
+    KL is ``(exp(logvar) + mu^2 - 1 - logvar) / 2``; it is summed over every dimension but
+    the first.
+    """
+    check_tensor(mu, "mu")
+    check_tensor(logvar, "logvar")
+    check_same_shape(mu, logvar, "mu", "logvar")
+    return _per_sample(0.5 * (torch.exp(logvar) + mu**2 - 1 - logvar))
+
+
+def optimal_sigma(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """The shared ``sigma`` that maximises the Gaussian likelihood: ``sqrt(MSE)``.
+
+    Introduced in chapter *Scaling, learned σ and other likelihoods*. The mean of the squared
+    errors runs over all elements of the batch (the sigma-VAE of Rybkin et al., 2021). Returns a
+    0-dim tensor; it is 0 when ``x_hat == x``, where the likelihood is unbounded.
+    """
+    _check_pair(x, x_hat, "x_hat")
+    return torch.sqrt(torch.mean((x - x_hat) ** 2))
+
+
+def effective_sigma(
+    data_dim: int,
+    batch_size: int = 1,
+    recon_reduction: str = "mean",
+    kl_reduction: str = "batchmean",
+    latent_dim: int | None = None,
+    kl_weight: float = 1.0,
+) -> float:
+    """The ``sigma`` of the Gaussian decoder that a squared-error VAE loss implies.
+
+    Introduced in chapter *Scaling, learned σ and other likelihoods*. The loss is
+    ``recon_term + kl_weight * kl_term``, where the reconstruction term reduces the squared
+    errors of a batch and the KL term reduces the KL divergences:
+
+    * ``recon_reduction``: ``"sum"`` (over pixels and batch), ``"batchmean"`` (sum over
+      pixels, mean over the batch) or ``"mean"`` (mean over all ``B * D`` elements, the
+      default of ``F.mse_loss``);
+    * ``kl_reduction``: ``"sum"`` (over latents and batch), ``"batchmean"`` (sum over latents,
+      mean over the batch) or ``"mean"`` (mean over ``B * latent_dim`` elements; needs
+      ``latent_dim``).
+
+    If the loss weighs the batch's total SSE by ``w_r`` and its total KL by ``w_k``, it is
+    proportional to the Gaussian ``-ELBO`` (up to constants) for ``sigma^2 = kl_weight * w_k /
+    (2 * w_r)``. For example ``F.mse_loss`` plus a KL summed over latents and batch gives
+    ``sigma^2 = B * D / 2``.
+    """
+    data_dim = check_positive_int(data_dim, "data_dim")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    check_choice(recon_reduction, "recon_reduction", RECON_REDUCTIONS)
+    check_choice(kl_reduction, "kl_reduction", KL_REDUCTIONS)
+    kl_weight = check_positive_number(kl_weight, "kl_weight")
+    if latent_dim is not None:
+        latent_dim = check_positive_int(latent_dim, "latent_dim")
+    elif kl_reduction == "mean":
+        raise ValueError('latent_dim is needed when kl_reduction="mean"')
+
+    w_recon = {"sum": 1.0, "batchmean": 1.0 / batch_size, "mean": 1.0 / (batch_size * data_dim)}
+    if kl_reduction == "mean":
+        w_kl = 1.0 / (batch_size * latent_dim)
+    else:
+        w_kl = {"sum": 1.0, "batchmean": 1.0 / batch_size}[kl_reduction]
+    return math.sqrt(kl_weight * w_kl / (2.0 * w_recon[recon_reduction]))

@@ -1,0 +1,63 @@
+"""Shared fixtures: the repository's layout and one real build of the whole book."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+# The flags of `make book`: any Sphinx warning or cell error fails the build.
+BUILD_FLAGS = ["--warningiserror", "--keep-going"]
+
+
+def toc_files() -> list[str]:
+    """Every page listed in _toc.yml, as a path without suffix relative to the repository."""
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            files.append(chapter["file"])
+            files.extend(section["file"] for section in chapter.get("sections", []))
+    return files
+
+
+def source_of(page: str) -> Path:
+    """The source file (.md or .ipynb) of a page named in _toc.yml."""
+    for suffix in (".md", ".ipynb"):
+        path = REPO / f"{page}{suffix}"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"no source for toc entry {page!r}")
+
+
+def is_notebook(path: Path) -> bool:
+    """True for a MyST Markdown notebook (a page with a jupytext header and a kernel)."""
+    text = path.read_text()
+    return text.startswith("---\njupytext:") and "kernelspec:" in text.split("\n---\n", 1)[0]
+
+
+def build_book(source: Path, output: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
+    """Run `jupyter-book build` on ``source`` into ``output`` with the flags of `make book`."""
+    if not JUPYTER_BOOK.exists() or shutil.which(str(JUPYTER_BOOK)) is None:
+        raise RuntimeError(f"jupyter-book not found next to {sys.executable}: run `make test`")
+    cmd = [str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output), *BUILD_FLAGS]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=source)
+
+
+@pytest.fixture(scope="session")
+def built_html(tmp_path_factory) -> Path:
+    """Build the whole book once per test session, from an empty execution cache.
+
+    Every chapter therefore executes from a fresh kernel, exactly as on a clean checkout.
+    """
+    output = tmp_path_factory.mktemp("book")
+    result = build_book(REPO, output)
+    log = (result.stdout + result.stderr)[-6000:]
+    assert result.returncode == 0, f"the book build failed:\n{log}"
+    return output / "_build" / "html"

@@ -1,0 +1,89 @@
+"""The book builds, executes every chapter, and fails loudly on errors and warnings."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, BUILD_FLAGS, build_book, is_notebook, source_of, toc_files
+
+pytestmark = pytest.mark.build
+
+JUPYTEXT_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
+
+def test_every_toc_page_is_built(built_html):
+    for page in toc_files():
+        html = built_html / f"{page}.html"
+        assert html.exists(), f"{page} is in _toc.yml but {html.name} was not built"
+
+
+def test_every_notebook_chapter_was_executed(built_html):
+    notebooks = [page for page in toc_files() if is_notebook(source_of(page))]
+    assert notebooks, "the book has no executable chapter"
+    for page in notebooks:
+        html = (built_html / f"{page}.html").read_text()
+        n_cells = html.count('class="cell docutils container"')
+        n_outputs = html.count('class="cell_output docutils container"')
+        assert n_cells > 0, f"{page}: no code cell in the built page"
+        assert n_outputs > 0, f"{page}: code cells were not executed (no output in the page)"
+
+
+def test_make_book_uses_the_strict_flags():
+    recipe = re.search(r"^book:.*?\n((?:\t.*\n)+)", (REPO / "Makefile").read_text(), re.M)
+    assert recipe, "Makefile has no `book` target"
+    for flag in BUILD_FLAGS:
+        assert flag in recipe.group(1)
+
+
+def _tiny_book(root: Path, page_body: str) -> Path:
+    """A one-page copy of the book: the real _config.yml and bibliography, one chapter."""
+    root.mkdir(parents=True)
+    shutil.copy(REPO / "_config.yml", root / "_config.yml")
+    shutil.copy(REPO / "references.bib", root / "references.bib")
+    shutil.copytree(REPO / "_ext", root / "_ext")
+    (root / "book").mkdir()
+    (root / "book" / "page.md").write_text(JUPYTEXT_HEADER + page_body)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
+    return root
+
+
+def test_a_planted_failing_cell_fails_the_build(tmp_path):
+    body = "# A page\n\n```{code-cell} ipython3\nprint('before')\n1 / 0\n```\n"
+    book = _tiny_book(tmp_path / "src", body)
+    result = build_book(book, tmp_path / "out", timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, "a cell raising ZeroDivisionError did not fail the build"
+    assert "ZeroDivisionError" in log, "the build log does not show the failing cell's error"
+
+
+def test_a_sphinx_warning_fails_the_build(tmp_path):
+    body = "# A page\n\nA link to {ref}`a-label-that-does-not-exist`.\n"
+    book = _tiny_book(tmp_path / "src", body)
+    result = build_book(book, tmp_path / "out", timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, "an undefined cross-reference did not fail the build"
+    assert "a-label-that-does-not-exist" in log
+
+
+def test_a_clean_tiny_book_builds(tmp_path):
+    """The two failures above are caused by the planted errors, not by the tiny-book setup."""
+    body = "# A page\n\n```{code-cell} ipython3\nprint(6 * 7)\n```\n"
+    book = _tiny_book(tmp_path / "src", body)
+    result = build_book(book, tmp_path / "out", timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "42" in (tmp_path / "out" / "_build" / "html" / "book" / "page.html").read_text()

@@ -1,0 +1,105 @@
+"""Static checks of the repository: chapters, bibliography, environments, JupyterLab settings."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import yaml
+
+from conftest import REPO, is_notebook, source_of, toc_files
+from vaebook import lab_settings
+
+REQUIRED_REFERENCES = [
+    "kingma2014autoencoding", "lucas2019dont", "rybkin2021simple", "higgins2017beta",
+    "alemi2018fixing", "loaizaganem2019continuous", "dai2019diagnosing",
+    "doersch2016tutorial", "tipping1999probabilistic", "aise2021mse",
+]
+
+
+def bib_keys() -> set[str]:
+    return set(re.findall(r"^@\w+\{([^,\s]+),", (REPO / "references.bib").read_text(), re.M))
+
+
+def test_bibliography_holds_the_required_references():
+    missing = set(REQUIRED_REFERENCES) - bib_keys()
+    assert not missing, f"references.bib lacks {sorted(missing)}"
+
+
+def test_every_citation_in_the_book_is_in_the_bibliography():
+    keys = bib_keys()
+    for path in (REPO / "book").rglob("*.md"):
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", path.read_text()):
+            for key in group.split(","):
+                assert key.strip() in keys, f"{path.name} cites unknown key {key.strip()!r}"
+
+
+def test_chapters_are_myst_notebooks_without_outputs():
+    pages = [source_of(page) for page in toc_files()]
+    assert all(path.suffix == ".md" for path in pages), "chapters must be MyST Markdown"
+    notebooks = [path for path in pages if is_notebook(path)]
+    assert notebooks, "no page is an executable MyST notebook"
+    for path in notebooks:
+        header = yaml.safe_load(path.read_text().split("---\n")[1])
+        assert header["jupytext"]["text_representation"]["format_name"] == "myst"
+        assert header["kernelspec"]["name"] == "python3", path.name
+    tracked = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout.split()
+    for name in tracked:
+        assert '"output_type"' not in (REPO / name).read_text(), f"{name} carries outputs"
+
+
+def test_no_chapter_installs_packages_or_edits_sys_path():
+    for path in (REPO / "book").rglob("*.md"):
+        text = path.read_text()
+        assert "!pip" not in text and "%pip" not in text, f"{path.name} installs packages"
+        assert "sys.path" not in text, f"{path.name} edits sys.path"
+
+
+def test_build_excludes_environment_and_repository_files():
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    for pattern in ["_build", ".venv", ".github", "README.md"]:
+        assert pattern in config["exclude_patterns"]
+    assert config["sphinx"]["config"]["nb_execution_raise_on_error"] is True
+    assert config["execute"]["execute_notebooks"] == "cache"
+
+
+def _pins(path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s#]+)", line.strip())
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+def test_binder_environment_matches_the_book_environment():
+    book = _pins(REPO / "requirements.txt")
+    binder = _pins(REPO / "binder" / "requirements.txt")
+    assert book["torch"] == "2.13.0"
+    assert binder.pop("torch") == book.pop("torch") + "+cpu", "Binder must pin the CPU torch"
+    assert binder == book, "binder/requirements.txt drifted from requirements.txt"
+    binder_text = (REPO / "binder" / "requirements.txt").read_text()
+    assert "--extra-index-url" in binder_text and "/whl/cpu" in binder_text
+    post_build = (REPO / "binder" / "postBuild").read_text()
+    assert "vaebook.lab_settings" in post_build and "pip install" in post_build
+
+
+def test_lab_settings_make_markdown_open_as_notebooks(tmp_path):
+    path = lab_settings.overrides_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"some-plugin": {"keep": 1}}))
+    lab_settings.write_overrides(tmp_path)
+    settings = json.loads(path.read_text())
+    assert settings["some-plugin"] == {"keep": 1}, "existing settings were lost"
+    viewers = settings[lab_settings.DOCMANAGER_PLUGIN]["defaultViewers"]
+    assert viewers == {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}
+
+
+def test_the_environment_has_the_lab_settings():
+    """`make` wrote the settings into the .venv that JupyterLab uses."""
+    path = lab_settings.overrides_path()
+    assert path.exists(), f"{path} is missing: the Makefile should write it"
+    viewers = json.loads(path.read_text())[lab_settings.DOCMANAGER_PLUGIN]["defaultViewers"]
+    assert viewers["markdown"] == "Jupytext Notebook"

@@ -1,0 +1,155 @@
+"""The built website in a real browser (headless Debian chromium through Playwright), offline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import browser
+from conftest import toc_files
+
+pytestmark = pytest.mark.browser
+
+# Text that must not survive typesetting: TeX delimiters left in the page mean MathJax failed.
+RAW_MATH = re.compile(r"\\\[|\\\(|\$\$")
+ARTICLE_TEXT = """() => {
+  const article = document.querySelector('.bd-article').cloneNode(true);
+  article.querySelectorAll('pre, code, mjx-container, script').forEach(e => e.remove());
+  return article.innerText;
+}"""
+
+
+@pytest.fixture(scope="module")
+def site(built_html):
+    base_url, shutdown = browser.serve(built_html)
+    yield base_url
+    shutdown()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    browser.check_chromium()
+    browser.check_vendored_files()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+class PageVisit:
+    """Open one page offline, recording console errors and refused requests."""
+
+    def __init__(self, chromium, base_url: str):
+        self.context = chromium.new_context()
+        self.router = browser.OfflineRouter(base_url)
+        self.context.route("**/*", self.router)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def open(self, url: str):
+        self.page.goto(url, wait_until="load")
+        if self.page.evaluate("() => !!document.querySelector('script[src*=mathjax]')"):
+            self.page.wait_for_function("() => window.MathJax?.startup?.promise", timeout=20000)
+            self.page.evaluate("() => MathJax.startup.promise")
+        return self.page
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture()
+def visit(chromium, site):
+    visits = []
+
+    def open_page(url):
+        v = PageVisit(chromium, site)
+        visits.append(v)
+        v.open(url)
+        return v
+
+    yield open_page
+    for v in visits:
+        v.close()
+
+
+@pytest.mark.parametrize("page_name", toc_files())
+def test_page_loads_offline_with_math_typeset(visit, site, page_name):
+    v = visit(f"{site}{page_name}.html")
+    assert v.page.title(), "the page has no title"
+    assert not v.errors, f"console errors: {v.errors}"
+    assert not v.router.refused, f"requests to outside hosts were made: {v.router.refused}"
+    text = v.page.evaluate(ARTICLE_TEXT)
+    leftover = RAW_MATH.findall(text)
+    assert not leftover, f"untypeset TeX left in the page: {leftover[:5]}"
+    n_tex = (v.page.content().count("math notranslate")
+             + v.page.content().count('class="math"'))
+    if n_tex:
+        assert v.page.locator("mjx-container").count() > 0, "math was not typeset by MathJax"
+
+
+def test_intro_math_is_typeset(visit, site):
+    v = visit(f"{site}book/intro.html")
+    assert v.page.locator("mjx-container").count() >= 3
+
+
+def test_bibliography_renders(visit, site):
+    v = visit(f"{site}book/references.html")
+    text = v.page.locator(".bd-article").inner_text()
+    for author in ["Kingma", "Lucas", "Rybkin", "Higgins", "Alemi", "Loaiza-Ganem", "Dai",
+                   "Doersch", "Tipping", "Artificial Intelligence Stack Exchange"]:
+        assert author in text, f"the bibliography does not show {author}"
+    intro = visit(f"{site}book/intro.html")
+    citations = intro.page.locator("a[href*='references.html#']")
+    assert citations.count() > 0, "the introduction's citations do not link to the bibliography"
+
+
+def test_internal_links_resolve(visit, site):
+    v = visit(f"{site}book/intro.html")
+    fetched: dict[str, str] = {}
+    broken = []
+    for page_name in toc_files():
+        v.page.goto(f"{site}{page_name}.html", wait_until="domcontentloaded")
+        hrefs = v.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        for href in hrefs:
+            if not href.startswith(site):
+                continue
+            target, _, fragment = href.partition("#")
+            if target not in fetched:
+                response = v.page.request.get(target)
+                fetched[target] = response.text() if response.ok else None
+            html = fetched[target]
+            if html is None:
+                broken.append(f"{page_name}: {href} (missing page)")
+            elif fragment and f'id="{fragment}"' not in html:
+                broken.append(f"{page_name}: {href} (missing anchor)")
+    assert len(fetched) > len(toc_files()) // 2, "too few internal links were checked"
+    assert not broken, "broken internal links:\n" + "\n".join(broken)
+
+
+def test_dark_mode_switches_the_page_colours(visit, site):
+    v = visit(f"{site}book/intro.html")
+    page = v.page
+    for _ in range(3):
+        if page.evaluate("() => document.documentElement.dataset.theme") == "dark":
+            break
+        page.locator(".theme-switch-button").first.click()
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    red, green, blue = (int(c) for c in re.findall(r"\d+", background)[:3])
+    assert (red + green + blue) / 3 < 80, f"the dark theme's background is light: {background}"
+
+
+def test_launch_buttons_open_the_chapter(visit, site):
+    v = visit(f"{site}book/intro.html")
+    links = v.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    binder = [link for link in links if "mybinder.org" in link]
+    assert binder, "no Binder launch button"
+    assert "urlpath=lab/tree/book/intro.md" in binder[0], binder[0]
+    assert v.page.locator(".btn-launch-thebe").count() > 0, "no Thebe live-code button"
+    assert not any("colab" in link for link in links), "Colab cannot open .md chapters"
