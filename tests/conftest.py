@@ -61,3 +61,18 @@ def built_html(tmp_path_factory) -> Path:
     log = (result.stdout + result.stderr)[-6000:]
     assert result.returncode == 0, f"the book build failed:\n{log}"
     return output / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Debian chromium driven by Playwright (its own browser download fails here)."""
+    import browser
+    from playwright.sync_api import sync_playwright
+
+    browser.check_chromium()
+    browser.check_vendored_files()
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()

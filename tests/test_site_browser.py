@@ -27,19 +27,6 @@ def site(built_html):
     shutdown()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    browser.check_chromium()
-    browser.check_vendored_files()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
-
-
 class PageVisit:
     """Open one page offline, recording console errors and refused requests."""
 

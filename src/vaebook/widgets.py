@@ -1,0 +1,180 @@
+"""Sliders that work both in a live kernel and on the static website.
+
+Introduced in chapter *σ trades reconstruction against KL*.
+
+A slider here steps through precomputed *frames*: one picture and one block of numbers per
+slider position (for example, one per σ of a cached sweep). The frames are computed once, by
+plain functions that the tests call directly; the slider only shows them.
+
+One display object carries two views of the same frames:
+
+- an ipywidgets view (``application/vnd.jupyter.widget-view+json``), which JupyterLab and
+  Binder show with a live kernel; moving the slider runs :meth:`FrameSlider.select`;
+- a self-contained HTML/JavaScript view (``text/html``), which the website shows. It needs no
+  kernel and no network: the frames are embedded in the page as base64 PNG images, and an
+  ``<input type="range">`` switches between them. The website build prefers this view
+  (``nb_mime_priority_overrides`` in ``_config.yml``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import json
+from dataclasses import dataclass
+
+_ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One slider position: a label, a PNG picture, its alt text and an HTML block of numbers.
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+
+    label: str
+    png: bytes
+    alt: str
+    numbers_html: str
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def figure_to_png(fig, dpi: int = 80) -> bytes:
+    """Render a matplotlib figure to PNG bytes (and close it so it is not shown twice).
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def numbers_table(numbers: dict[str, str]) -> str:
+    """An HTML table of named, already formatted numbers.
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+    rows = "".join(
+        f"<tr><th scope='row'>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>"
+        for name, value in numbers.items())
+    return f"<table class='vaebook-numbers'><tbody>{rows}</tbody></table>"
+
+
+class FrameSlider:
+    """A slider over precomputed frames, shown as an ipywidget or as static HTML/JS.
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+
+    Parameters
+    ----------
+    frames:
+        The frames, in slider order (at least one).
+    description:
+        What the slider moves, e.g. ``"σ"``; shown next to the current label.
+    aria_label:
+        The accessible name of the slider, e.g. ``"Decoder standard deviation σ"``.
+    start:
+        Index of the frame shown first.
+    """
+
+    def __init__(self, frames: list[Frame], description: str, aria_label: str, start: int = 0):
+        frames = list(frames)
+        if not frames:
+            raise ValueError("frames: a slider needs at least one frame")
+        if not all(isinstance(frame, Frame) for frame in frames):
+            raise ValueError("frames: every item must be a vaebook.widgets.Frame")
+        self.frames = frames
+        self.description = description
+        self.aria_label = aria_label
+        self.index = self._check_index(start)
+        self._widget = None
+
+    def _check_index(self, index) -> int:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise ValueError(f"index: expected an integer, got {index!r}")
+        if not 0 <= index < len(self.frames):
+            raise ValueError(f"index: {index} is outside 0..{len(self.frames) - 1}")
+        return index
+
+    @property
+    def current(self) -> Frame:
+        return self.frames[self.index]
+
+    # ----- live kernel ---------------------------------------------------------------------
+    def select(self, index: int) -> Frame:
+        """Show frame ``index``: the slider callback. Returns the frame now shown."""
+        self.index = self._check_index(index)
+        if self._widget is not None:
+            slider, image, numbers = self._parts
+            image.value = self.current.png
+            numbers.value = self.current.numbers_html
+            if slider.index != self.index:
+                slider.index = self.index
+        return self.current
+
+    @property
+    def widget(self):
+        """The ipywidgets view (built on first use)."""
+        if self._widget is None:
+            import ipywidgets as widgets
+
+            slider = widgets.SelectionSlider(
+                options=[frame.label for frame in self.frames], index=self.index,
+                description=self.description, continuous_update=True,
+                layout=widgets.Layout(width="min(40rem, 95%)"),
+                style={"description_width": "initial"})
+            image = widgets.Image(value=self.current.png, format="png")
+            numbers = widgets.HTML(value=self.current.numbers_html)
+            slider.observe(lambda change: self.select(change["new"]), names="index")
+            self._parts = (slider, image, numbers)
+            self._widget = widgets.VBox([slider, image, numbers])
+        return self._widget
+
+    # ----- static website ------------------------------------------------------------------
+    def to_html(self) -> str:
+        """A self-contained HTML/JavaScript slider: no kernel, no network."""
+        uid = f"vaebook-slider-{next(_ids)}"
+        first = self.current
+        data = [{"label": f.label, "src": f.data_uri(), "alt": f.alt, "numbers": f.numbers_html}
+                for f in self.frames]
+        payload = json.dumps(data).replace("</", "<\\/")
+        esc = html.escape
+        return f"""<div class="vaebook-slider" id="{uid}">
+<label for="{uid}-input"><span>{esc(self.description)} = </span><output id="{uid}-label" for="{uid}-input">{esc(first.label)}</output></label>
+<input id="{uid}-input" type="range" min="0" max="{len(self.frames) - 1}" step="1" value="{self.index}" aria-label="{esc(self.aria_label)}" aria-valuetext="{esc(self.description)} = {esc(first.label)}" style="width: min(40rem, 95%); display: block;">
+<img id="{uid}-image" src="{first.data_uri()}" alt="{esc(first.alt)}" style="max-width: 100%;">
+<div id="{uid}-numbers" aria-live="polite">{first.numbers_html}</div>
+<script type="application/json" id="{uid}-frames">{payload}</script>
+<script>
+(function () {{
+  var root = document.getElementById("{uid}");
+  var frames = JSON.parse(document.getElementById("{uid}-frames").textContent);
+  var input = document.getElementById("{uid}-input");
+  function show(i) {{
+    var f = frames[i];
+    document.getElementById("{uid}-image").src = f.src;
+    document.getElementById("{uid}-image").alt = f.alt;
+    document.getElementById("{uid}-label").textContent = f.label;
+    document.getElementById("{uid}-numbers").innerHTML = f.numbers;
+    input.setAttribute("aria-valuetext", "{esc(self.description)} = " + f.label);
+    root.dataset.index = i;
+  }}
+  input.addEventListener("input", function () {{ show(parseInt(input.value, 10)); }});
+  root.dataset.index = {self.index};
+}})();
+</script>
+</div>"""
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle["text/html"] = self.to_html()
+        bundle["text/plain"] = f"FrameSlider({self.description}: {len(self.frames)} frames)"
+        return bundle

@@ -1,0 +1,73 @@
+"""JupyterLab in a real browser: a MyST chapter opens as a notebook, runs, and its slider moves."""
+
+from __future__ import annotations
+
+import pytest
+
+import lab
+
+pytestmark = pytest.mark.browser
+
+HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
+SLIDER_PAGE = HEADER + """
+# A slider
+
+```{code-cell} ipython3
+import matplotlib.pyplot as plt
+from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table
+```
+
+```{code-cell} ipython3
+frames = []
+for slope in range(4):
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [0, slope])
+    frames.append(Frame(f"{slope}", figure_to_png(fig), f"slope {slope}",
+                        numbers_table({"slope": f"{slope}"})))
+FrameSlider(frames, description="slope", aria_label="Slope")
+```
+"""
+
+
+def move_slider_and_read(page, presses: int):
+    """Press ArrowRight on the ipywidgets slider handle; return (readout, image src, numbers)."""
+    handle = page.locator(".jp-OutputArea .widget-slider .noUi-handle").first
+    handle.focus()
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    area = page.locator(".jp-OutputArea").last
+    return (area.locator(".widget-readout").first.inner_text(),
+            area.locator(".widget-image").first.get_attribute("src"),
+            area.locator(".widget-html-content").first.inner_text())
+
+
+def test_a_myst_page_opens_as_a_notebook_and_its_slider_moves(chromium, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "slider.md").write_text(SLIDER_PAGE)
+    with lab.jupyter_lab(root, tmp_path) as (base, token):
+        page = chromium.new_page(viewport={"width": 1300, "height": 1000})
+        lab.open_notebook(page, base, token, "slider.md")
+        assert page.locator(".jp-Notebook .jp-CodeCell").count() == 2, \
+            "the .md file did not open as a notebook of two code cells"
+        lab.run_all_cells(page)
+        page.wait_for_selector(".jp-OutputArea .widget-slider", timeout=60000)
+        before = move_slider_and_read(page, 0)
+        after = move_slider_and_read(page, 2)
+        assert before[0] == "0" and after[0] == "2", (before[0], after[0])
+        assert after[1] != before[1], "the image did not change"
+        assert "2" in after[2] and after[2] != before[2], "the numbers did not change"
+        page.close()

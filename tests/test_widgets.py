@@ -1,0 +1,105 @@
+"""vaebook.widgets: the slider callback, the live widget and the static HTML/JS view."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table  # noqa: E402
+
+
+def make_frames(n: int = 4) -> list[Frame]:
+    frames = []
+    for i in range(n):
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.plot([0, 1], [0, i])
+        frames.append(Frame(label=f"{0.1 * (i + 1):.1f}", png=figure_to_png(fig, dpi=20),
+                            alt=f"a line of slope {i}",
+                            numbers_html=numbers_table({"slope": str(i)})))
+    return frames
+
+
+def test_figure_to_png_makes_a_png_and_closes_the_figure():
+    fig, _ = plt.subplots()
+    n_open = len(plt.get_fignums())
+    png = figure_to_png(fig)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(plt.get_fignums()) == n_open - 1
+
+
+def test_numbers_table_escapes_html():
+    table = numbers_table({"KL <nats>": "1.0"})
+    assert "KL &lt;nats&gt;" in table and "<th scope='row'>" in table
+
+
+def test_select_is_the_callback_and_updates_the_live_widget():
+    frames = make_frames()
+    slider = FrameSlider(frames, description="σ", aria_label="Decoder standard deviation σ")
+    box = slider.widget
+    control, image, numbers = box.children
+    assert slider.select(2) is frames[2]
+    assert image.value == frames[2].png and numbers.value == frames[2].numbers_html
+    assert control.index == 2
+    control.index = 3  # what moving the slider does: the observer fires synchronously
+    assert slider.index == 3 and image.value == frames[3].png
+    assert control.options == tuple(frame.label for frame in frames)
+
+
+def test_bad_frames_and_indices_raise_clear_errors():
+    with pytest.raises(ValueError, match="frames"):
+        FrameSlider([], description="σ", aria_label="σ")
+    with pytest.raises(ValueError, match="frames"):
+        FrameSlider(["not a frame"], description="σ", aria_label="σ")
+    slider = FrameSlider(make_frames(3), description="σ", aria_label="σ")
+    for bad in (-1, 3, 1.5, True, None):
+        with pytest.raises(ValueError, match="index"):
+            slider.select(bad)
+    with pytest.raises(ValueError, match="index"):
+        FrameSlider(make_frames(2), description="σ", aria_label="σ", start=5)
+
+
+def test_mime_bundle_carries_the_widget_and_the_static_view():
+    bundle = FrameSlider(make_frames(), description="σ", aria_label="σ")._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<input" in bundle["text/html"]
+
+
+def test_static_view_embeds_every_frame_with_an_accessible_slider():
+    frames = make_frames(5)
+    page = FrameSlider(frames, description="σ", aria_label="Decoder σ", start=1).to_html()
+    assert 'type="range"' in page and 'max="4"' in page and 'value="1"' in page
+    assert 'aria-label="Decoder σ"' in page and "<label for=" in page
+    payload = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+    data = json.loads(payload.group(1).replace("<\\/", "</"))
+    assert [d["label"] for d in data] == [f.label for f in frames]
+    assert all(d["src"].startswith("data:image/png;base64,") for d in data)
+    assert f'alt="{frames[1].alt}"' in page, "the first image shown has no alt text"
+
+
+@pytest.mark.browser
+def test_static_view_moves_with_the_keyboard_in_a_real_browser(chromium):
+    frames = make_frames(4)
+    html = FrameSlider(frames, description="σ", aria_label="Decoder σ").to_html()
+    page = chromium.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content(f"<!doctype html><html><body>{html}</body></html>")
+    slider = page.get_by_role("slider", name="Decoder σ")
+    image = page.locator(".vaebook-slider img")
+    first_src = image.get_attribute("src")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.locator(".vaebook-slider output").inner_text() == frames[2].label
+    assert image.get_attribute("src") != first_src
+    assert image.get_attribute("alt") == frames[2].alt
+    assert "2" in page.locator(".vaebook-numbers td").inner_text()
+    assert slider.get_attribute("aria-valuetext") == f"σ = {frames[2].label}"
+    assert not errors
+    page.close()
