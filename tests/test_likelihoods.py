@@ -203,7 +203,9 @@ def test_continuous_bernoulli_log_normalizer_full_precision():
     mpmath = pytest.importorskip("mpmath")
     logits = [1e-7, -0.001, 0.02, 0.0999, -0.0999, 0.1001, 0.3, -2.0]
     with mpmath.workdps(50):
-        expected = [float(mpmath.log(mpmath.mpf(e) / mpmath.tanh(mpmath.mpf(e) / 2))) for e in logits]
+        expected = [
+            float(mpmath.log(mpmath.mpf(e) / mpmath.tanh(mpmath.mpf(e) / 2))) for e in logits
+        ]
     got = continuous_bernoulli_log_normalizer(torch.tensor(logits, dtype=torch.float64))
     np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=2e-15)
 
@@ -513,7 +515,10 @@ def test_effective_sigma_rejects_bad_kl_weight(kl_weight):
 def test_docstrings_name_their_chapter():
     import vaebook.likelihoods as lik
 
-    chapters = ("From the Gaussian likelihood to the MSE", "Scaling, learned σ and other likelihoods")
+    chapters = (
+        "From the Gaussian likelihood to the MSE",
+        "Scaling, learned σ and other likelihoods",
+    )
     for name in lik.__all__:
         doc = getattr(lik, name).__doc__
         assert doc and any(f"*{c}*" in doc for c in chapters), name

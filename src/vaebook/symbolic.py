@@ -1,0 +1,36 @@
+"""Display a step of a derivation only after SymPy has proved it.
+
+Introduced in chapter *From the Gaussian likelihood to the MSE*.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from IPython.display import Math, display
+
+
+def proved_difference(lhs, rhs) -> sp.Expr:
+    """Return ``lhs - rhs`` simplified; zero when SymPy proves the two sides equal.
+
+    Introduced in chapter *From the Gaussian likelihood to the MSE*. Sums and products are
+    evaluated, logarithms expanded (the symbols' assumptions make this valid) and inverse
+    hyperbolic functions rewritten as logarithms before simplifying.
+    """
+    difference = sp.expand(sp.expand_log(sp.expand((lhs - rhs).doit()), force=True))
+    return sp.simplify(difference.doit().rewrite(sp.log))
+
+
+def show_equation(lhs, rhs, name: str | None = None) -> None:
+    """Display ``name = lhs = rhs`` after SymPy has proved ``lhs - rhs == 0``.
+
+    Introduced in chapter *From the Gaussian likelihood to the MSE*. A wrong step raises
+    ``AssertionError`` (so it fails the book build) instead of being displayed.
+    """
+    difference = proved_difference(lhs, rhs)
+    if difference != 0:
+        raise AssertionError(f"SymPy could not prove the step: lhs - rhs = {difference}")
+    parts = [name] if name else []
+    for side in (sp.latex(lhs), sp.latex(rhs)):
+        if side not in parts:  # SymPy may print both sides alike
+            parts.append(side)
+    display(Math(" = ".join(parts)))
