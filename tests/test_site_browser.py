@@ -140,3 +140,17 @@ def test_launch_buttons_open_the_chapter(visit, site):
     assert "urlpath=lab/tree/book/intro.md" in binder[0], binder[0]
     assert v.page.locator(".btn-launch-thebe").count() > 0, "no Thebe live-code button"
     assert not any("colab" in link for link in links), "Colab cannot open .md chapters"
+
+
+@pytest.mark.parametrize("page_name", ["book/gaussian-likelihood",
+                                       "book/scaling-and-other-likelihoods"])
+def test_exercise_solutions_are_hidden_until_toggled(visit, site, page_name):
+    v = visit(f"{site}{page_name}.html")
+    solutions = v.page.locator(".solution.dropdown")
+    assert solutions.count() >= 2, "expected at least two exercises with solutions"
+    first = solutions.first
+    body = first.locator("section").first
+    assert not body.is_visible(), "a solution is visible before the reader asks for it"
+    first.locator(".admonition-title").click()
+    body.wait_for(state="visible", timeout=5000)
+    assert v.page.locator(".exercise").count() == solutions.count()
