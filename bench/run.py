@@ -1,13 +1,15 @@
 """`make bench`: the book's performance figures, printed side by side against their targets.
 
-Figures (issue "Foundation"): cold execute+build time of the whole book, cached rebuild time
-after an edit to one page's prose, size of .venv, and the heaviest HTML page. The book is
+Figures: cold execute+build time of the whole book, cached rebuild time after an edit to one
+page's prose, size of .venv, and the heaviest HTML page; then the training figures
+(bench/training.py) and the slider figures (bench/slider.py) of the σ chapter. The book is
 built from a copy of the sources in a temporary folder, so the repository is not touched.
 These are measurements, not tests: they print numbers and never fail.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -33,10 +35,12 @@ def copy_sources(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def timed_build(source: Path, output: Path) -> float:
+def timed_build(source: Path, output: Path, training_cache: Path) -> float:
+    """Build the book; trained models are cached in ``training_cache`` (empty when cold)."""
+    env = dict(os.environ, VAEBOOK_CACHE_DIR=str(training_cache))
     start = time.perf_counter()
     result = subprocess.run([str(JUPYTER_BOOK), "build", str(source), "--path-output",
-                             str(output), *BUILD_FLAGS], capture_output=True, text=True)
+                             str(output), *BUILD_FLAGS], capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         print((result.stdout + result.stderr)[-3000:])
@@ -76,11 +80,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vaebook-bench-") as tmp:
         source, output = Path(tmp) / "src", Path(tmp) / "out"
         copy_sources(source)
-        print("Building the whole book from an empty cache (cold)...", flush=True)
-        cold = timed_build(source, output)
+        print("Building the whole book from empty execution and training caches (cold)...",
+              flush=True)
+        training_cache = Path(tmp) / "training-cache"
+        cold = timed_build(source, output, training_cache)
         edit_prose(source / "book" / "intro.md")
         print("Rebuilding after an edit to the introduction's prose (cached)...", flush=True)
-        cached = timed_build(source, output)
+        cached = timed_build(source, output, training_cache)
         html_root = output / "_build" / "html"
         pages = [p for p in html_root.rglob("*.html") if "_static" not in p.parts]
         weights = {p: page_weight(p, html_root) for p in pages}
@@ -99,3 +105,12 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # The training chapters' figures (bench/training.py, bench/slider.py).
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import slider
+    import training
+
+    print("\nTraining figures (σ chapter)")
+    training.main()
+    print("\nSlider figures (σ chapter)")
+    slider.main()

@@ -1,9 +1,9 @@
 """Real-browser helpers: Debian's chromium driven by Playwright, fully offline.
 
-The public website loads MathJax, require.js and the Jupyter widget manager from CDNs. The
-tests serve those requests from copies vendored from npm (``tests/js/node_modules``, installed
-by ``make test``), so the pages the tests open are byte for byte the pages readers get.
-Any other request that leaves the machine is refused and reported.
+The public website loads MathJax from a CDN. The tests serve those requests from a copy
+vendored from npm (``tests/js/node_modules``, installed by ``make test``), so the pages the
+tests open are byte for byte the pages readers get. Any other request that leaves the machine
+is refused and reported (the site loads no widget manager: ``nb_ipywidgets_js`` is empty).
 """
 
 from __future__ import annotations
@@ -26,10 +26,6 @@ CHROMIUM_ARGS = [
 # CDN URL (regular expression) -> vendored file or folder; group 1 is the path inside it.
 CDN_COPIES = [
     (r"https://cdn\.jsdelivr\.net/npm/mathjax@3/(.*)", NODE_MODULES / "mathjax"),
-    (r"https://cdnjs\.cloudflare\.com/ajax/libs/require\.js/[\d.]+/require(?:\.min)?\.js()",
-     NODE_MODULES / "requirejs" / "require.js"),
-    (r"https://cdn\.jsdelivr\.net/npm/@jupyter-widgets/html-manager@[\d.^~]+/(.*)",
-     NODE_MODULES / "@jupyter-widgets" / "html-manager"),
 ]
 
 

@@ -71,3 +71,35 @@ def test_a_myst_page_opens_as_a_notebook_and_its_slider_moves(chromium, tmp_path
         assert after[1] != before[1], "the image did not change"
         assert "2" in after[2] and after[2] != before[2], "the numbers did not change"
         page.close()
+
+
+def test_the_sigma_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path):
+    """Open book/sigma-tradeoff.md as Binder would, run all cells, move the σ slider."""
+    from conftest import REPO
+
+    with lab.jupyter_lab(REPO, tmp_path) as (base, token):
+        page = chromium.new_page(viewport={"width": 1300, "height": 1000})
+        lab.open_notebook(page, base, token, "book/sigma-tradeoff.md")
+        assert page.locator(".jp-Notebook .jp-CodeCell").count() > 5
+        lab.run_all_cells(page, timeout_ms=600000)
+        tracebacks = page.locator(".jp-OutputArea-output", has_text="Traceback")
+        assert tracebacks.count() == 0, "a cell raised an error in JupyterLab"
+        page.wait_for_selector(".jp-OutputArea .widget-slider", timeout=60000)
+        slider_output = page.locator(".jp-OutputArea-output:has(.widget-slider)").first
+        slider_output.scroll_into_view_if_needed()
+        handle = slider_output.locator(".noUi-handle").first
+        readout = slider_output.locator(".widget-readout").first
+        image = slider_output.locator(".widget-image").first
+        numbers = slider_output.locator(".widget-html-content").first
+        before = (readout.text_content(), image.get_attribute("src"), numbers.text_content())
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "([el, old]) => el.textContent.trim() !== old",
+            arg=[readout.element_handle(), before[0]], timeout=10000)
+        page.wait_for_timeout(300)
+        after = (readout.text_content(), image.get_attribute("src"), numbers.text_content())
+        assert float(after[0]) > float(before[0]), (before[0], after[0])
+        assert after[1] != before[1], "the picture did not change"
+        assert after[2] != before[2] and after[0] in after[2], "the numbers did not follow σ"
+        page.close()

@@ -29,9 +29,9 @@ def check_tensor(value, name: str, *, min_ndim: int = 1) -> torch.Tensor:
             f"got shape {tuple(value.shape)}"
         )
     detached = value.detach()
-    if torch.isnan(detached).any():
-        raise ValueError(f"{name} contains NaN")
-    if torch.isinf(detached).any():
+    if not torch.isfinite(detached).all():  # one pass in the common, all-finite case
+        if torch.isnan(detached).any():
+            raise ValueError(f"{name} contains NaN")
         raise ValueError(f"{name} contains an infinite value")
     return value
 

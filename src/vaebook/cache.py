@@ -1,0 +1,132 @@
+"""On-disk cache of training results, keyed by the hyperparameters *and* the code.
+
+A cached result is reused only when every hyperparameter, the source code of every module that
+produces it and the torch version are the same: editing ``models.py`` (or any other of
+:data:`SOURCE_MODULES`) retrains. The cache lives in
+
+* ``$VAEBOOK_CACHE_DIR`` when that variable is set (the tests point it at a temporary folder);
+* otherwise ``<repository>/.cache/vaebook/`` when :mod:`vaebook` is an editable install
+  inside its repository (``.cache/`` is git-ignored);
+* otherwise ``~/.cache/vaebook``.
+
+Deleting the folder is always safe: everything in it is recomputed on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import vaebook
+
+__all__ = ["ENV_VAR", "SOURCE_MODULES", "cache_dir", "source_fingerprint", "cache_key",
+           "cache_path", "store"]
+
+ENV_VAR = "VAEBOOK_CACHE_DIR"
+"""Environment variable that overrides the cache folder."""
+
+SOURCE_MODULES = ("vaebook._checks", "vaebook.likelihoods", "vaebook.data", "vaebook.models",
+                  "vaebook.training", "vaebook.sweeps")
+"""Modules whose source code is part of every cache key."""
+
+
+def cache_dir() -> Path:
+    """The folder of the cache (created if missing).
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+    override = os.environ.get(ENV_VAR)
+    if override:
+        folder = Path(override).expanduser()
+    else:
+        package = Path(vaebook.__file__).resolve().parent
+        repository = package.parents[1]  # <repository>/src/vaebook
+        editable = "site-packages" not in package.parts and (
+            repository / "pyproject.toml").is_file()
+        folder = repository / ".cache" / "vaebook" if editable else (
+            Path.home() / ".cache" / "vaebook")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def source_fingerprint(modules: tuple[str, ...] = SOURCE_MODULES) -> dict[str, str]:
+    """SHA-256 of the source file of each module in ``modules`` (read, not imported).
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+    fingerprint = {}
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ValueError(f"modules: cannot find the source of {name!r}")
+        fingerprint[name] = hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()
+    return fingerprint
+
+
+def _plain(value):
+    """JSON-friendly form of numpy/torch values inside hyperparameters."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, torch.dtype):
+        return str(value)
+    raise ValueError(f"hyperparameters: cannot hash a value of type {type(value).__name__}")
+
+
+def cache_key(kind: str, hyperparameters: dict) -> str:
+    """A hex digest of ``kind``, every hyperparameter, the code and the torch version.
+
+    Introduced in chapter *σ trades reconstruction against KL*. ``hyperparameters`` must be a
+    dict of JSON-friendly values (numbers, strings, lists; numpy arrays and tensors are
+    converted to lists).
+    """
+    if not isinstance(kind, str) or not kind:
+        raise ValueError(f"kind must be a non-empty string, got {kind!r}")
+    if not isinstance(hyperparameters, dict):
+        raise ValueError(f"hyperparameters must be a dict, got {type(hyperparameters).__name__}")
+    payload = json.dumps(
+        {"kind": kind, "hyperparameters": hyperparameters, "torch": torch.__version__,
+         "sources": source_fingerprint()},
+        sort_keys=True, default=_plain)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def cache_path(kind: str, hyperparameters: dict) -> Path:
+    """Where the result of ``kind`` with ``hyperparameters`` is (or will be) stored.
+
+    Introduced in chapter *σ trades reconstruction against KL*. The path is a folder
+    ``<cache_dir>/<kind>-<key>``; it exists only once a result was completely stored.
+    """
+    return cache_dir() / f"{kind}-{cache_key(kind, hyperparameters)}"
+
+
+def store(path: Path, write) -> Path:
+    """Call ``write(folder)`` on a fresh temporary folder, then move it to ``path`` atomically.
+
+    Introduced in chapter *σ trades reconstruction against KL*. An interrupted write never
+    leaves a half-written entry behind; if ``path`` already exists it is kept as is.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        write(staging)
+        try:
+            os.rename(staging, path)
+        except OSError:
+            if not path.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path

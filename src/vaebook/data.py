@@ -1,0 +1,49 @@
+"""The data set of the book: scikit-learn's 8×8 handwritten digits, scaled to [0, 1].
+
+The digits (1797 images, 64 pixels, grey values 0–16) ship inside scikit-learn, so nothing is
+downloaded. Every chapter uses the same fixed, stratified train/test split.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+__all__ = ["PIXEL_MAX", "IMAGE_SHAPE", "load_digits_split"]
+
+PIXEL_MAX = 16.0
+"""Largest grey value of the raw digits; dividing by it maps the pixels to [0, 1]."""
+
+IMAGE_SHAPE = (8, 8)
+"""Height and width of one digit; a flattened image has 64 pixels."""
+
+
+def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.float32):
+    """The digits as ``(x_train, y_train, x_test, y_test)`` torch tensors.
+
+    Introduced in chapter *σ trades reconstruction against KL*. ``x_*`` have shape ``(N, 64)``
+    and values in [0, 1] (raw grey value / 16) with the floating-point ``dtype``; ``y_*`` are
+    the digit labels (``torch.int64``, shape ``(N,)``). The split is stratified by label and
+    fixed by ``seed``: the default gives 1347 training and 450 test images.
+    """
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not (
+        0 < test_fraction < 1
+    ):
+        raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
+    digits = load_digits()
+    pixels = digits.data.astype(np.float64) / PIXEL_MAX
+    x_train, x_test, y_train, y_test = train_test_split(
+        pixels, digits.target, test_size=test_fraction, random_state=seed,
+        stratify=digits.target,
+    )
+
+    def as_tensors(x, y):
+        return torch.as_tensor(x, dtype=dtype), torch.as_tensor(y, dtype=torch.int64)
+
+    return (*as_tensors(x_train, y_train), *as_tensors(x_test, y_test))

@@ -1,0 +1,132 @@
+"""Pictures of trained VAEs, and the σ slider built from them.
+
+Introduced in chapter *σ trades reconstruction against KL*. The functions here are the slider's
+callbacks: given a cached sweep and a grid index, they return the numbers and the picture for
+that σ. They are plain functions, tested directly; :func:`sigma_slider` only wires them into a
+:class:`vaebook.widgets.FrameSlider`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table
+
+DIGIT_SHAPE = (8, 8)
+
+
+def _check_index(result, index) -> int:
+    n = len(result.sigmas)
+    if n == 0:
+        raise ValueError("result: the sweep has an empty σ grid")
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < n:
+        raise ValueError(f"index: expected an integer in 0..{n - 1}, got {index!r}")
+    return int(index)
+
+
+def image_strip(images, n_cols: int, shape=DIGIT_SHAPE, gap: int = 1) -> np.ndarray:
+    """Tile flat images (N, H·W) into one array of ``n_cols`` columns, with white gaps.
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+    images = np.asarray(images, dtype=float)
+    if images.ndim != 2 or images.shape[1] != shape[0] * shape[1]:
+        raise ValueError(f"images: expected shape (N, {shape[0] * shape[1]}), got {images.shape}")
+    n_rows = -(-len(images) // n_cols)
+    height, width = shape
+    canvas = np.ones((n_rows * (height + gap) - gap, n_cols * (width + gap) - gap))
+    for i, image in enumerate(np.clip(images, 0.0, 1.0)):
+        row, col = divmod(i, n_cols)
+        top, left = row * (height + gap), col * (width + gap)
+        canvas[top:top + height, left:left + width] = 1.0 - image.reshape(shape)
+    return canvas
+
+
+def sigma_numbers(result, index: int) -> dict[str, str]:
+    """The numbers the σ slider shows for grid point ``index`` (formatted strings).
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+    i = _check_index(result, index)
+    kl_per_latent = ", ".join(f"{value:.2f}" for value in result.kl_per_latent[i])
+    return {
+        "σ (decoder standard deviation)": f"{result.sigmas[i]:.3g}",
+        "per-pixel MSE, test digits": f"{result.mse[i]:.4f}",
+        "per-pixel MSE, training digits": f"{result.train_mse[i]:.4f}",
+        "SSE per test image": f"{result.recon_sse[i]:.2f}",
+        "KL, total (nats)": f"{result.kl[i]:.2f}",
+        "KL per latent (nats)": kl_per_latent,
+        "−ELBO (nats per image)": f"{result.neg_elbo[i]:.1f}",
+        "active latent units": f"{int(result.active_units[i])} of {result.kl_per_latent.shape[1]}",
+    }
+
+
+def sigma_figure(result, index: int):
+    """The σ slider's picture for grid point ``index``: a matplotlib figure with four panels.
+
+    Introduced in chapter *σ trades reconstruction against KL*. Top left: test digits (top row)
+    and their reconstructions (bottom row). Top right: decoded samples from the prior. Bottom
+    left: the test digits' posterior means in the 2-D latent space, coloured by class. Bottom
+    right: the sweep's rate (KL) against distortion (per-pixel MSE) on the training digits, the
+    trade the training objective makes, with this σ marked.
+    """
+    import matplotlib.pyplot as plt
+
+    i = _check_index(result, index)
+    fig, axes = plt.subplots(2, 2, figsize=(8.4, 6.6), constrained_layout=True)
+    (ax_recon, ax_samples), (ax_latent, ax_rd) = axes
+    n_recon = len(result.recon_originals)
+    pair = np.concatenate([result.recon_originals, result.reconstructions[i]])
+    ax_recon.imshow(image_strip(pair, n_cols=n_recon), cmap="gray", vmin=0, vmax=1)
+    ax_recon.set_title("test digits (top) and reconstructions")
+    samples = result.prior_samples[i]
+    ax_samples.imshow(image_strip(samples, n_cols=int(np.ceil(np.sqrt(len(samples))))),
+                      cmap="gray", vmin=0, vmax=1)
+    ax_samples.set_title("samples from the prior, decoded")
+    for ax in (ax_recon, ax_samples):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    latent = result.latent_means[i]
+    points = ax_latent.scatter(latent[:, 0], latent[:, 1], c=result.labels, cmap="tab10",
+                               s=6, vmin=-0.5, vmax=9.5)
+    fig.colorbar(points, ax=ax_latent, ticks=range(10), label="digit")
+    ax_latent.set(xlabel="$z_1$ (posterior mean)", ylabel="$z_2$", title="latent space, test digits")
+    ax_latent.set(xlim=(-4, 4), ylim=(-4, 4))
+    ax_rd.plot(result.train_kl, result.train_mse, "o-", color="0.6", markersize=4,
+               label="the σ sweep")
+    ax_rd.plot(result.train_kl[i], result.train_mse[i], "o", color="C3", markersize=10,
+               label=f"σ = {result.sigmas[i]:.3g}")
+    ax_rd.set(xlabel="rate: KL (nats)", ylabel="distortion: per-pixel MSE",
+              title="rate–distortion (training digits)", yscale="log")
+    ax_rd.legend(loc="upper right")
+    return fig
+
+
+def sigma_frame(result, index: int, dpi: int = 70) -> Frame:
+    """One precomputed slider frame for grid point ``index``.
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+    numbers = sigma_numbers(result, index)
+    sigma = numbers["σ (decoder standard deviation)"]
+    alt = (f"For σ = {sigma}: test digits and their reconstructions, decoded prior samples, the "
+           f"2-D latent space coloured by digit, and this σ's point on the rate–distortion "
+           f"curve (KL {numbers['KL, total (nats)']} nats, test MSE "
+           f"{numbers['per-pixel MSE, test digits']}).")
+    return Frame(label=sigma, png=figure_to_png(sigma_figure(result, index), dpi=dpi),
+                 alt=alt, numbers_html=numbers_table(numbers))
+
+
+def sigma_slider(result, start: int | None = None) -> FrameSlider:
+    """The σ slider over a cached sweep: every frame is rendered once, up front.
+
+    Introduced in chapter *σ trades reconstruction against KL*. Moving the slider then only
+    swaps a precomputed picture, in a live kernel and on the static website alike.
+    """
+    n = len(result.sigmas)
+    if n == 0:
+        raise ValueError("result: the sweep has an empty σ grid")
+    start = n // 2 if start is None else _check_index(result, start)
+    frames = [sigma_frame(result, i) for i in range(n)]
+    return FrameSlider(frames, description="σ", aria_label="Decoder standard deviation σ",
+                       start=start)

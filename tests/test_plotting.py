@@ -1,0 +1,78 @@
+"""The σ slider's callbacks (vaebook.plotting): given a sweep and an index, numbers and a picture."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from vaebook.plotting import image_strip, sigma_figure, sigma_frame, sigma_numbers, sigma_slider  # noqa: E402
+from vaebook.sweeps import run_sigma_sweep  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    import os
+
+    os.environ["VAEBOOK_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        return run_sigma_sweep([0.05, 0.3, 1.5], steps=300, progress=False)
+    finally:
+        del os.environ["VAEBOOK_CACHE_DIR"]
+
+
+def test_numbers_are_the_sweeps_numbers_for_that_sigma(sweep):
+    for i in range(len(sweep.sigmas)):
+        numbers = sigma_numbers(sweep, i)
+        assert float(numbers["σ (decoder standard deviation)"]) == pytest.approx(sweep.sigmas[i], rel=1e-2)
+        assert float(numbers["per-pixel MSE, test digits"]) == pytest.approx(sweep.mse[i], abs=1e-4)
+        assert float(numbers["per-pixel MSE, training digits"]) == pytest.approx(
+            sweep.train_mse[i], abs=1e-4)
+        assert float(numbers["KL, total (nats)"]) == pytest.approx(sweep.kl[i], abs=5e-3)
+        assert numbers["active latent units"].startswith(str(int(sweep.active_units[i])))
+    assert sigma_numbers(sweep, 0) != sigma_numbers(sweep, 2)
+
+
+def test_each_sigma_gets_its_own_picture(sweep):
+    frames = [sigma_frame(sweep, i) for i in range(len(sweep.sigmas))]
+    assert all(f.png.startswith(b"\x89PNG") for f in frames)
+    assert len({f.png for f in frames}) == len(frames), "two σ values gave the same picture"
+    assert all("σ = " in f.alt and f.label in f.alt for f in frames)
+
+
+def test_figure_has_the_four_panels(sweep):
+    fig = sigma_figure(sweep, 1)
+    titles = [ax.get_title() for ax in fig.axes]
+    for expected in ["reconstructions", "prior", "latent space", "rate–distortion"]:
+        assert any(expected in title for title in titles), (expected, titles)
+    matplotlib.pyplot.close(fig)
+
+
+def test_slider_shows_the_frame_of_the_selected_sigma(sweep):
+    slider = sigma_slider(sweep)
+    assert slider.index == len(sweep.sigmas) // 2
+    shown = slider.select(0)
+    assert shown.numbers_html == sigma_slider(sweep, start=0).current.numbers_html
+    assert shown.label == f"{sweep.sigmas[0]:.3g}"
+
+
+def test_bad_indices_and_empty_grids_raise_clear_errors(sweep):
+    for bad in (-1, 3, 0.5, None, True):
+        with pytest.raises(ValueError, match="index"):
+            sigma_numbers(sweep, bad)
+    empty = dataclasses.replace(sweep, sigmas=np.array([]))
+    with pytest.raises(ValueError, match="empty"):
+        sigma_slider(empty)
+    with pytest.raises(ValueError, match="empty"):
+        sigma_numbers(empty, 0)
+
+
+def test_image_strip_tiles_and_validates():
+    strip = image_strip(np.zeros((5, 64)), n_cols=3)
+    assert strip.shape == (2 * 8 + 1, 3 * 8 + 2)
+    with pytest.raises(ValueError, match="images"):
+        image_strip(np.zeros((5, 63)), n_cols=3)
