@@ -1,7 +1,8 @@
 # Two commands do everything (see README.md):
 #   make book   build the website into _build/html (creates .venv on first use)
 #   make test   run the whole test suite
-# Also: make lab (JupyterLab on the book), make bench (performance figures), make clean.
+# Also: make lab (JupyterLab on the book), make bench (performance figures),
+# make assignments (graded coursework editions), make clean.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
@@ -13,7 +14,7 @@ JS_STAMP := tests/js/node_modules/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
 # Targets named like folders (book/, tests/) must be phony, or make calls them up to date.
-.PHONY: book test lab bench clean venv
+.PHONY: book test lab bench clean venv assignments
 
 $(BOOK_STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version'
@@ -43,6 +44,10 @@ test: $(TEST_STAMP) $(JS_STAMP)
 
 lab: $(BOOK_STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. book/intro.md
+
+# Student edition and autograder of the graded assignments (see assignments/README.md).
+assignments: $(TEST_STAMP)
+	$(BIN)/python assignments/build.py
 
 bench: $(BOOK_STAMP)
 	$(BIN)/python bench/run.py

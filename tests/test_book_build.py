@@ -43,6 +43,17 @@ def test_every_notebook_chapter_was_executed(built_html):
         assert n_outputs > 0, f"{page}: code cells were not executed (no output in the page)"
 
 
+def test_every_image_has_alt_text(built_html):
+    missing = []
+    for page in toc_files():
+        html = (built_html / f"{page}.html").read_text()
+        for tag in re.findall(r"<img\b[^>]*>", html):
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            if not alt or not alt.group(1).strip():
+                missing.append(f"{page}: {tag[:120]}")
+    assert not missing, "images without alt text:\n" + "\n".join(missing)
+
+
 def test_make_book_uses_the_strict_flags():
     recipe = re.search(r"^book:.*?\n((?:\t.*\n)+)", (REPO / "Makefile").read_text(), re.M)
     assert recipe, "Makefile has no `book` target"

@@ -1,0 +1,295 @@
+"""Generate the graded editions of the assignments with otter-grader (`make assignments`).
+
+For every master ``assignments/<NN-name>/<name>.md`` (a MyST Markdown notebook in otter's
+assignment format, kept as text in git) this script
+
+1. stages it in ``<out>/<NN-name>/master/``: the notebook converted with jupytext, a copy of the
+   helper package ``src/vaebook`` and the autograder's ``requirements.txt`` (the book's pins, as
+   in ``binder/requirements.txt``, plus otter-grader), which Gradescope installs;
+2. runs ``otter assign`` on it, which writes ``<out>/<NN-name>/student/`` (solutions and hidden
+   tests removed, public checks kept) and ``<out>/<NN-name>/autograder/`` (the solutions, every
+   test and ``<name>-autograder_<date>.zip``), and fails unless the master passes all its tests;
+3. validates the student edition: no hidden test, no solution code, no otter markers, no
+   autograder zip (:func:`validate_student_edition`);
+4. writes ``<out>/<NN-name>/questions.json``: every question with its points, and which ones are
+   graded by hand; ``assignments/grade.py`` reads it.
+
+Usage: ``python assignments/build.py [--out DIR] [NAME ...]`` (default ``_build/assignments``,
+every assignment). The output folder is git-ignored and never part of the website.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DEFAULT_OUT = REPO / "_build" / "assignments"
+BIN = Path(sys.executable).parent
+OTTER_PIN = re.compile(r"^otter-grader==\S+$", re.MULTILINE)
+
+# Strings that must never survive into a student edition (otter keeps "<!-- BEGIN QUESTION -->"
+# comments around written answers on purpose: they filter the PDF export).
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "BEGIN TESTS", "END TESTS",
+           "BEGIN TEST CONFIG", "# BEGIN QUESTION", "# END QUESTION", "ASSIGNMENT CONFIG",
+           "hidden: true", "hidden=True")
+
+
+def masters(names: list[str] | None = None) -> list[Path]:
+    """The master notebooks ``assignments/<folder>/<name>.md``, one per folder, sorted."""
+    found = []
+    for folder in sorted(p for p in HERE.iterdir() if p.is_dir() and p.name[:2].isdigit()):
+        if names and folder.name not in names:
+            continue
+        sources = sorted(folder.glob("*.md"))
+        if len(sources) != 1:
+            raise SystemExit(f"{folder}: expected exactly one master .md, found {len(sources)}")
+        found.append(sources[0])
+    if names and len(found) != len(names):
+        raise SystemExit(f"unknown assignment(s) in {names}; known: "
+                         f"{[p.parent.name for p in masters()]}")
+    return found
+
+
+def autograder_requirements() -> str:
+    """The grading environment: the book's pins with a CPU torch (binder/requirements.txt),
+    which include otter-grader."""
+    binder = (REPO / "binder" / "requirements.txt").read_text()
+    if OTTER_PIN.search(binder) is None:
+        raise SystemExit("binder/requirements.txt pins no otter-grader==<version>")
+    return "# Written by assignments/build.py from binder/requirements.txt (the book's pins).\n" + binder
+
+
+def stage(master: Path, out: Path) -> Path:
+    """Copy a master, as .ipynb, with vaebook and requirements.txt into ``out/master``."""
+    staging = out / "master"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    notebook = staging / (master.stem + ".ipynb")
+    subprocess.run([str(BIN / "jupytext"), "--quiet", "--to", "ipynb", "--output",
+                    str(notebook), str(master)], check=True)
+    check_seed_lines(notebook)
+    shutil.copytree(REPO / "src" / "vaebook", staging / "vaebook",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (staging / "requirements.txt").write_text(autograder_requirements())
+    return notebook
+
+
+def check_seed_lines(notebook: Path) -> None:
+    """Fail if otter's seeding would rewrite a line other than the seed's own definition.
+
+    With ``seed: variable: NAME``, otter assign replaces *every* line that starts with
+    ``NAME =`` (after spaces) by ``NAME = <seed>``, keyword arguments on a continuation line
+    included (``    seed=seed)`` breaks the cell). Hence the masters call it ``SEED``.
+    """
+    import nbformat
+    import yaml
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    config = yaml.safe_load(cells[0].source.split("\n", 1)[1]) if cells else {}
+    variable = ((config or {}).get("seed") or {}).get("variable")
+    if not variable:
+        return
+    pattern = re.compile(rf"(\s*){re.escape(variable)}\s*(=|<-)\s*")
+    hits = [line for cell in cells if cell.cell_type == "code"
+            for line in cell.source.splitlines() if pattern.match(line)]
+    if len(hits) != 1:
+        raise SystemExit(f"{notebook}: otter would rewrite these lines to '{variable} = <seed>' "
+                         f"(exactly one, the seed's definition, is allowed): {hits}")
+
+
+def solution_lines(notebook: Path) -> list[str]:
+    """Lines of solution in a staged master notebook.
+
+    In code cells: the lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` and those
+    ending in ``# SOLUTION``; Markdown cells inside a solution block (written answers) count
+    whole. Short or generic lines (under 16 characters, or also present outside the solutions)
+    are left out: they cannot tell a leaked solution from ordinary code.
+    """
+    import nbformat
+
+    solution, other, in_block = [], [], False
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        lines = [line.strip() for line in cell.source.splitlines()]
+        if cell.cell_type == "raw":
+            in_block = {"# BEGIN SOLUTION": True, "# END SOLUTION": False}.get(
+                cell.source.strip(), in_block)
+            continue
+        if cell.cell_type == "markdown":
+            (solution if in_block else other).extend(lines)
+            continue
+        inside = False
+        for line in lines:
+            if line.endswith("# BEGIN SOLUTION"):
+                inside = True
+            elif line.endswith("# END SOLUTION"):
+                inside = False
+            elif inside or line.endswith("# SOLUTION"):
+                solution.append(line.removesuffix("# SOLUTION").strip())
+            else:
+                other.append(line)
+    common = set(other)
+    return [line for line in solution if len(line) >= 16 and line not in common]
+
+
+def test_sources(autograder_zip: Path, hidden: bool = True) -> list[tuple[str, str]]:
+    """``(name, source)`` of every hidden (or public) test case in an autograder zip."""
+    sources = []
+    with zipfile.ZipFile(autograder_zip) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("tests/") and name.endswith(".py")):
+                continue
+            module = ast.parse(archive.read(name).decode())
+            for node in module.body:
+                if isinstance(node, ast.FunctionDef) and hidden == any(
+                        isinstance(d, ast.Call) and any(
+                            k.arg == "hidden" and isinstance(k.value, ast.Constant)
+                            and k.value.value is True for k in d.keywords)
+                        for d in node.decorator_list):
+                    node.decorator_list = []
+                    sources.append((node.name, ast.unparse(node)))
+    return sources
+
+
+def non_test_lines(notebook: Path) -> list[str]:
+    """The lines of a master's code cells outside its BEGIN TESTS / END TESTS blocks."""
+    import nbformat
+
+    lines, in_tests = [], False
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type == "raw":
+            in_tests = {"# BEGIN TESTS": True, "# END TESTS": False}.get(
+                cell.source.strip(), in_tests)
+        elif cell.cell_type == "code" and not in_tests:
+            lines.extend(line.strip() for line in cell.source.splitlines())
+    return lines
+
+
+def edition_text(folder: Path) -> str:
+    """Every text in a generated folder: files as text, notebooks as their JSON strings."""
+    texts = []
+
+    def strings(value):
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                texts.append(str(key))
+                strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                strings(item)
+
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.suffix == ".zip":
+            raise AssertionError(f"{path}: a zip file in the student edition")
+        text = path.read_text(errors="replace")
+        if path.suffix == ".ipynb":
+            strings(json.loads(text))
+        else:
+            texts.append(text)
+    return "\n".join(texts)
+
+
+def validate_student_edition(student: Path, autograder_zip: Path, notebook: Path) -> None:
+    """Raise AssertionError if the student edition leaks a hidden test or a solution."""
+    text = edition_text(student)
+    hidden = test_sources(autograder_zip, hidden=True)
+    # Lines a hidden test shares with a public test or with the notebook's own code (imports,
+    # set-up) are no leak.
+    public = {line.strip() for _, source in test_sources(autograder_zip, hidden=False)
+              for line in source.splitlines()} | set(non_test_lines(notebook))
+    if not hidden:
+        raise AssertionError(f"{autograder_zip}: no hidden test found; is the master complete?")
+    for name, source in hidden:
+        if name in text:
+            raise AssertionError(f"{student}: the hidden test {name} is in the student edition")
+        for line in source.splitlines()[1:]:
+            line = line.strip()
+            if len(line) >= 24 and line not in public and not line.startswith(
+                    ("import ", "from ")) and line in text:
+                raise AssertionError(
+                    f"{student}: a line of the hidden test {name} is in the student edition: "
+                    f"{line!r}")
+    for line in solution_lines(notebook):
+        if line in text:
+            raise AssertionError(f"{student}: solution code in the student edition: {line!r}")
+    for marker in MARKERS:
+        if marker in text:
+            raise AssertionError(f"{student}: the otter marker {marker!r} is in the student edition")
+
+
+def question_table(notebook: Path, autograder_zip: Path) -> list[dict]:
+    """Every question of a master: name, points, manual.
+
+    Names and manual questions come from the master's BEGIN QUESTION cells; the points of an
+    autograded question are those otter gives its test file in the autograder zip.
+    """
+    import nbformat
+    import yaml
+    from otter.test_files import ExceptionTestFile
+
+    possible = {}
+    with zipfile.ZipFile(autograder_zip) as archive:
+        for name in archive.namelist():
+            if name.startswith("tests/") and name.endswith(".py"):
+                test = ExceptionTestFile.from_string(archive.read(name).decode(), path=name)
+                possible[test.name] = test.possible
+    questions = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        lines = cell.source.strip().splitlines()
+        if cell.cell_type == "raw" and lines and lines[0].strip() == "# BEGIN QUESTION":
+            config = yaml.safe_load("\n".join(lines[1:]))
+            manual = bool(config.get("manual", False))
+            points = config.get("points") if manual else possible.get(config["name"])
+            if points is None:
+                raise SystemExit(f"{notebook}: question {config['name']} has no points")
+            questions.append({"name": config["name"], "points": points, "manual": manual})
+    return questions
+
+
+def build(master: Path, out_root: Path) -> Path:
+    """Generate, validate and describe one assignment; return its output folder."""
+    out = out_root / master.parent.name
+    notebook = stage(master, out)
+    for edition in ("student", "autograder"):
+        shutil.rmtree(out / edition, ignore_errors=True)
+    # otter assign executes the master and fails unless it passes all its tests.
+    result = subprocess.run([str(BIN / "otter"), "assign", notebook.name, str(out.resolve())],
+                            cwd=notebook.parent, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"otter assign failed for {master}:\n{result.stdout}\n{result.stderr}")
+    zips = sorted((out / "autograder").glob("*-autograder_*.zip"))
+    if len(zips) != 1:
+        raise SystemExit(f"{out / 'autograder'}: expected one autograder zip, found {zips}")
+    validate_student_edition(out / "student", zips[0], notebook)
+    questions = question_table(notebook, zips[0])
+    (out / "questions.json").write_text(json.dumps(
+        {"assignment": master.parent.name, "notebook": notebook.name,
+         "autograder_zip": str(zips[0].relative_to(out)), "questions": questions}, indent=1))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="assignment folders, e.g. 01-derivation")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    args = parser.parse_args(argv)
+    for master in masters(args.names):
+        out = build(master, args.out)
+        print(f"{master.relative_to(REPO)}: student edition and autograder in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
