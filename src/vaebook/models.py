@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["DEFAULT_HIDDEN_DIM", "BatchedMLPVAE"]
+__all__ = ["DEFAULT_HIDDEN_DIM", "BatchedVAE", "BatchedMLPVAE", "BatchedLinearVAE"]
 
 DEFAULT_HIDDEN_DIM = 64
 """Width of the hidden layer of encoder and decoder. Measured on the digits (5000 Adam steps,
@@ -27,7 +27,63 @@ def _check_size(value, name: str) -> int:
     return value
 
 
-class BatchedMLPVAE(nn.Module):
+def _check_dtype(dtype) -> torch.dtype:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
+    return dtype
+
+
+class BatchedVAE(nn.Module):
+    """What every batched VAE of the book shares: ``n_models``, ``data_dim``, ``latent_dim``,
+    ``dtype``, ``encode``, ``decode`` and the reparameterised ``forward``.
+
+    Introduced in chapter *Posterior collapse in the linear VAE*, where the MLP VAE gets a
+    linear sibling; :func:`vaebook.training.train_vae` and :func:`vaebook.training.evaluate`
+    accept any subclass.
+    """
+
+    n_models: int
+    data_dim: int
+    latent_dim: int
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating-point type of the parameters."""
+        return next(self.parameters()).dtype
+
+    def _per_member(self, x: torch.Tensor, width: int, name: str) -> torch.Tensor:
+        """Accept ``(B, width)`` (shared by all members) or ``(K, B, width)``."""
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise ValueError(f"{name} must be a floating-point torch.Tensor")
+        if x.ndim == 2 and x.shape[1] == width:
+            return x.unsqueeze(0).expand(self.n_models, -1, -1)
+        if x.ndim == 3 and x.shape[0] == self.n_models and x.shape[2] == width:
+            return x
+        raise ValueError(
+            f"{name} must have shape (B, {width}) or ({self.n_models}, B, {width}), "
+            f"got {tuple(x.shape)}")
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        """``(x_hat, mu, logvar)`` with ``z = mu + exp(logvar / 2) * eps`` (reparameterisation).
+
+        Introduced in chapter *σ trades reconstruction against KL*. The noise ``eps`` has shape
+        ``(B, latent_dim)`` and is drawn from ``generator``; all members share it (common random
+        numbers), so member ``k`` sees exactly the noise a lone model with the same generator
+        would see.
+        """
+        mu, logvar = self.encode(x)
+        eps = torch.randn(mu.shape[1], self.latent_dim, generator=generator, dtype=mu.dtype)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return self.decode(z), mu, logvar
+
+
+class BatchedMLPVAE(BatchedVAE):
     """``n_models`` independent MLP VAEs with Gaussian encoders, trained in one pass.
 
     Introduced in chapter *σ trades reconstruction against KL*. Each member is the VAE
@@ -56,8 +112,7 @@ class BatchedMLPVAE(nn.Module):
         self.data_dim = _check_size(data_dim, "data_dim")
         self.hidden_dim = _check_size(hidden_dim, "hidden_dim")
         self.latent_dim = _check_size(latent_dim, "latent_dim")
-        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-            raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
+        _check_dtype(dtype)
         generator = torch.Generator().manual_seed(seed)
         layer_sizes = {
             "enc_hidden": (data_dim, hidden_dim),
@@ -77,27 +132,10 @@ class BatchedMLPVAE(nn.Module):
             self.register_parameter(
                 f"{name}_bias", nn.Parameter(bias.to(dtype).repeat(n_models, 1, 1)))
 
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating-point type of the parameters."""
-        return self.enc_hidden_weight.dtype
-
     def _layer(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
         """``bias + inputs @ weight`` for every member: ``(K, B, in) -> (K, B, out)``."""
         return torch.baddbmm(getattr(self, f"{name}_bias"), inputs,
                              getattr(self, f"{name}_weight"))
-
-    def _per_member(self, x: torch.Tensor, width: int, name: str) -> torch.Tensor:
-        """Accept ``(B, width)`` (shared by all members) or ``(K, B, width)``."""
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-            raise ValueError(f"{name} must be a floating-point torch.Tensor")
-        if x.ndim == 2 and x.shape[1] == width:
-            return x.unsqueeze(0).expand(self.n_models, -1, -1)
-        if x.ndim == 3 and x.shape[0] == self.n_models and x.shape[2] == width:
-            return x
-        raise ValueError(
-            f"{name} must have shape (B, {width}) or ({self.n_models}, B, {width}), "
-            f"got {tuple(x.shape)}")
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance, each of shape ``(K, B, latent_dim)``.
@@ -117,19 +155,6 @@ class BatchedMLPVAE(nn.Module):
         """
         z = self._per_member(z, self.latent_dim, "z")
         return self._layer("dec_out", torch.tanh(self._layer("dec_hidden", z)))
-
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
-        """``(x_hat, mu, logvar)`` with ``z = mu + exp(logvar / 2) * eps`` (reparameterisation).
-
-        Introduced in chapter *σ trades reconstruction against KL*. The noise ``eps`` has shape
-        ``(B, latent_dim)`` and is drawn from ``generator``; all members share it (common random
-        numbers), so member ``k`` sees exactly the noise a lone model with the same generator
-        would see.
-        """
-        mu, logvar = self.encode(x)
-        eps = torch.randn(mu.shape[1], self.latent_dim, generator=generator, dtype=mu.dtype)
-        z = mu + torch.exp(0.5 * logvar) * eps
-        return self.decode(z), mu, logvar
 
     @torch.no_grad()
     def copy_member_from(self, source: "BatchedMLPVAE", source_index: int = 0,
@@ -163,3 +188,71 @@ class BatchedMLPVAE(nn.Module):
         single = BatchedMLPVAE(1, self.data_dim, self.hidden_dim, self.latent_dim,
                                dtype=self.dtype)
         return single.copy_member_from(self, index)
+
+
+class BatchedLinearVAE(BatchedVAE):
+    """``n_models`` independent *linear* VAEs with Gaussian encoders, trained in one pass.
+
+    Introduced in chapter *Posterior collapse in the linear VAE*. Each member is the linear
+    VAE of Lucas et al. (2019):
+
+    * decoder ``x_hat = W z + b``: the mean of the Gaussian ``p(x | z) = N(W z + b, σ² I)``;
+    * encoder mean ``mu = V x + c``, linear in ``x``;
+    * encoder log-variance: one learned number per latent (and per member), the same for
+      every ``x``.
+
+    With σ fixed, its ELBO has the same global optimum as the likelihood of probabilistic PCA
+    (Tipping & Bishop, 1999): see :mod:`vaebook.linear`. Weights are stored stacked
+    (``dec_weight`` ``(K, L, D)``, so row ``j`` of member ``k`` is the column ``W_j``;
+    ``enc_weight`` ``(K, D, L)``; biases ``(K, 1, ·)``; ``enc_logvar`` ``(K, 1, L)``). Every
+    member starts from the same weights drawn from ``seed`` (``nn.Linear``'s uniform
+    initialisation; log-variances start at 0). ``dtype`` defaults to float64 because the
+    chapter compares the trained optimum with a closed form to a few hundredths of a nat.
+    """
+
+    def __init__(self, n_models: int, data_dim: int = 64, latent_dim: int = 16, *,
+                 seed: int = 0, dtype: torch.dtype = torch.float64):
+        super().__init__()
+        self.n_models = _check_size(n_models, "n_models")
+        self.data_dim = _check_size(data_dim, "data_dim")
+        self.latent_dim = _check_size(latent_dim, "latent_dim")
+        _check_dtype(dtype)
+        generator = torch.Generator().manual_seed(seed)
+        for name, (fan_in, fan_out) in {"enc": (data_dim, latent_dim),
+                                        "dec": (latent_dim, data_dim)}.items():
+            bound = 1.0 / math.sqrt(fan_in)
+            weight = torch.empty(fan_in, fan_out, dtype=torch.float64)
+            bias = torch.empty(1, fan_out, dtype=torch.float64)
+            weight.uniform_(-bound, bound, generator=generator)
+            bias.uniform_(-bound, bound, generator=generator)
+            self.register_parameter(
+                f"{name}_weight", nn.Parameter(weight.to(dtype).repeat(n_models, 1, 1)))
+            self.register_parameter(
+                f"{name}_bias", nn.Parameter(bias.to(dtype).repeat(n_models, 1, 1)))
+        self.enc_logvar = nn.Parameter(torch.zeros(n_models, 1, latent_dim, dtype=dtype))
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean ``V x + c`` and log-variance (the same for every ``x``), each
+        ``(K, B, latent_dim)``.
+
+        Introduced in chapter *Posterior collapse in the linear VAE*. ``x`` has shape
+        ``(B, D)`` or ``(K, B, D)``.
+        """
+        x = self._per_member(x, self.data_dim, "x")
+        mu = torch.baddbmm(self.enc_bias, x, self.enc_weight)
+        return mu, self.enc_logvar.expand_as(mu)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder mean ``W z + b`` of shape ``(K, B, D)`` for latents ``(B, L)`` or ``(K, B, L)``.
+
+        Introduced in chapter *Posterior collapse in the linear VAE*.
+        """
+        z = self._per_member(z, self.latent_dim, "z")
+        return torch.baddbmm(self.dec_bias, z, self.dec_weight)
+
+    def column_norms_sq(self) -> torch.Tensor:
+        """``||W_j||²`` of every decoder column, shape ``(K, latent_dim)`` (not sorted).
+
+        Introduced in chapter *Posterior collapse in the linear VAE*.
+        """
+        return (self.dec_weight.detach() ** 2).sum(dim=2)

@@ -130,3 +130,83 @@ def sigma_slider(result, start: int | None = None) -> FrameSlider:
     frames = [sigma_frame(result, i) for i in range(n)]
     return FrameSlider(frames, description="σ", aria_label="Decoder standard deviation σ",
                        start=start)
+
+
+def linear_figure(result, index: int, n_eigen: int = 20):
+    """The linear-VAE slider's picture for σ number ``index`` of a linear sweep.
+
+    Introduced in chapter *Posterior collapse in the linear VAE*. Left: the top ``n_eigen``
+    eigenvalues λ_i of the data covariance as bars (dark: λ_i > σ², the directions that
+    survive), the line σ², and the trained ``||W_i||² + σ²`` as dots (they sit on the bars of
+    the surviving directions and on the line for the collapsed ones). Right: test digits (upper
+    half) and their reconstructions (lower half).
+    """
+    import matplotlib.pyplot as plt
+
+    i = _check_index(result, index)
+    sigma_sq = float(result.sigmas[i]) ** 2
+    latent_dim = result.column_norms_sq.shape[1]
+    values = np.asarray(result.eigenvalues)[:n_eigen]
+    ranks = np.arange(1, values.size + 1)
+    fig, (ax_eig, ax_recon) = plt.subplots(1, 2, figsize=(9, 3.2), constrained_layout=True,
+                                           gridspec_kw={"width_ratios": [1.2, 1]})
+    survive = values > sigma_sq
+    ax_eig.bar(ranks[survive], values[survive], color="C0", label="λᵢ > σ²: survives")
+    ax_eig.bar(ranks[~survive], values[~survive], color="0.8", label="λᵢ ≤ σ²: collapses")
+    ax_eig.axhline(sigma_sq, color="C3", ls="--", label=f"σ² = {sigma_sq:.3g}")
+    k = min(latent_dim, values.size)
+    ax_eig.plot(ranks[:k], result.column_norms_sq[i][:k] + sigma_sq, "o", color="k", ms=4,
+                label="trained ‖Wᵢ‖² + σ²")
+    ax_eig.set(xlabel="direction i (eigenvalues, largest first)", ylabel="variance",
+               title=f"{int(result.active_units[i])} of {latent_dim} latents active")
+    ax_eig.legend(loc="upper right", fontsize=8)
+    n_recon = len(result.recon_originals)
+    pair = np.concatenate([result.recon_originals, result.reconstructions[i]])
+    n_cols = n_recon // 2 if n_recon > 4 and n_recon % 2 == 0 else n_recon
+    ax_recon.imshow(image_strip(pair, n_cols=n_cols), cmap="gray", vmin=0, vmax=1)
+    ax_recon.set_title("test digits (upper half) and reconstructions (lower)")
+    ax_recon.set_xticks([])
+    ax_recon.set_yticks([])
+    return fig
+
+
+def linear_numbers(result, index: int) -> dict[str, str]:
+    """The numbers the linear-VAE slider shows for σ number ``index`` (formatted strings).
+
+    Introduced in chapter *Posterior collapse in the linear VAE*.
+    """
+    i = _check_index(result, index)
+    return {
+        "σ (decoder standard deviation)": f"{result.sigmas[i]:.3g}",
+        "active latents, trained / predicted #{λᵢ > σ²}":
+            f"{int(result.active_units[i])} / {int(result.predicted_active[i])}",
+        "−ELBO, trained (nats per digit)": f"{result.train_neg_elbo[i]:.3f}",
+        "−log p(x), closed-form optimum": f"{result.optimal_nll[i]:.3f}",
+        "largest |‖Wᵢ‖² − (λᵢ − σ²)|":
+            f"{np.abs(result.column_norms_sq[i] - result.predicted_norms_sq[i]).max():.3f}",
+    }
+
+
+def linear_slider(result, start: int | None = None) -> FrameSlider:
+    """The σ slider over a linear sweep: spectrum with the σ² line, plus reconstructions.
+
+    Introduced in chapter *Posterior collapse in the linear VAE*. Every frame is rendered once,
+    up front, as in :func:`sigma_slider`.
+    """
+    n = len(result.sigmas)
+    if n == 0:
+        raise ValueError("result: the sweep has an empty σ grid")
+    start = n // 2 if start is None else _check_index(result, start)
+    frames = []
+    for i in range(n):
+        numbers = linear_numbers(result, i)
+        sigma = numbers["σ (decoder standard deviation)"]
+        alt = (f"For σ = {sigma}: the largest eigenvalues of the digits' covariance as bars, "
+               f"the line σ² = {result.sigmas[i] ** 2:.3g}, the "
+               f"{int(result.active_units[i])} eigenvalues above it marked as surviving, the "
+               f"trained squared decoder column norms plus σ² on top of them, and test digits "
+               f"with their reconstructions.")
+        frames.append(Frame(label=sigma, png=figure_to_png(linear_figure(result, i), dpi=70),
+                            alt=alt, numbers_html=numbers_table(numbers)))
+    return FrameSlider(frames, description="σ", aria_label="Decoder standard deviation σ",
+                       start=start)

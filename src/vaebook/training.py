@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from vaebook.likelihoods import gaussian_nll, kl_standard_normal, recon_sse
-from vaebook.models import BatchedMLPVAE
+from vaebook.models import BatchedVAE
 
 __all__ = [
     "ACTIVE_UNIT_THRESHOLD",
@@ -99,7 +99,7 @@ def check_kl_weights(kl_weight, n_models: int, dtype=torch.float32) -> torch.Ten
     return torch.tensor(weights, dtype=dtype)
 
 
-def _check_data(x, model: BatchedMLPVAE, name: str) -> torch.Tensor:
+def _check_data(x, model: BatchedVAE, name: str) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
@@ -113,8 +113,9 @@ def _check_data(x, model: BatchedMLPVAE, name: str) -> torch.Tensor:
 
 
 def _check_model(model, sigmas: torch.Tensor) -> None:
-    if not isinstance(model, BatchedMLPVAE):
-        raise ValueError(f"model must be a BatchedMLPVAE, got {type(model).__name__}")
+    if not isinstance(model, BatchedVAE):
+        raise ValueError("model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
+                         f"got {type(model).__name__}")
     if sigmas.numel() != model.n_models:
         raise ValueError(
             f"sigmas must hold one σ per member: the model has {model.n_models} members, "
@@ -176,7 +177,7 @@ def _progress_bar(steps: int, progress, description: str):
                 leave=progress is True, mininterval=0.5)
 
 
-def train_vae(model: BatchedMLPVAE, x_train: torch.Tensor, sigmas, *, kl_weight: float = 1.0,
+def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, kl_weight: float = 1.0,
               steps: int, batch_size: int, lr: float, seed: int, progress=True,
               lr_schedule: str = "cosine", loss_fn=None) -> dict[str, np.ndarray]:
     """Train member ``k`` of ``model`` as a VAE with a Gaussian decoder of fixed ``sigmas[k]``.
@@ -188,7 +189,9 @@ def train_vae(model: BatchedMLPVAE, x_train: torch.Tensor, sigmas, *, kl_weight:
     ``(K,)``).
 
     Args:
-        model: a :class:`~vaebook.models.BatchedMLPVAE` with ``len(sigmas)`` members.
+        model: a :class:`~vaebook.models.BatchedMLPVAE` (or, from chapter *Posterior
+            collapse in the linear VAE* on, a :class:`~vaebook.models.BatchedLinearVAE`)
+            with ``len(sigmas)`` members.
         x_train: the training images, float tensor ``(N, data_dim)``.
         sigmas: one positive σ per member (sequence or tensor).
         kl_weight: weight of the KL term (1 is the ELBO; 0 is a plain autoencoder): one
@@ -270,7 +273,7 @@ def _fixed_images(y: torch.Tensor, n: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate(model: BatchedMLPVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
+def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
              kl_weight: float = 1.0, seed: int = 0, n_recon: int = 8,
              n_samples: int = 16) -> dict[str, np.ndarray]:
     """Per-member measurements of a trained model on images ``x`` with labels ``y``.
