@@ -65,6 +65,8 @@ def page_weight(html: Path, root: Path) -> int:
     """Bytes of an HTML page plus the images it embeds from the build (not shared assets)."""
     total = html.stat().st_size
     for src in set(re.findall(r'<img[^>]+src="([^"]+)"', html.read_text(errors="ignore"))):
+        if src.startswith("data:"):  # embedded in the page: already counted
+            continue
         image = (html.parent / src).resolve()
         if image.is_file() and root in image.parents:
             total += image.stat().st_size
