@@ -14,6 +14,19 @@ REPO = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 # The flags of `make book`: any Sphinx warning or cell error fails the build.
 BUILD_FLAGS = ["--warningiserror", "--keep-going"]
+# The header every chapter starts with (a MyST Markdown notebook for jupytext).
+JUPYTEXT_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
 
 
 def toc_files() -> list[str]:

@@ -8,22 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, BUILD_FLAGS, build_book, is_notebook, source_of, toc_files
+from conftest import (BUILD_FLAGS, JUPYTEXT_HEADER, REPO, build_book, is_notebook, source_of,
+                      toc_files)
 
 pytestmark = pytest.mark.build
 
-JUPYTEXT_HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
 
 
 def test_every_toc_page_is_built(built_html):

@@ -5,23 +5,11 @@ from __future__ import annotations
 import pytest
 
 import lab
+from conftest import JUPYTEXT_HEADER
 
 pytestmark = pytest.mark.browser
 
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
-
-SLIDER_PAGE = HEADER + """
+SLIDER_PAGE = JUPYTEXT_HEADER + """
 # A slider
 
 ```{code-cell} ipython3
