@@ -68,6 +68,9 @@ def test_the_sigma_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp
     with lab.jupyter_lab(REPO, tmp_path) as (base, token):
         page = chromium.new_page(viewport={"width": 1300, "height": 1000})
         lab.open_notebook(page, base, token, "book/sigma-tradeoff.md")
+        # JupyterLab renders a long notebook's cells progressively: wait for them.
+        page.wait_for_function(
+            "document.querySelectorAll('.jp-Notebook .jp-CodeCell').length > 5", timeout=30000)
         assert page.locator(".jp-Notebook .jp-CodeCell").count() > 5
         lab.run_all_cells(page, timeout_ms=600000)
         tracebacks = page.locator(".jp-OutputArea-output", has_text="Traceback")

@@ -130,3 +130,20 @@ def store(path: Path, write) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def load_or_compute(kind: str, key: dict, load, compute):
+    """The cached result for ``(kind, key)``, or ``compute()`` stored for next time.
+
+    Introduced in chapter *σ trades reconstruction against KL*. ``load(folder)`` reads a stored
+    result and ``compute()`` returns a new one with a ``save(folder)`` method. A result read
+    from disk gets ``from_cache = True``.
+    """
+    path = cache_path(kind, key)
+    if path.is_dir():
+        result = load(path)
+        result.from_cache = True
+        return result
+    result = compute()
+    store(path, result.save)
+    return result

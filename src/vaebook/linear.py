@@ -312,11 +312,5 @@ def run_linear_sweep(sigmas=LINEAR_SIGMAS, *, latent_dim: int = 16,
     if not cache:
         return _train_and_measure(params, progress)
     key = dict(params, source=_cache.source_fingerprint(("vaebook.linear",)))
-    path = _cache.cache_path("linear-sweep", key)
-    if path.is_dir():
-        result = LinearSweepResult.load(path)
-        result.from_cache = True
-        return result
-    result = _train_and_measure(params, progress)
-    _cache.store(path, result.save)
-    return result
+    return _cache.load_or_compute("linear-sweep", key, LinearSweepResult.load,
+                                  lambda: _train_and_measure(params, progress))

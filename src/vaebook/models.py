@@ -51,6 +51,26 @@ class BatchedVAE(nn.Module):
         """Floating-point type of the parameters."""
         return next(self.parameters()).dtype
 
+    def _add_layers(self, layer_sizes: dict[str, tuple[int, int]], seed: int,
+                    dtype: torch.dtype) -> None:
+        """Register ``<name>_weight`` (K, in, out) and ``<name>_bias`` (K, 1, out) per layer.
+
+        Every member starts from the same weights, drawn uniformly in ±1/sqrt(fan_in) (as
+        PyTorch's ``nn.Linear``) from a generator seeded with ``seed``, in float64, so the
+        initial weights do not depend on ``dtype`` or on the number of members.
+        """
+        generator = torch.Generator().manual_seed(seed)
+        for name, (fan_in, fan_out) in layer_sizes.items():
+            bound = 1.0 / math.sqrt(fan_in)
+            weight = torch.empty(fan_in, fan_out, dtype=torch.float64)
+            bias = torch.empty(1, fan_out, dtype=torch.float64)
+            weight.uniform_(-bound, bound, generator=generator)
+            bias.uniform_(-bound, bound, generator=generator)
+            self.register_parameter(
+                f"{name}_weight", nn.Parameter(weight.to(dtype).repeat(self.n_models, 1, 1)))
+            self.register_parameter(
+                f"{name}_bias", nn.Parameter(bias.to(dtype).repeat(self.n_models, 1, 1)))
+
     def _per_member(self, x: torch.Tensor, width: int, name: str) -> torch.Tensor:
         """Accept ``(B, width)`` (shared by all members) or ``(K, B, width)``."""
         if not isinstance(x, torch.Tensor) or not x.is_floating_point():
@@ -113,7 +133,6 @@ class BatchedMLPVAE(BatchedVAE):
         self.hidden_dim = _check_size(hidden_dim, "hidden_dim")
         self.latent_dim = _check_size(latent_dim, "latent_dim")
         _check_dtype(dtype)
-        generator = torch.Generator().manual_seed(seed)
         layer_sizes = {
             "enc_hidden": (data_dim, hidden_dim),
             "enc_out": (hidden_dim, 2 * latent_dim),
@@ -121,16 +140,7 @@ class BatchedMLPVAE(BatchedVAE):
             "dec_out": (hidden_dim, data_dim),
         }
         self.layer_names = tuple(layer_sizes)
-        for name, (fan_in, fan_out) in layer_sizes.items():
-            bound = 1.0 / math.sqrt(fan_in)
-            weight = torch.empty(fan_in, fan_out, dtype=torch.float64)
-            bias = torch.empty(1, fan_out, dtype=torch.float64)
-            weight.uniform_(-bound, bound, generator=generator)
-            bias.uniform_(-bound, bound, generator=generator)
-            self.register_parameter(
-                f"{name}_weight", nn.Parameter(weight.to(dtype).repeat(n_models, 1, 1)))
-            self.register_parameter(
-                f"{name}_bias", nn.Parameter(bias.to(dtype).repeat(n_models, 1, 1)))
+        self._add_layers(layer_sizes, seed, dtype)
 
     def _layer(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
         """``bias + inputs @ weight`` for every member: ``(K, B, in) -> (K, B, out)``."""
@@ -217,18 +227,8 @@ class BatchedLinearVAE(BatchedVAE):
         self.data_dim = _check_size(data_dim, "data_dim")
         self.latent_dim = _check_size(latent_dim, "latent_dim")
         _check_dtype(dtype)
-        generator = torch.Generator().manual_seed(seed)
-        for name, (fan_in, fan_out) in {"enc": (data_dim, latent_dim),
-                                        "dec": (latent_dim, data_dim)}.items():
-            bound = 1.0 / math.sqrt(fan_in)
-            weight = torch.empty(fan_in, fan_out, dtype=torch.float64)
-            bias = torch.empty(1, fan_out, dtype=torch.float64)
-            weight.uniform_(-bound, bound, generator=generator)
-            bias.uniform_(-bound, bound, generator=generator)
-            self.register_parameter(
-                f"{name}_weight", nn.Parameter(weight.to(dtype).repeat(n_models, 1, 1)))
-            self.register_parameter(
-                f"{name}_bias", nn.Parameter(bias.to(dtype).repeat(n_models, 1, 1)))
+        self._add_layers({"enc": (data_dim, latent_dim), "dec": (latent_dim, data_dim)},
+                         seed, dtype)
         self.enc_logvar = nn.Parameter(torch.zeros(n_models, 1, latent_dim, dtype=dtype))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

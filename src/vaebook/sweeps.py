@@ -203,14 +203,8 @@ def run_sigma_sweep(sigmas=None, *, latent_dim: int = 2,
                               batch_size=batch_size, lr=lr, seed=seed, kl_weight=kl_weight)
     if not cache:
         return _train_and_evaluate(params, progress)
-    path = _cache.cache_path("sigma-sweep", params)
-    if path.is_dir():
-        result = SweepResult.load(path)
-        result.from_cache = True
-        return result
-    result = _train_and_evaluate(params, progress)
-    _cache.store(path, result.save)
-    return result
+    return _cache.load_or_compute("sigma-sweep", params, SweepResult.load,
+                                  lambda: _train_and_evaluate(params, progress))
 
 
 def train_single(sigma: float, *, latent_dim: int = 2,
