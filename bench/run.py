@@ -2,8 +2,9 @@
 
 Figures: cold execute+build time of the whole book, cached rebuild time after an edit to one
 page's prose, size of .venv, and the heaviest HTML page; then the training figures
-(bench/training.py) and the slider figures (bench/slider.py) of the σ chapter. The book is
-built from a copy of the sources in a temporary folder, so the repository is not touched.
+(bench/training.py) and the slider figures (bench/slider.py) of the σ chapter, and the
+training time of the later chapters. The book is built from a copy of the sources in a
+temporary folder, so the repository is not touched.
 These are measurements, not tests: they print numbers and never fail.
 """
 
@@ -114,5 +115,6 @@ if __name__ == "__main__":
 
     print("\nTraining figures (σ chapter)")
     training.main()
+    training.chapter_times()
     print("\nSlider figures (σ chapter)")
     slider.main()

@@ -22,7 +22,9 @@ from vaebook.data import load_digits_split
 from vaebook.models import BatchedMLPVAE
 from vaebook.sweeps import (DEFAULT_BATCH_SIZE, DEFAULT_HIDDEN_DIM, DEFAULT_LR, DEFAULT_STEPS,
                             run_sigma_sweep, sigma_grid)
+from vaebook.linear import run_linear_sweep
 from vaebook.training import train_vae
+from vaebook.variants import LEARNED_SIGMA_VARIANTS, LIKELIHOOD_VARIANTS, run_variants
 
 SPEED_STEPS = 300
 REPEATS = 3
@@ -119,5 +121,40 @@ def main() -> None:
           "improving; a negative test gap means longer training overfits the training digits.")
 
 
+def timed(run):
+    start = time.perf_counter()
+    result = run()
+    return result, time.perf_counter() - start
+
+
+def chapter_times() -> None:
+    """Wall time of the training of the later chapters (no cache), and what they measure."""
+    print("\nTraining of the later chapters (no cache, one run each)...", flush=True)
+    linear, linear_s = timed(lambda: run_linear_sweep(cache=False, progress=False))
+    learned, learned_s = timed(lambda: run_variants(LEARNED_SIGMA_VARIANTS, cache=False,
+                                                    progress=False))
+    others, others_s = timed(lambda: run_variants(LIKELIHOOD_VARIANTS, cache=False,
+                                                  progress=False))
+    print(f"{'chapter':<44}{'seconds':>14}")
+    for name, seconds in (("Posterior collapse in the linear VAE", linear_s),
+                          ("Learning σ (4 VAEs)", learned_s),
+                          ("Other likelihoods side by side (6 VAEs)", others_s)):
+        print(f"{name:<44}{seconds:>14.1f}")
+    print("\nLinear VAE vs pPCA closed form (training digits):")
+    print(f"{'σ':>5} {'active':>6} {'predicted':>9} {'max |‖W‖²−(λ−σ²)|':>19} {'−ELBO gap':>10}")
+    norm_error = np.abs(linear.column_norms_sq - linear.predicted_norms_sq).max(axis=1)
+    for k, sigma in enumerate(linear.sigmas):
+        print(f"{sigma:5.2f} {linear.active_units[k]:6d} {linear.predicted_active[k]:9d} "
+              f"{norm_error[k]:19.4f} {linear.elbo_gap[k]:10.4f}")
+    for result in (learned, others):
+        print(f"\n{'variant':<24}{'σ or b':>8}{'fitted':>8}{'MSE':>8}{'KL':>6}"
+              f"{'−ELBO train':>12}{'test':>8}")
+        for k, label in enumerate(result.labels):
+            print(f"{label:<24}{result.scale[k]:8.4f}{result.fitted_scale[k]:8.4f}"
+                  f"{result.mse[k]:8.4f}{result.kl[k]:6.2f}{result.train_neg_elbo[k]:12.1f}"
+                  f"{result.neg_elbo[k]:8.1f}")
+
+
 if __name__ == "__main__":
     main()
+    chapter_times()

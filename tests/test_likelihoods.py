@@ -510,15 +510,3 @@ def test_effective_sigma_needs_latent_dim_for_mean_kl():
 def test_effective_sigma_rejects_bad_kl_weight(kl_weight):
     with pytest.raises(ValueError, match="kl_weight"):
         effective_sigma(784, 128, kl_weight=kl_weight)
-
-
-def test_docstrings_name_their_chapter():
-    import vaebook.likelihoods as lik
-
-    chapters = (
-        "From the Gaussian likelihood to the MSE",
-        "Scaling, learned σ and other likelihoods",
-    )
-    for name in lik.__all__:
-        doc = getattr(lik, name).__doc__
-        assert doc and any(f"*{c}*" in doc for c in chapters), name

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import pkgutil
 import re
 import subprocess
 
 import yaml
 
 from conftest import REPO, is_notebook, source_of, toc_files
+import vaebook
 from vaebook import lab_settings
 
 REQUIRED_REFERENCES = [
     "kingma2014autoencoding", "lucas2019dont", "rybkin2021simple", "higgins2017beta",
     "alemi2018fixing", "loaizaganem2019continuous", "dai2019diagnosing",
-    "doersch2016tutorial", "tipping1999probabilistic", "aise2021mse",
+    "doersch2016tutorial", "tipping1999probabilistic", "aise2021mse", "theis2016note",
+    "mattei2018leveraging",
 ]
+FRONT_AND_BACK_MATTER = {"book/intro", "book/how-to-use", "book/references"}
 
 
 def bib_keys() -> set[str]:
@@ -48,6 +54,40 @@ def test_chapters_are_myst_notebooks_without_outputs():
                              capture_output=True, text=True, check=True).stdout.split()
     for name in tracked:
         assert '"output_type"' not in (REPO / name).read_text(), f"{name} carries outputs"
+
+
+def test_every_chapter_has_the_page_skeleton_and_two_exercises_with_solutions():
+    chapters = [page for page in toc_files() if page not in FRONT_AND_BACK_MATTER]
+    assert len(chapters) >= 6
+    for page in chapters:
+        text = source_of(page).read_text()
+        headings = re.findall(r"^## (.+)$", text, re.M)
+        assert headings[0] == "Overview", f"{page} must open with an Overview"
+        assert headings[-2:] == ["Summary", "Exercises"], f"{page} must end with Summary, Exercises"
+        exercises = re.findall(r"^:label: (\S+)$", text.split("## Exercises")[1], re.M)
+        solutions = re.findall(r"^````\{solution\} (\S+)$", text, re.M)
+        assert len(exercises) >= 2, f"{page} has fewer than two exercises"
+        assert sorted(solutions) == sorted(exercises), f"{page}: every exercise needs a solution"
+
+
+def test_every_public_helper_names_the_chapter_that_introduces_it():
+    titles = [re.search(r"^# (.+)$", source_of(page).read_text(), re.M).group(1)
+              for page in toc_files() if page not in FRONT_AND_BACK_MATTER]
+    checked = 0
+    for module_info in pkgutil.iter_modules(vaebook.__path__):
+        if module_info.name.startswith("_") or module_info.name == "lab_settings":
+            continue  # private checks; the JupyterLab set-up belongs to no chapter
+        module = importlib.import_module(f"vaebook.{module_info.name}")
+        public = [name for name in vars(module) if not name.startswith("_")]
+        for name in getattr(module, "__all__", public):
+            item = getattr(module, name)
+            if not (inspect.isfunction(item) or inspect.isclass(item)) or (
+                    item.__module__ != module.__name__):
+                continue
+            assert any(f"*{title}*" in (item.__doc__ or "") for title in titles), (
+                f"vaebook.{module_info.name}.{name}: the docstring names no chapter")
+            checked += 1
+    assert checked >= 40
 
 
 def test_no_chapter_installs_packages_or_edits_sys_path():

@@ -142,8 +142,9 @@ def test_launch_buttons_open_the_chapter(visit, site):
     assert not any("colab" in link for link in links), "Colab cannot open .md chapters"
 
 
-@pytest.mark.parametrize("page_name", ["book/gaussian-likelihood",
-                                       "book/scaling-and-other-likelihoods"])
+@pytest.mark.parametrize("page_name", [f"book/{name}" for name in (
+    "gaussian-likelihood", "scaling-and-other-likelihoods", "sigma-tradeoff", "linear-vae",
+    "learned-sigma", "other-likelihoods")])
 def test_exercise_solutions_are_hidden_until_toggled(visit, site, page_name):
     v = visit(f"{site}{page_name}.html")
     solutions = v.page.locator(".solution.dropdown")

@@ -14,6 +14,7 @@ Deleting the folder is always safe: everything in it is recomputed on demand.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -28,13 +29,13 @@ import torch
 import vaebook
 
 __all__ = ["ENV_VAR", "SOURCE_MODULES", "cache_dir", "source_fingerprint", "cache_key",
-           "cache_path", "store"]
+           "cache_path", "store", "load_or_compute", "StoredResult"]
 
 ENV_VAR = "VAEBOOK_CACHE_DIR"
 """Environment variable that overrides the cache folder."""
 
 SOURCE_MODULES = ("vaebook._checks", "vaebook.likelihoods", "vaebook.data", "vaebook.models",
-                  "vaebook.training", "vaebook.sweeps")
+                  "vaebook.training", "vaebook.sweeps", "vaebook.cache")
 """Modules whose source code is part of every cache key."""
 
 
@@ -147,3 +148,51 @@ def load_or_compute(kind: str, key: dict, load, compute):
     result = compute()
     store(path, result.save)
     return result
+
+
+_ARRAYS_FILE, _META_FILE = "arrays.npz", "meta.json"
+
+
+class StoredResult:
+    """``save`` and ``load`` for the book's result dataclasses, without pickle.
+
+    Introduced in chapter *σ trades reconstruction against KL*. Every dataclass field is an
+    array stored in ``arrays.npz``, except ``from_cache``, the JSON fields ``META_FIELDS``
+    (stored in ``meta.json``) and the dict-of-arrays fields ``DICT_FIELDS`` (stored in
+    ``arrays.npz`` as ``<field>/<key>``).
+    """
+
+    META_FIELDS: tuple[str, ...] = ("hyperparameters", "train_seconds")
+    DICT_FIELDS: tuple[str, ...] = ()
+
+    def _array_fields(self) -> list[str]:
+        other = {*self.META_FIELDS, *self.DICT_FIELDS, "from_cache"}
+        return [f.name for f in dataclasses.fields(self) if f.name not in other]
+
+    def save(self, path) -> Path:
+        """Write the result to the folder ``path`` (``arrays.npz`` + ``meta.json``)."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {name: np.asarray(getattr(self, name)) for name in self._array_fields()}
+        for field in self.DICT_FIELDS:
+            arrays.update({f"{field}/{key}": np.asarray(value)
+                           for key, value in getattr(self, field).items()})
+        np.savez(folder / _ARRAYS_FILE, **arrays)
+        meta = {name: getattr(self, name) for name in self.META_FIELDS}
+        (folder / _META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True))
+        return folder
+
+    @classmethod
+    def load(cls, path):
+        """Read a result written by :meth:`save`."""
+        folder = Path(path)
+        if not (folder / _ARRAYS_FILE).is_file() or not (folder / _META_FILE).is_file():
+            raise ValueError(f"path {str(folder)!r} holds no saved {cls.__name__}")
+        fields = json.loads((folder / _META_FILE).read_text())
+        with np.load(folder / _ARRAYS_FILE, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        for field in cls.DICT_FIELDS:
+            prefix = field + "/"
+            fields[field] = {name[len(prefix):]: arrays.pop(name)
+                             for name in list(arrays) if name.startswith(prefix)}
+        return cls(**arrays, **fields)

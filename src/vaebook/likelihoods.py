@@ -42,6 +42,11 @@ __all__ = [
     "kl_standard_normal",
     "optimal_sigma",
     "effective_sigma",
+    "LIKELIHOOD_NAMES",
+    "soft_floor",
+    "Likelihood",
+    "get_likelihood",
+    "continuous_bernoulli_mean",
 ]
 
 RECON_REDUCTIONS = ("sum", "batchmean", "mean")
@@ -225,3 +230,219 @@ def effective_sigma(
     else:
         w_kl = {"sum": 1.0, "batchmean": 1.0 / batch_size}[kl_reduction]
     return math.sqrt(kl_weight * w_kl / (2.0 * w_recon[recon_reduction]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoder likelihoods by name: what the training loop of the book trains with.
+# ---------------------------------------------------------------------------------------------
+
+_LIKELIHOOD_KINDS = {
+    # name: (family, how the scale is set)
+    "gaussian": ("gaussian", "fixed"),
+    "gaussian-learned": ("gaussian", "learned"),
+    "gaussian-optimal": ("gaussian", "optimal"),
+    "gaussian-per-pixel": ("gaussian", "per-pixel"),
+    "laplace": ("laplace", "fixed"),
+    "laplace-learned": ("laplace", "learned"),
+    "bernoulli": ("bernoulli", "none"),
+    "continuous-bernoulli": ("continuous-bernoulli", "none"),
+}
+LIKELIHOOD_NAMES = tuple(_LIKELIHOOD_KINDS)
+"""The likelihood names that :func:`get_likelihood` and :func:`vaebook.training.train_vae` know."""
+
+
+def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
+    """``log(floor) + softplus(log_scale - log(floor))``: a smooth ``max(log_scale, log floor)``.
+
+    Introduced in chapter *Learning σ*. Far above the floor it returns ``log_scale`` unchanged;
+    far below it returns ``log(floor)``, so ``exp`` of the result never drops below ``floor``.
+    This is the "soft clip" of the σ-VAE code (Rybkin et al., 2021). ``floor = 0`` means no
+    floor: ``log_scale`` is returned as it is.
+    """
+    if floor == 0:
+        return log_scale
+    log_floor = math.log(floor)
+    return log_floor + F.softplus(log_scale - log_floor)
+
+
+class Likelihood:
+    """A decoder likelihood by name: how the decoder's output becomes ``p(x | z)``.
+
+    Introduced in chapter *Learning σ*; build one with :func:`get_likelihood`. The names are
+    :data:`LIKELIHOOD_NAMES`:
+
+    * ``"gaussian"``: mean ``x_hat``, a fixed ``sigma`` (:func:`gaussian_nll`);
+    * ``"gaussian-learned"``: one shared ``sigma`` learned by gradient descent with the weights;
+    * ``"gaussian-optimal"``: one shared ``sigma`` set to its optimum ``sqrt(MSE)`` on every
+      batch (the σ-VAE of Rybkin et al., 2021, :func:`optimal_sigma`);
+    * ``"gaussian-per-pixel"``: the decoder outputs a mean *and* a ``log sigma`` for every
+      pixel (Kingma and Welling, 2014, appendix C.2), so it has two outputs per pixel;
+    * ``"laplace"`` / ``"laplace-learned"``: mean ``x_hat`` and a fixed or learned shared
+      scale ``b`` (:func:`laplace_nll`);
+    * ``"bernoulli"``: the output is a logit per pixel (:func:`bernoulli_nll`, the BCE);
+    * ``"continuous-bernoulli"``: the same logits, with the normaliser
+      (:func:`continuous_bernoulli_nll`).
+
+    ``scale_floor`` (≥ 0) is a soft lower bound (:func:`soft_floor`) on a learned or per-pixel
+    scale; 0 means none. Bernoulli-type likelihoods need data in [0, 1].
+    """
+
+    def __init__(self, name: str, scale_floor: float = 0.0):
+        if name not in _LIKELIHOOD_KINDS:
+            raise ValueError(
+                f"unknown likelihood {name!r}; known likelihoods: {', '.join(LIKELIHOOD_NAMES)}")
+        if isinstance(scale_floor, bool) or not isinstance(scale_floor, (int, float)) or (
+                math.isnan(scale_floor) or not 0 <= scale_floor < math.inf):
+            raise ValueError(f"scale_floor must be a finite number >= 0, got {scale_floor!r}")
+        self.name = name
+        self.family, self.scale = _LIKELIHOOD_KINDS[name]
+        self.scale_floor = float(scale_floor)
+        if scale_floor and self.scale in ("fixed", "none"):
+            raise ValueError(f"scale_floor applies to a learned, optimal or per-pixel scale; "
+                             f"the likelihood {name!r} has none")
+
+    def __repr__(self) -> str:
+        floor = f", scale_floor={self.scale_floor:g}" if self.scale_floor else ""
+        return f"Likelihood({self.name!r}{floor})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Likelihood) and (self.name, self.scale_floor) == (
+            other.name, other.scale_floor)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.scale_floor))
+
+    @property
+    def outputs_per_pixel(self) -> int:
+        """How many numbers the decoder outputs per pixel: 2 for a per-pixel σ, else 1."""
+        return 2 if self.scale == "per-pixel" else 1
+
+    @property
+    def needs_unit_interval(self) -> bool:
+        """Whether the data must lie in [0, 1] (the Bernoulli types)."""
+        return self.family in ("bernoulli", "continuous-bernoulli")
+
+    def frozen(self) -> "Likelihood":
+        """The same likelihood with its shared scale held fixed (for evaluation after training).
+
+        A learned or optimal shared scale becomes a fixed one; the others are returned as they
+        are. Introduced in chapter *Learning σ*.
+        """
+        if self.scale in ("learned", "optimal"):
+            return Likelihood(self.family)
+        return self
+
+    def check_data(self, x: torch.Tensor, name: str = "x") -> None:
+        """Raise a ValueError if ``x`` is outside [0, 1] for a Bernoulli-type likelihood."""
+        if self.needs_unit_interval:
+            detached = x.detach()
+            if (detached < 0).any() or (detached > 1).any():
+                raise ValueError(
+                    f"{name} must lie in [0, 1] for the {self.name!r} likelihood, got values in "
+                    f"[{detached.min().item():g}, {detached.max().item():g}]")
+
+    def split(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The decoder output ``(..., outputs_per_pixel * D)`` as ``(location, log_scale)``.
+
+        ``location`` is the mean (Gaussian, Laplace) or the logits (Bernoulli types);
+        ``log_scale`` is the per-pixel ``log sigma`` after the floor, or None.
+        """
+        if self.scale != "per-pixel":
+            return output, None
+        location, raw = output.chunk(2, dim=-1)
+        return location, soft_floor(raw, self.scale_floor)
+
+    def mean(self, output: torch.Tensor) -> torch.Tensor:
+        """The mean image of ``p(x | z)`` for a decoder output (what reconstructions show).
+
+        Gaussian and Laplace: the location. Bernoulli: ``sigmoid(logits)``. Continuous
+        Bernoulli: its mean ``lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda))``, which
+        is *not* ``lambda`` (Loaiza-Ganem and Cunningham, 2019).
+        """
+        location, _ = self.split(output)
+        if self.family == "bernoulli":
+            return torch.sigmoid(location)
+        if self.family == "continuous-bernoulli":
+            return continuous_bernoulli_mean(location)
+        return location
+
+    def fitted_scale(self, x: torch.Tensor, location: torch.Tensor, dims) -> torch.Tensor:
+        """The maximum-likelihood shared scale for errors ``x - location`` over ``dims``:
+        ``sqrt(MSE)`` for a Gaussian, the mean absolute error for a Laplace."""
+        error = x - location
+        if self.family == "laplace":
+            return error.abs().mean(dim=dims, keepdim=True)
+        return (error**2).mean(dim=dims, keepdim=True).sqrt()
+
+    def location_and_scale(self, x: torch.Tensor, output: torch.Tensor, scale=None):
+        """``(location, scale)`` of ``p(x | z)`` for a decoder ``output``; see :meth:`nll`.
+
+        ``scale`` is None for the Bernoulli types. Introduced in chapter *Learning σ*.
+        """
+        location, log_scale = self.split(output)
+        if self.scale == "optimal":
+            dims = tuple(range(1, x.ndim))
+            fitted = self.fitted_scale(x, location, dims)
+            if not (fitted.detach() > 0).all():
+                raise ValueError(f"the {self.name!r} likelihood needs a reconstruction error "
+                                 "> 0: its optimal scale is 0 and its likelihood unbounded")
+            return location, torch.exp(soft_floor(torch.log(fitted), self.scale_floor))
+        if self.scale == "per-pixel":
+            return location, torch.exp(log_scale)
+        if self.scale == "none":
+            return location, None
+        if scale is None:
+            raise ValueError(f"scale is needed for the {self.name!r} likelihood")
+        return location, scale
+
+    def nll(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor:
+        """``-log p(x | z)`` summed over every dimension but the first, shape ``(B,)``.
+
+        Introduced in chapter *Learning σ*. ``output`` is the decoder's output (the location
+        and, for ``"gaussian-per-pixel"``, the raw ``log sigma``); ``scale`` is the shared
+        ``sigma`` or ``b`` of a ``fixed`` or ``learned`` likelihood (a number or a tensor
+        broadcastable to ``x``), and is ignored otherwise. A ``"gaussian-optimal"`` scale is
+        :meth:`fitted_scale` over all but the first dimension, softly floored.
+
+        For ``"bernoulli"`` the value is a negative log-*probability* when ``x`` is in
+        {0, 1}; on grey values it is the binary cross-entropy, which is not the negative log
+        of any normalised density (chapter *Other likelihoods side by side*).
+        """
+        location, scale = self.location_and_scale(x, output, scale)
+        if self.family == "gaussian":
+            return gaussian_nll(x, location, scale, reduction="none")
+        if self.family == "laplace":
+            return laplace_nll(x, location, scale, reduction="none")
+        if self.family == "bernoulli":
+            return bernoulli_nll(x, location, reduction="none")
+        return continuous_bernoulli_nll(x, location, reduction="none")
+
+
+def get_likelihood(likelihood, scale_floor: float = 0.0) -> Likelihood:
+    """A :class:`Likelihood` from its name (or the same :class:`Likelihood` back).
+
+    Introduced in chapter *Learning σ*. An unknown name raises a :class:`ValueError` that lists
+    the known ones.
+    """
+    if isinstance(likelihood, Likelihood):
+        return likelihood
+    if not isinstance(likelihood, str):
+        raise ValueError(f"likelihood must be a name (one of {', '.join(LIKELIHOOD_NAMES)}) or "
+                         f"a Likelihood, got {likelihood!r}")
+    return Likelihood(likelihood, scale_floor)
+
+
+def continuous_bernoulli_mean(logits: torch.Tensor) -> torch.Tensor:
+    """Elementwise mean of the continuous Bernoulli with ``lambda = sigmoid(logits)``.
+
+    Introduced in chapter *Other likelihoods side by side*. The mean is
+    ``lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda))``; in terms of ``eta = logits``
+    it is ``1 / (1 - exp(-eta)) - 1 / eta``, which tends to 1/2 at ``eta = 0``, where a
+    Taylor series ``1/2 + eta/12 - eta^3/720`` replaces the 0/0 form.
+    """
+    check_tensor(logits, "logits", min_ndim=0)
+    small = logits.abs() < 1e-2
+    safe = torch.where(small, torch.ones_like(logits), logits)
+    closed = -1 / torch.expm1(-safe) - 1 / safe
+    series = 0.5 + logits / 12 - logits**3 / 720
+    return torch.where(small, series, closed)

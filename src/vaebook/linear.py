@@ -20,10 +20,8 @@ likelihood of the training set sees. :func:`run_linear_sweep` trains one
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -51,7 +49,6 @@ LINEAR_STEPS = 1200
 LINEAR_LR = 0.02
 """Peak learning rate of the cosine schedule of :func:`~vaebook.training.train_vae`."""
 
-_ARRAYS_FILE, _META_FILE = "arrays.npz", "meta.json"
 
 
 def _as_data(x, name: str = "x") -> np.ndarray:
@@ -188,7 +185,7 @@ def linear_vae_neg_elbo(model: BatchedLinearVAE, x: torch.Tensor, sigmas) -> np.
 
 
 @dataclasses.dataclass
-class LinearSweepResult:
+class LinearSweepResult(_cache.StoredResult):
     """A trained linear-VAE σ sweep next to its closed form: one row per σ.
 
     Introduced in chapter *Posterior collapse in the linear VAE*. Measured on the training
@@ -222,36 +219,10 @@ class LinearSweepResult:
     train_seconds: float
     from_cache: bool = False
 
-    def _array_fields(self) -> list[str]:
-        scalar = {"hyperparameters", "train_seconds", "from_cache"}
-        return [f.name for f in dataclasses.fields(self) if f.name not in scalar]
-
     @property
     def elbo_gap(self) -> np.ndarray:
         """Trained −ELBO minus the closed-form optimum, nats per digit (≥ 0 up to noise)."""
         return self.train_neg_elbo - self.optimal_nll
-
-    def save(self, path) -> Path:
-        """Write the result to the folder ``path`` (``arrays.npz`` + ``meta.json``)."""
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez(folder / _ARRAYS_FILE,
-                 **{name: np.asarray(getattr(self, name)) for name in self._array_fields()})
-        meta = {"hyperparameters": self.hyperparameters, "train_seconds": self.train_seconds}
-        (folder / _META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True))
-        return folder
-
-    @classmethod
-    def load(cls, path) -> "LinearSweepResult":
-        """Read a result written by :meth:`save`."""
-        folder = Path(path)
-        if not (folder / _ARRAYS_FILE).is_file() or not (folder / _META_FILE).is_file():
-            raise ValueError(f"path {str(folder)!r} holds no saved LinearSweepResult")
-        meta = json.loads((folder / _META_FILE).read_text())
-        with np.load(folder / _ARRAYS_FILE, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-        return cls(**arrays, hyperparameters=meta["hyperparameters"],
-                   train_seconds=meta["train_seconds"])
 
 
 def _train_and_measure(params: dict, progress) -> LinearSweepResult:

@@ -45,6 +45,8 @@ class BatchedVAE(nn.Module):
     n_models: int
     data_dim: int
     latent_dim: int
+    outputs_per_pixel: int = 1
+    """Numbers the decoder outputs per pixel: 1 (a mean or a logit) or 2 (also a log σ)."""
 
     @property
     def dtype(self) -> torch.dtype:
@@ -122,22 +124,30 @@ class BatchedMLPVAE(BatchedVAE):
     ``nn.Linear`` initialisation), so that ``n_models=1`` with the same seed reproduces any
     member exactly and the members of a σ sweep differ by σ alone. ``n_models=1`` is a plain
     VAE. ``dtype`` sets the parameters' floating-point type (float64 for exact comparisons).
+
+    ``outputs_per_pixel=2`` (chapter *Learning σ*) doubles the decoder's output layer: the
+    decoder then returns ``(K, B, 2 D)``, a location and a raw ``log σ`` for every pixel, for a
+    ``"gaussian-per-pixel"`` likelihood (:class:`vaebook.likelihoods.Likelihood`). Members with
+    another likelihood read only the first ``D`` outputs.
     """
 
     def __init__(self, n_models: int, data_dim: int = 64,
                  hidden_dim: int = DEFAULT_HIDDEN_DIM, latent_dim: int = 2, *, seed: int = 0,
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32, outputs_per_pixel: int = 1):
         super().__init__()
         self.n_models = _check_size(n_models, "n_models")
         self.data_dim = _check_size(data_dim, "data_dim")
         self.hidden_dim = _check_size(hidden_dim, "hidden_dim")
         self.latent_dim = _check_size(latent_dim, "latent_dim")
+        if outputs_per_pixel not in (1, 2) or isinstance(outputs_per_pixel, bool):
+            raise ValueError(f"outputs_per_pixel must be 1 or 2, got {outputs_per_pixel!r}")
+        self.outputs_per_pixel = outputs_per_pixel
         _check_dtype(dtype)
         layer_sizes = {
             "enc_hidden": (data_dim, hidden_dim),
             "enc_out": (hidden_dim, 2 * latent_dim),
             "dec_hidden": (latent_dim, hidden_dim),
-            "dec_out": (hidden_dim, data_dim),
+            "dec_out": (hidden_dim, outputs_per_pixel * data_dim),
         }
         self.layer_names = tuple(layer_sizes)
         self._add_layers(layer_sizes, seed, dtype)
@@ -159,7 +169,9 @@ class BatchedMLPVAE(BatchedVAE):
         return mu, logvar
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Decoder mean ``x_hat`` of shape ``(K, B, D)`` for latents ``(B, L)`` or ``(K, B, L)``.
+        """Decoder output for latents ``(B, L)`` or ``(K, B, L)``: shape ``(K, B, D)``, the mean
+        ``x_hat`` (or the logits of a Bernoulli-type likelihood), or ``(K, B, 2 D)`` with
+        ``outputs_per_pixel=2``.
 
         Introduced in chapter *σ trades reconstruction against KL*.
         """
@@ -177,9 +189,10 @@ class BatchedMLPVAE(BatchedVAE):
         """
         if not isinstance(source, BatchedMLPVAE):
             raise ValueError(f"source must be a BatchedMLPVAE, got {type(source).__name__}")
-        sizes = ("data_dim", "hidden_dim", "latent_dim")
+        sizes = ("data_dim", "hidden_dim", "latent_dim", "outputs_per_pixel")
         if any(getattr(source, s) != getattr(self, s) for s in sizes):
-            raise ValueError("source must have the same data_dim, hidden_dim and latent_dim")
+            raise ValueError("source must have the same data_dim, hidden_dim, latent_dim and "
+                             "outputs_per_pixel")
         if not -source.n_models <= source_index < source.n_models:
             raise ValueError(f"source_index must be in [0, {source.n_models}), got {source_index}")
         if target_index is not None and not -self.n_models <= target_index < self.n_models:
@@ -196,7 +209,7 @@ class BatchedMLPVAE(BatchedVAE):
         Introduced in chapter *σ trades reconstruction against KL*.
         """
         single = BatchedMLPVAE(1, self.data_dim, self.hidden_dim, self.latent_dim,
-                               dtype=self.dtype)
+                               dtype=self.dtype, outputs_per_pixel=self.outputs_per_pixel)
         return single.copy_member_from(self, index)
 
 

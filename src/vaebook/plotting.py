@@ -210,3 +210,107 @@ def linear_slider(result, start: int | None = None) -> FrameSlider:
                             alt=alt, numbers_html=numbers_table(numbers)))
     return FrameSlider(frames, description="σ", aria_label="Decoder standard deviation σ",
                        start=start)
+
+
+def _check_labels(result, labels) -> list[int]:
+    return [result.index_of(label) for label in labels]
+
+
+def history_figure(result, labels, quantity: str = "min_scale", ylabel: str = "σ",
+                   log: bool = True):
+    """Training curves of some variants of a :class:`~vaebook.variants.VariantResult`.
+
+    Introduced in chapter *Learning σ*. ``quantity`` is a key of ``result.history``
+    (``"min_scale"``, ``"loss"``, ``"nll"`` or ``"kl"``), plotted against the step for each
+    variant in ``labels``.
+    """
+    import matplotlib.pyplot as plt
+
+    if quantity not in result.history or quantity == "step":
+        raise ValueError(f"quantity must be one of loss, nll, kl, min_scale, got {quantity!r}")
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), constrained_layout=True)
+    for index, label in zip(_check_labels(result, labels), labels):
+        ax.plot(result.history["step"], result.history[quantity][:, index], label=label)
+    ax.set(xlabel="training step", ylabel=ylabel, yscale="log" if log else "linear")
+    ax.legend()
+    return fig
+
+
+def rate_distortion_figure(sweep, result, labels):
+    """The σ sweep's rate–distortion curve (training digits) with some variants on it.
+
+    Introduced in chapter *Learning σ*. Grey: the fixed-σ VAEs of
+    :func:`~vaebook.sweeps.run_sigma_sweep`, labelled by σ; coloured: the variants in
+    ``labels``, labelled by the σ they ended with.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), constrained_layout=True)
+    ax.plot(sweep.train_kl, sweep.train_mse, "o-", color="0.6", markersize=4,
+            label="fixed σ (the σ sweep)")
+    for kl, mse, sigma in zip(sweep.train_kl, sweep.train_mse, sweep.sigmas):
+        if 1 < kl < 9:
+            ax.annotate(f"{sigma:.2g}", (kl, mse), textcoords="offset points", xytext=(3, 5),
+                        fontsize=8, color="0.4")
+    markers = "s^vD"
+    for n, (index, label) in enumerate(zip(_check_labels(result, labels), labels)):
+        ax.plot(result.train_kl[index], result.train_mse[index], markers[n % 4],
+                markersize=9, label=f"{label}: σ = {result.scale[index]:.3f}")
+    ax.set(xlabel="rate: KL (nats)", ylabel="distortion: per-pixel MSE", yscale="log",
+           xlim=(0, 10), title="rate–distortion, training digits")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def pixel_maps_figure(maps: dict, *, log: bool = False, vmin=None, vmax=None,
+                      colorbar_label: str = ""):
+    """A row of 8×8 heat maps, one per ``title: array of 64 values`` in ``maps``.
+
+    Introduced in chapter *Learning σ* (per-pixel σ). ``log`` uses a logarithmic colour scale.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm, Normalize
+
+    if not maps:
+        raise ValueError("maps must hold at least one image")
+    values = {title: np.asarray(image, dtype=float).reshape(DIGIT_SHAPE)
+              for title, image in maps.items()}
+    if any(not np.isfinite(image).all() for image in values.values()):
+        raise ValueError("maps contain NaN or infinite values")
+    norm = (LogNorm if log else Normalize)(vmin=vmin, vmax=vmax)
+    fig, axes = plt.subplots(1, len(values), figsize=(2.6 * len(values) + 0.8, 2.6),
+                             constrained_layout=True, squeeze=False)
+    for ax, (title, image) in zip(axes[0], values.items()):
+        shown = ax.imshow(image, cmap="viridis", norm=norm)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(shown, ax=axes[0].tolist(), label=colorbar_label)
+    return fig
+
+
+def variant_images_figure(result, n_samples: int = 8):
+    """For every variant of a :class:`~vaebook.variants.VariantResult`: its test digits, their
+    reconstructions and decoded prior samples (means of ``p(x | z)``), one row block each.
+
+    Introduced in chapter *Other likelihoods side by side*.
+    """
+    import matplotlib.pyplot as plt
+
+    labels = result.labels
+    fig, axes = plt.subplots(len(labels), 2, figsize=(8.4, 1.25 * len(labels)),
+                             constrained_layout=True, squeeze=False)
+    for k, label in enumerate(labels):
+        originals = result.recon_originals
+        originals = originals[k] if originals.ndim == 3 else originals
+        pair = np.concatenate([originals, result.reconstructions[k]])
+        axes[k, 0].imshow(image_strip(pair, n_cols=len(originals)), cmap="gray", vmin=0, vmax=1)
+        axes[k, 1].imshow(image_strip(result.prior_samples[k][:n_samples], n_cols=n_samples),
+                          cmap="gray", vmin=0, vmax=1)
+        axes[k, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+        for ax in axes[k]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_title("test digits (top) and reconstructions", fontsize=9)
+    axes[0, 1].set_title("samples from the prior, decoded", fontsize=9)
+    return fig

@@ -11,11 +11,9 @@ the same code: the tests and ``bench/training.py`` compare the two.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from numbers import Real
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -44,9 +42,6 @@ DEFAULT_BATCH_SIZE = 256
 DEFAULT_LR = 1e-2
 """Peak learning rate of the cosine schedule of :func:`~vaebook.training.train_vae`."""
 
-_ARRAYS_FILE, _META_FILE, _WEIGHT_PREFIX = "arrays.npz", "meta.json", "weight/"
-
-
 def sigma_grid(n: int = 12, low: float = 0.03, high: float = 1.5) -> np.ndarray:
     """``n`` decoder σ values, log-spaced from ``low`` to ``high`` (both included).
 
@@ -65,7 +60,7 @@ def sigma_grid(n: int = 12, low: float = 0.03, high: float = 1.5) -> np.ndarray:
 
 
 @dataclasses.dataclass
-class SweepResult:
+class SweepResult(_cache.StoredResult):
     """Everything a σ sweep produced: one entry per σ along the first axis of every array.
 
     Introduced in chapter *σ trades reconstruction against KL*. The arrays are those of
@@ -84,6 +79,7 @@ class SweepResult:
     neg_elbo: np.ndarray
     objective: np.ndarray
     active_units: np.ndarray
+    pixel_scale: np.ndarray
     reconstructions: np.ndarray
     recon_originals: np.ndarray
     recon_labels: np.ndarray
@@ -98,40 +94,7 @@ class SweepResult:
     train_seconds: float
     from_cache: bool = False
 
-    def _array_fields(self) -> list[str]:
-        scalar = {"weights", "hyperparameters", "train_seconds", "from_cache"}
-        return [f.name for f in dataclasses.fields(self) if f.name not in scalar]
-
-    def save(self, path) -> Path:
-        """Write the result to the folder ``path`` (``arrays.npz`` + ``meta.json``, no pickle).
-
-        Introduced in chapter *σ trades reconstruction against KL*.
-        """
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        arrays = {name: np.asarray(getattr(self, name)) for name in self._array_fields()}
-        arrays.update({_WEIGHT_PREFIX + k: np.asarray(v) for k, v in self.weights.items()})
-        np.savez(folder / _ARRAYS_FILE, **arrays)
-        meta = {"hyperparameters": self.hyperparameters, "train_seconds": self.train_seconds}
-        (folder / _META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True))
-        return folder
-
-    @classmethod
-    def load(cls, path) -> "SweepResult":
-        """Read a result written by :meth:`save`.
-
-        Introduced in chapter *σ trades reconstruction against KL*.
-        """
-        folder = Path(path)
-        if not (folder / _ARRAYS_FILE).is_file() or not (folder / _META_FILE).is_file():
-            raise ValueError(f"path {str(folder)!r} holds no saved SweepResult")
-        meta = json.loads((folder / _META_FILE).read_text())
-        with np.load(folder / _ARRAYS_FILE, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-        weights = {name[len(_WEIGHT_PREFIX):]: arrays.pop(name)
-                   for name in list(arrays) if name.startswith(_WEIGHT_PREFIX)}
-        return cls(**arrays, weights=weights, hyperparameters=meta["hyperparameters"],
-                   train_seconds=meta["train_seconds"])
+    DICT_FIELDS = ("weights",)
 
     def index_of(self, sigma: float) -> int:
         """Index of the grid σ nearest to ``sigma`` (nearest on a log scale).

@@ -1,11 +1,12 @@
 """The one training loop and the one evaluation of the book's VAEs.
 
 Every chapter trains through :func:`train_vae` and measures through :func:`evaluate`. Member
-``k`` of a :class:`~vaebook.models.BatchedMLPVAE` is trained with a Gaussian decoder of fixed
-``sigma[k]``; the loss of a member is the batch mean of ``gaussian_nll + kl_weight * KL`` (both
-from :mod:`vaebook.likelihoods`), and the members' losses are summed. The members share no
-parameter, so the gradient of the sum with respect to member ``k``'s weights is the gradient
-of member ``k``'s own loss, and Adam acts elementwise: each member trains exactly as if alone.
+``k`` of a :class:`~vaebook.models.BatchedMLPVAE` is trained with its own decoder likelihood
+(by default a Gaussian of fixed ``sigma[k]``); the loss of a member is the batch mean of
+``-log p(x | z) + kl_weight * KL`` (both from :mod:`vaebook.likelihoods`), and the members'
+losses are summed. The members share no parameter, so the gradient of the sum with respect to
+member ``k``'s weights is the gradient of member ``k``'s own loss, and Adam acts elementwise:
+each member trains exactly as if alone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from vaebook.likelihoods import gaussian_nll, kl_standard_normal, recon_sse
+from vaebook.likelihoods import (Likelihood, get_likelihood, kl_standard_normal, recon_sse,
+                                 soft_floor)
 from vaebook.models import BatchedVAE
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "LR_FLOOR",
     "PROGRESS_DELAY_SECONDS",
     "check_sigmas",
+    "check_likelihoods",
     "train_vae",
     "evaluate",
 ]
@@ -100,16 +103,89 @@ def check_kl_weights(kl_weight, n_models: int, dtype=torch.float32) -> torch.Ten
 
 
 def _check_data(x, model: BatchedVAE, name: str) -> torch.Tensor:
+    """``x`` as ``(N, D)`` (every member sees the same images) or ``(K, N, D)`` (one data set
+    per member, e.g. binarised digits for a Bernoulli member)."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
         raise ValueError(f"{name} must have a floating-point dtype, got {x.dtype}")
-    if x.ndim != 2 or x.shape[1] != model.data_dim or x.shape[0] < 1:
+    shared = x.ndim == 2 and x.shape[1] == model.data_dim and x.shape[0] >= 1
+    per_member = x.ndim == 3 and x.shape[0] == model.n_models and (
+        x.shape[2] == model.data_dim and x.shape[1] >= 1)
+    if not (shared or per_member):
         raise ValueError(
-            f"{name} must have shape (N, {model.data_dim}) with N >= 1, got {tuple(x.shape)}")
+            f"{name} must have shape (N, {model.data_dim}) or ({model.n_models}, N, "
+            f"{model.data_dim}) with N >= 1, got {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return x.to(model.dtype)
+
+
+def check_likelihoods(likelihood, model: BatchedVAE) -> list[Likelihood]:
+    """One :class:`~vaebook.likelihoods.Likelihood` per member of ``model``.
+
+    Introduced in chapter *Learning σ*. ``likelihood`` is one name or
+    :class:`~vaebook.likelihoods.Likelihood` for every member, or a sequence of one per member.
+    Raises :class:`ValueError` for an unknown name, a wrong count, or a per-pixel σ on a model
+    whose decoder has one output per pixel.
+    """
+    if isinstance(likelihood, (str, Likelihood)):
+        likelihoods = [get_likelihood(likelihood)] * model.n_models
+    elif isinstance(likelihood, (list, tuple)):
+        if len(likelihood) != model.n_models:
+            raise ValueError(f"likelihood must be one name or {model.n_models} (one per member), "
+                             f"got {len(likelihood)}")
+        likelihoods = [get_likelihood(item) for item in likelihood]
+    else:
+        raise ValueError(f"likelihood must be a name, a Likelihood or a list of them, got "
+                         f"{likelihood!r}")
+    wanted = max(item.outputs_per_pixel for item in likelihoods)
+    if wanted > model.outputs_per_pixel:
+        raise ValueError("a per-pixel σ needs a decoder with two outputs per pixel: build the "
+                         "model with outputs_per_pixel=2")
+    return likelihoods
+
+
+def _check_data_for(likelihoods: list[Likelihood], x: torch.Tensor, name: str) -> None:
+    for k, item in enumerate(likelihoods):
+        item.check_data(x if x.ndim == 2 else x[k], f"{name} of member {k}")
+
+
+def _groups(likelihoods: list[Likelihood]) -> list[tuple[Likelihood, torch.Tensor | None]]:
+    """Members grouped by likelihood: ``(likelihood, member indices)``; ``None`` = all."""
+    if all(item == likelihoods[0] for item in likelihoods):
+        return [(likelihoods[0], None)]
+    groups: dict[Likelihood, list[int]] = {}
+    for k, item in enumerate(likelihoods):
+        groups.setdefault(item, []).append(k)
+    return [(item, torch.tensor(members)) for item, members in groups.items()]
+
+
+def _by_group(groups, compute) -> torch.Tensor:
+    """``compute(likelihood, members)`` per group, reassembled in member order (first axis)."""
+    if len(groups) == 1 and groups[0][1] is None:
+        return compute(*groups[0])
+    parts = [compute(item, members) for item, members in groups]
+    order = torch.argsort(torch.cat([members for _, members in groups]))
+    return torch.cat(parts)[order]
+
+
+def _select(values: torch.Tensor, members: torch.Tensor | None) -> torch.Tensor:
+    return values if members is None else values[members]
+
+
+def _member_data(x: torch.Tensor, members: torch.Tensor | None, n_models: int) -> torch.Tensor:
+    """The data of the members ``(K_g, B, D)`` from shared ``(B, D)`` or per-member data."""
+    if x.ndim == 2:
+        count = n_models if members is None else members.numel()
+        return x.expand(count, *x.shape)
+    return _select(x, members)
+
+
+def _member_output(output: torch.Tensor, item: Likelihood, data_dim: int) -> torch.Tensor:
+    """The decoder outputs this likelihood reads: the first ``D`` unless it has a per-pixel σ."""
+    return output if item.outputs_per_pixel * data_dim == output.shape[-1] else (
+        output[..., :data_dim])
 
 
 def _check_model(model, sigmas: torch.Tensor) -> None:
@@ -127,23 +203,43 @@ def _member_sigma(sigmas: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return sigmas.to(dtype).reshape(-1, 1, 1)
 
 
+def _member_nll(groups, x: torch.Tensor, output: torch.Tensor, scale: torch.Tensor,
+                data_dim: int) -> torch.Tensor:
+    """Each member's ``-log p(x | z)``, summed over its batch: shape ``(K,)``.
+
+    ``groups`` come from the members' likelihoods (:func:`_groups`), ``x`` is ``(B, D)`` or
+    ``(K, B, D)``, ``output`` is the decoder output ``(K, B, ·)`` and ``scale`` ``(K, 1, 1)``
+    holds the shared σ (or Laplace ``b``) of each member. The likelihood functions sum over
+    every dimension but the first, so with the member axis first they return each member's
+    total over its batch.
+    """
+    def compute(item: Likelihood, members):
+        member_x = _member_data(x, members, scale.shape[0])
+        member_output = _member_output(_select(output, members), item, data_dim)
+        return item.nll(member_x, member_output, _select(scale, members))
+
+    return _by_group(groups, compute)
+
+
+@torch.no_grad()
+def _pixel_scales(groups, x: torch.Tensor, output: torch.Tensor, scale: torch.Tensor,
+                  data_dim: int) -> torch.Tensor:
+    """The σ (or Laplace ``b``) of every pixel of every image, ``(K, B, D)``; NaN for the
+    Bernoulli types. Arguments as in :func:`_member_nll`."""
+    def compute(item: Likelihood, members):
+        member_x = _member_data(x, members, scale.shape[0])
+        member_output = _member_output(_select(output, members), item, data_dim)
+        _, member_scale = item.location_and_scale(member_x, member_output,
+                                                  _select(scale, members))
+        if member_scale is None:
+            return torch.full_like(member_x, math.nan)
+        return member_scale.expand_as(member_x)
+
+    return _by_group(groups, compute)
+
+
 def _batch_mean(per_member_total: torch.Tensor, batch: int) -> torch.Tensor:
     return per_member_total / batch
-
-
-def member_losses(x: torch.Tensor, x_hat: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
-                  sigma: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Batch means of ``gaussian_nll`` and of the KL for each member: two tensors of shape ``(K,)``.
-
-    Introduced in chapter *σ trades reconstruction against KL*. ``x`` is ``(B, D)``,
-    ``x_hat`` is ``(K, B, D)``, ``mu`` and ``logvar`` are ``(K, B, L)``, ``sigma`` is
-    ``(K, 1, 1)``. The likelihood functions sum over every dimension but the first, so with
-    the member axis first they return each member's total over its batch.
-    """
-    batch = x.shape[0]
-    nll = gaussian_nll(x.expand_as(x_hat), x_hat, sigma, reduction="none")
-    kl = kl_standard_normal(mu, logvar)
-    return _batch_mean(nll, batch), _batch_mean(kl, batch)
 
 
 def _learning_rate(lr: float, step: int, steps: int) -> float:
@@ -177,23 +273,33 @@ def _progress_bar(steps: int, progress, description: str):
                 leave=progress is True, mininterval=0.5)
 
 
-def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, kl_weight: float = 1.0,
-              steps: int, batch_size: int, lr: float, seed: int, progress=True,
-              lr_schedule: str = "cosine", loss_fn=None) -> dict[str, np.ndarray]:
-    """Train member ``k`` of ``model`` as a VAE with a Gaussian decoder of fixed ``sigmas[k]``.
+def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="gaussian",
+              kl_weight: float = 1.0, steps: int, batch_size: int, lr: float, seed: int,
+              progress=True, lr_schedule: str = "cosine", loss_fn=None,
+              record_every: int | None = None) -> dict[str, np.ndarray]:
+    """Train member ``k`` of ``model`` as a VAE with its own decoder likelihood.
 
-    Introduced in chapter *σ trades reconstruction against KL*. The loss of member ``k`` is
-    the batch mean of ``gaussian_nll(x, x_hat_k, sigma_k) + kl_weight * KL_k``; the members'
-    losses are summed and minimised with Adam. Trains ``model`` in place and returns the
-    per-member loss, reconstruction term and KL of the last step (numpy arrays of shape
-    ``(K,)``).
+    Introduced in chapter *σ trades reconstruction against KL*. By default member ``k`` has a
+    Gaussian decoder of fixed ``sigmas[k]``, and its loss is the batch mean of
+    ``gaussian_nll(x, x_hat_k, sigma_k) + kl_weight * KL_k``; the members' losses are summed
+    and minimised with Adam. Trains ``model`` in place and returns numpy arrays of shape
+    ``(K,)``: the per-member ``loss``, reconstruction term ``nll`` and ``kl`` of the last step,
+    the ``scale`` each member ended with, and its ``fitted_scale`` (see below).
 
     Args:
         model: a :class:`~vaebook.models.BatchedMLPVAE` (or, from chapter *Posterior
             collapse in the linear VAE* on, a :class:`~vaebook.models.BatchedLinearVAE`)
             with ``len(sigmas)`` members.
-        x_train: the training images, float tensor ``(N, data_dim)``.
-        sigmas: one positive σ per member (sequence or tensor).
+        x_train: the training images, float tensor ``(N, data_dim)``, or ``(K, N, data_dim)``
+            for one data set per member (chapter *Other likelihoods side by side*: binarised
+            digits for a Bernoulli member). The same batch indices are used for every member.
+        sigmas: one positive σ per member (sequence or tensor): the fixed σ (or Laplace scale)
+            of a fixed-scale likelihood, the starting value of a learned one; ignored by the
+            other likelihoods (they only label the member).
+        likelihood: one name of :data:`vaebook.likelihoods.LIKELIHOOD_NAMES` (or a
+            :class:`~vaebook.likelihoods.Likelihood`) for every member, or a list of one per
+            member (chapter *Learning σ*). A learned scale is trained by Adam as ``log σ``,
+            with the likelihood's soft floor.
         kl_weight: weight of the KL term (1 is the ELBO; 0 is a plain autoencoder): one
             number for every member, or one per member (a β-VAE per member).
         steps: number of Adam steps.
@@ -203,16 +309,28 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, kl_weight: fl
         progress: ``True`` shows a tqdm bar, ``False`` none, ``"auto"`` one only if training
             lasts more than ``PROGRESS_DELAY_SECONDS``.
         lr_schedule: ``"cosine"`` (decay to ``LR_FLOOR * lr``) or ``"constant"``.
-        loss_fn: optional replacement of the Gaussian loss, to train a loss "as written" in
+        loss_fn: optional replacement of the likelihood loss, to train a loss "as written" in
             some codebase: ``loss_fn(x, x_hat, mu, logvar)`` gets the batch ``(B, D)`` and the
             members' ``x_hat`` ``(K, B, D)``, ``mu`` and ``logvar`` ``(K, B, L)``, and returns
             one loss per member, shape ``(K,)``. ``sigmas`` then only label the members (and
             are used by :func:`evaluate`). Used in chapter *σ trades reconstruction against
             KL* for ``F.mse_loss`` with ``reduction='mean'``.
+        record_every: if set, also return ``history``: every ``record_every`` steps (and at
+            the last) the ``step`` and, per member, the batch's ``loss``, ``nll``, ``kl`` and
+            ``min_scale`` (the smallest σ or ``b`` of any pixel in the batch; NaN for the
+            Bernoulli types), each an array ``(n_records, K)`` (chapter *Learning σ*).
+
+    ``scale`` is the fixed σ, the learned σ, or for ``"gaussian-optimal"`` the optimum
+    ``sqrt(MSE)`` over the whole training set; ``fitted_scale`` is the maximum-likelihood shared
+    scale of the trained model over the whole training set (``sqrt(MSE)``, or the mean absolute
+    error for a Laplace), both with one posterior sample per image. Both are NaN for a
+    per-pixel σ and for the Bernoulli types.
     """
     sigmas = check_sigmas(sigmas)
     _check_model(model, sigmas)
     x_train = _check_data(x_train, model, "x_train")
+    likelihoods = check_likelihoods(likelihood, model)
+    _check_data_for(likelihoods, x_train, "x_train")
     kl_weight = check_kl_weights(kl_weight, model.n_models, model.dtype)
     steps = _check_int(steps, "steps")
     batch_size = _check_int(batch_size, "batch_size")
@@ -222,28 +340,87 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, kl_weight: fl
         raise ValueError(f'lr_schedule must be "cosine" or "constant", got {lr_schedule!r}')
     if loss_fn is not None and not callable(loss_fn):
         raise ValueError(f"loss_fn must be callable or None, got {loss_fn!r}")
+    if record_every is not None:
+        record_every = _check_int(record_every, "record_every")
 
     generator = torch.Generator().manual_seed(seed)
-    sigma = _member_sigma(sigmas, model.dtype)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    groups = _groups(likelihoods)
+    scales = _Scales(likelihoods, _member_sigma(sigmas, model.dtype))
+    optimizer = torch.optim.Adam([*model.parameters(), scales.log_scale], lr=lr)
+    history: dict[str, list] = {"step": [], "loss": [], "nll": [], "kl": [], "min_scale": []}
+    n_images = x_train.shape[-2]
     model.train()
     with _progress_bar(steps, progress, f"training {model.n_models} VAE(s)") as bar:
-        for step, index in enumerate(_batches(x_train.shape[0], batch_size, steps, generator)):
+        for step, index in enumerate(_batches(n_images, batch_size, steps, generator)):
             if lr_schedule == "cosine":
                 for group in optimizer.param_groups:
                     group["lr"] = _learning_rate(lr, step, steps)
-            batch = x_train if index is None else x_train[index]
+            batch = x_train if index is None else x_train[..., index, :]
             x_hat, mu, logvar = model(batch, generator)
-            nll, kl = member_losses(batch, x_hat, mu, logvar, sigma, kl_weight)
+            scale = scales.current()
+            nll = _batch_mean(_member_nll(groups, batch, x_hat, scale, model.data_dim),
+                              mu.shape[1])
+            kl = _batch_mean(kl_standard_normal(mu, logvar), mu.shape[1])
             loss = nll + kl_weight * kl if loss_fn is None else _custom_loss(
                 loss_fn, batch, x_hat, mu, logvar)
             optimizer.zero_grad(set_to_none=True)
             loss.sum().backward()
             optimizer.step()
             bar.update(1)
+            if record_every is not None and (step % record_every == 0 or step == steps - 1):
+                min_scale = _pixel_scales(groups, batch, x_hat, scale, model.data_dim).amin(
+                    dim=(1, 2))
+                _record(history, step, loss, nll, kl, min_scale)
     model.eval()
-    return {name: value.detach().cpu().numpy()
-            for name, value in (("loss", loss), ("nll", nll), ("kl", kl))}
+    result = {name: value.detach().cpu().numpy()
+              for name, value in (("loss", loss), ("nll", nll), ("kl", kl))}
+    result.update(_final_scales(model, x_train, likelihoods, scales, generator))
+    if record_every is not None:
+        result["history"] = {name: np.array(values) for name, values in history.items()}
+    return result
+
+
+class _Scales:
+    """The shared scale of every member during training: fixed σ, or a learned ``log σ``."""
+
+    def __init__(self, likelihoods: list[Likelihood], sigma: torch.Tensor):
+        self.likelihoods, self.sigma = likelihoods, sigma
+        self.learned = [item.scale == "learned" for item in likelihoods]
+        self.log_scale = torch.nn.Parameter(torch.log(sigma.detach().clone()))
+
+    def current(self) -> torch.Tensor:
+        """``(K, 1, 1)``: the fixed σ, or ``exp(soft_floor(log σ))`` for a learned scale."""
+        if not any(self.learned):
+            return self.sigma
+        return torch.stack([
+            torch.exp(soft_floor(self.log_scale[k], item.scale_floor)) if learned
+            else self.sigma[k]
+            for k, (item, learned) in enumerate(zip(self.likelihoods, self.learned))])
+
+
+def _record(history, step, loss, nll, kl, min_scale) -> None:
+    history["step"].append(step)
+    for name, value in (("loss", loss), ("nll", nll), ("kl", kl), ("min_scale", min_scale)):
+        history[name].append(value.detach().cpu().numpy())
+
+
+@torch.no_grad()
+def _final_scales(model, x, likelihoods, scales, generator) -> dict[str, np.ndarray]:
+    """``scale`` and ``fitted_scale`` of every member over the whole training set."""
+    x_hat, _, _ = model(x, generator)
+    current = scales.current().reshape(-1)
+    scale, fitted = [], []
+    for k, item in enumerate(likelihoods):
+        if item.scale in ("none", "per-pixel"):
+            scale.append(math.nan)
+            fitted.append(math.nan)
+            continue
+        member_x = x if x.ndim == 2 else x[k]
+        value = item.fitted_scale(member_x, x_hat[k, :, :model.data_dim], (0, 1))
+        fitted.append(value.item())
+        scale.append(torch.exp(soft_floor(torch.log(value), item.scale_floor)).item()
+                     if item.scale == "optimal" else current[k].item())
+    return {"scale": np.array(scale), "fitted_scale": np.array(fitted)}
 
 
 def _custom_loss(loss_fn, batch, x_hat, mu, logvar) -> torch.Tensor:
@@ -274,47 +451,64 @@ def _fixed_images(y: torch.Tensor, n: int) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
-             kl_weight: float = 1.0, seed: int = 0, n_recon: int = 8,
+             likelihood="gaussian", kl_weight: float = 1.0, seed: int = 0, n_recon: int = 8,
              n_samples: int = 16) -> dict[str, np.ndarray]:
     """Per-member measurements of a trained model on images ``x`` with labels ``y``.
 
-    Introduced in chapter *σ trades reconstruction against KL*. Returns numpy arrays (K is the
+    Introduced in chapter *σ trades reconstruction against KL*. ``x`` is ``(N, D)`` or, one
+    data set per member, ``(K, N, D)``; ``likelihood`` is as in :func:`train_vae`, and a learned
+    or optimal shared scale is evaluated as a fixed one: pass the trained values (the
+    ``scale`` that :func:`train_vae` returns) as ``sigmas``. Returns numpy arrays (K is the
     number of members, N of images, L of latents, D of pixels):
 
-    * ``recon_sse`` (K,): mean over images of ``||x - x_hat||^2``, with ``x_hat`` decoded from
-      the posterior mean ``mu``; ``mse`` (K,): the same per pixel (``recon_sse / D``);
+    * ``recon_sse`` (K,): mean over images of ``||x - x_hat||^2``, with ``x_hat`` the mean of
+      ``p(x | z)`` decoded from the posterior mean ``mu``; ``mse`` (K,): the same per pixel
+      (``recon_sse / D``);
     * ``kl`` (K,): mean KL of the posterior from the prior (nats, summed over latents) and
       ``kl_per_latent`` (K, L); ``active_units`` (K,): latents whose ``kl_per_latent``
       exceeds ``ACTIVE_UNIT_THRESHOLD`` nats;
-    * ``neg_elbo`` (K,): the −ELBO in nats per image, ``gaussian_nll`` (with its constant
-      ``(D/2) log(2 pi sigma^2)``) averaged over ``NEG_ELBO_SAMPLES`` posterior samples drawn
-      with ``seed``, plus the KL (weight 1: the true bound); ``objective`` (K,): the same with
-      the KL weighted by ``kl_weight`` (the training loss);
-    * ``reconstructions`` (K, n_recon, D) of the fixed images ``recon_originals`` (n_recon, D)
-      with labels ``recon_labels`` (the first image of each digit in turn), decoded from ``mu``;
-    * ``prior_samples`` (K, n_samples, D): decoder means of ``n_samples`` latents drawn from
-      the prior with ``seed`` (the same latents for every member);
+    * ``neg_elbo`` (K,): the −ELBO in nats per image, ``-log p(x | z)`` (with every constant,
+      e.g. ``(D/2) log(2 pi sigma^2)``) averaged over ``NEG_ELBO_SAMPLES`` posterior samples
+      drawn with ``seed``, plus the KL (weight 1: the true bound); ``objective`` (K,): the
+      same with the KL weighted by ``kl_weight`` (the training loss);
+    * ``pixel_scale`` (K, D): the σ (or Laplace ``b``) of every pixel, averaged over the
+      images (decoded from ``mu``); constant for a shared scale, NaN for the Bernoulli types;
+    * ``reconstructions`` (K, n_recon, D) of the fixed images ``recon_originals`` (n_recon, D),
+      or (K, n_recon, D) for per-member data, with labels ``recon_labels`` (the first image of
+      each digit in turn), decoded from ``mu``;
+    * ``prior_samples`` (K, n_samples, D): means of ``p(x | z)`` for ``n_samples`` latents drawn
+      from the prior with ``seed`` (the same latents for every member);
     * ``latent_means`` (K, N, L) and ``labels`` (N,): the posterior means of all images.
     """
     sigmas = check_sigmas(sigmas)
     _check_model(model, sigmas)
     x = _check_data(x, model, "x")
-    if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],):
-        raise ValueError(f"y must be a tensor of shape ({x.shape[0]},), one label per image")
+    likelihoods = [item.frozen() for item in check_likelihoods(likelihood, model)]
+    _check_data_for(likelihoods, x, "x")
+    n_images = x.shape[-2]
+    if not isinstance(y, torch.Tensor) or y.shape != (n_images,):
+        raise ValueError(f"y must be a tensor of shape ({n_images},), one label per image")
     kl_weight = check_kl_weights(kl_weight, model.n_models, model.dtype)
     seed = _check_int(seed, "seed", minimum=0)
     n_recon = _check_int(n_recon, "n_recon")
     n_samples = _check_int(n_samples, "n_samples")
-    if n_recon > x.shape[0]:
-        raise ValueError(f"n_recon must be at most the number of images, {x.shape[0]}")
+    if n_recon > n_images:
+        raise ValueError(f"n_recon must be at most the number of images, {n_images}")
     model.eval()
     generator = torch.Generator().manual_seed(seed)
-    n_models, n_images, data_dim = model.n_models, x.shape[0], model.data_dim
+    n_models, data_dim = model.n_models, model.data_dim
     sigma = _member_sigma(sigmas, model.dtype)
+    groups = _groups(likelihoods)
+
+    def means(output: torch.Tensor) -> torch.Tensor:
+        return _by_group(groups, lambda item, members: item.mean(
+            _member_output(_select(output, members), item, data_dim)))
 
     mu, logvar = model.encode(x)
-    x_hat_mean = model.decode(mu)
-    sse = recon_sse(x.expand_as(x_hat_mean).reshape(-1, data_dim),
+    output_at_mean = model.decode(mu)
+    x_hat_mean = means(output_at_mean)
+    member_x = _member_data(x, None, n_models)
+    sse = recon_sse(member_x.reshape(-1, data_dim),
                     x_hat_mean.reshape(-1, data_dim)).reshape(n_models, n_images).mean(dim=1)
     # kl_standard_normal sums over all but the first axis: put (member, latent) first.
     kl_per_latent = kl_standard_normal(
@@ -324,8 +518,8 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
     nll = torch.zeros(n_models, dtype=model.dtype)
     for _ in range(NEG_ELBO_SAMPLES):
         eps = torch.randn(n_images, model.latent_dim, generator=generator, dtype=model.dtype)
-        x_hat = model.decode(mu + torch.exp(0.5 * logvar) * eps)
-        nll += gaussian_nll(x.expand_as(x_hat), x_hat, sigma, reduction="none") / n_images
+        output = model.decode(mu + torch.exp(0.5 * logvar) * eps)
+        nll += _member_nll(groups, x, output, sigma, data_dim) / n_images
     nll /= NEG_ELBO_SAMPLES
 
     recon_index = _fixed_images(y, n_recon)
@@ -338,10 +532,11 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
         "neg_elbo": nll + kl,
         "objective": nll + kl_weight * kl,
         "active_units": (kl_per_latent > ACTIVE_UNIT_THRESHOLD).sum(dim=1),
+        "pixel_scale": _pixel_scales(groups, x, output_at_mean, sigma, data_dim).mean(dim=1),
         "reconstructions": x_hat_mean[:, recon_index],
-        "recon_originals": x[recon_index],
+        "recon_originals": x[..., recon_index, :],
         "recon_labels": y[recon_index],
-        "prior_samples": model.decode(prior_z),
+        "prior_samples": means(model.decode(prior_z)),
         "latent_means": mu,
         "labels": y,
     }

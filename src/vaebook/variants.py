@@ -1,0 +1,274 @@
+"""VAEs that differ in their decoder likelihood, trained side by side as one batched model.
+
+A :class:`Variant` names a likelihood (:data:`vaebook.likelihoods.LIKELIHOOD_NAMES`), its
+σ (fixed, or the starting value of a learned σ), its soft floor and whether it sees binarised
+digits. :func:`run_variants` trains one member of a :class:`~vaebook.models.BatchedMLPVAE`
+per variant with :func:`~vaebook.training.train_vae` (same initial weights, same batches,
+same noise), measures every member with :func:`~vaebook.training.evaluate` on the training
+and the test digits, and caches the :class:`VariantResult` like :mod:`vaebook.sweeps` does.
+Chapters *Learning σ* and *Other likelihoods side by side* use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from numbers import Real
+
+import numpy as np
+import torch
+
+from vaebook import cache as _cache
+from vaebook import training
+from vaebook.data import PIXEL_MAX, load_digits_split
+from vaebook.likelihoods import Likelihood
+from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
+from vaebook.sweeps import DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS
+
+__all__ = ["QUANTISATION_SIGMA", "BINARY_THRESHOLD", "Variant", "VariantResult",
+           "LEARNED_SIGMA_VARIANTS", "LIKELIHOOD_VARIANTS", "binarise", "run_variants"]
+
+QUANTISATION_SIGMA = 1 / (PIXEL_MAX * math.sqrt(12))
+"""≈ 0.018: the standard deviation of a uniform error over one grey level (1/16) of the digits.
+
+A σ below it claims more precision than the data have; chapter *Learning σ* uses it as the
+soft floor of a learned σ."""
+
+BINARY_THRESHOLD = 0.5
+"""Pixels above this grey value become 1 in :func:`binarise`, the others 0."""
+
+
+def binarise(x: torch.Tensor) -> torch.Tensor:
+    """``1.0`` where ``x > BINARY_THRESHOLD``, else ``0.0`` (same dtype as ``x``).
+
+    Introduced in chapter *Other likelihoods side by side* (Bernoulli on binarised digits).
+    """
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ValueError("x must be a floating-point torch.Tensor")
+    return (x > BINARY_THRESHOLD).to(x.dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One member of a :func:`run_variants` comparison.
+
+    Introduced in chapter *Learning σ*. ``label`` names it in tables and plots;
+    ``likelihood`` is a name of :data:`vaebook.likelihoods.LIKELIHOOD_NAMES`; ``sigma`` is the
+    fixed σ (or Laplace scale) or the starting value of a learned one (ignored otherwise);
+    ``scale_floor`` is the soft floor of a learned, optimal or per-pixel scale (0: none);
+    ``binary`` trains and tests on binarised digits (:func:`binarise`).
+    """
+
+    label: str
+    likelihood: str
+    sigma: float = 1.0
+    scale_floor: float = 0.0
+    binary: bool = False
+
+    def __post_init__(self):
+        if not isinstance(self.label, str) or not self.label:
+            raise ValueError(f"label must be a non-empty string, got {self.label!r}")
+        if isinstance(self.sigma, bool) or not isinstance(self.sigma, Real) or not (
+                0 < self.sigma < math.inf):
+            raise ValueError(f"sigma must be a positive finite number, got {self.sigma!r}")
+        if not isinstance(self.binary, bool):
+            raise ValueError(f"binary must be True or False, got {self.binary!r}")
+        self.make_likelihood()  # raises a ValueError for an unknown name or a bad floor
+
+    def make_likelihood(self) -> Likelihood:
+        """The :class:`~vaebook.likelihoods.Likelihood` of this variant."""
+        return Likelihood(self.likelihood, self.scale_floor)
+
+
+LEARNED_SIGMA_VARIANTS = (
+    Variant("learned σ", "gaussian-learned", sigma=1.0),
+    Variant("σ-VAE", "gaussian-optimal"),
+    Variant("per-pixel σ, floor", "gaussian-per-pixel", scale_floor=QUANTISATION_SIGMA),
+    Variant("per-pixel σ, no floor", "gaussian-per-pixel"),
+)
+"""The variants of chapter *Learning σ*."""
+
+LIKELIHOOD_VARIANTS = (
+    Variant("Gaussian, σ = 0.1", "gaussian", sigma=0.1),
+    Variant("Gaussian, σ learned", "gaussian-learned", sigma=1.0),
+    Variant("Laplace, b learned", "laplace-learned", sigma=1.0),
+    Variant("BCE on grey", "bernoulli"),
+    Variant("continuous Bernoulli", "continuous-bernoulli"),
+    Variant("Bernoulli, binarised", "bernoulli", binary=True),
+)
+"""The variants of chapter *Other likelihoods side by side*."""
+
+
+@dataclasses.dataclass
+class VariantResult(_cache.StoredResult):
+    """Everything :func:`run_variants` produced: one entry per variant along the first axis.
+
+    Introduced in chapter *Learning σ*. The test-set arrays are those of
+    :func:`~vaebook.training.evaluate` (see there for shapes and units); ``train_neg_elbo``,
+    ``train_mse``, ``train_kl`` and ``train_pixel_scale`` are measured on the training digits.
+    ``scale`` and ``fitted_scale`` (K,) come from :func:`~vaebook.training.train_vae` (NaN where
+    there is no shared scale); ``history`` holds the training curves (``step`` and per-member
+    ``loss``, ``nll``, ``kl``, ``min_scale``). ``hyperparameters["variants"]`` lists the
+    variants as dicts; :attr:`labels` and :attr:`likelihoods` read them.
+    """
+
+    scale: np.ndarray
+    fitted_scale: np.ndarray
+    mse: np.ndarray
+    kl: np.ndarray
+    kl_per_latent: np.ndarray
+    neg_elbo: np.ndarray
+    active_units: np.ndarray
+    pixel_scale: np.ndarray
+    reconstructions: np.ndarray
+    recon_originals: np.ndarray
+    recon_labels: np.ndarray
+    prior_samples: np.ndarray
+    train_neg_elbo: np.ndarray
+    train_mse: np.ndarray
+    train_kl: np.ndarray
+    train_pixel_scale: np.ndarray
+    history: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray]
+    hyperparameters: dict
+    train_seconds: float
+    from_cache: bool = False
+
+    DICT_FIELDS = ("history", "weights")
+
+    @property
+    def variants(self) -> list[Variant]:
+        """The variants, in member order."""
+        return [Variant(**item) for item in self.hyperparameters["variants"]]
+
+    @property
+    def labels(self) -> list[str]:
+        """The variants' labels, in member order."""
+        return [item.label for item in self.variants]
+
+    @property
+    def likelihoods(self) -> list[Likelihood]:
+        """The variants' likelihoods, in member order."""
+        return [item.make_likelihood() for item in self.variants]
+
+    def model(self) -> BatchedMLPVAE:
+        """The trained VAEs, one member per variant, rebuilt from ``weights``."""
+        params = self.hyperparameters
+        outputs = max(item.outputs_per_pixel for item in self.likelihoods)
+        model = BatchedMLPVAE(len(self.labels), self.reconstructions.shape[-1],
+                              params["hidden_dim"], params["latent_dim"],
+                              outputs_per_pixel=outputs)
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in self.weights.items()})
+        return model.eval()
+
+    def test_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x_test, y_test)`` as each member saw them: ``x_test`` is ``(K, N, D)``."""
+        _, _, x_test, y_test = load_digits_split()
+        return torch.stack([binarise(x_test) if item.binary else x_test
+                            for item in self.variants]), y_test
+
+    @torch.no_grad()
+    def per_pixel_nll(self, label: str) -> torch.Tensor:
+        """``-log p(x_j | z)`` of every pixel of every test digit, shape ``(N, D)``, for the
+        variant ``label``, with ``z`` the posterior mean and the trained scale.
+
+        Introduced in chapter *Learning σ*. Summed over pixels it is the reconstruction term
+        of the −ELBO at the posterior mean (no sampling), so it shows which pixels cost nats.
+        """
+        k = self.index_of(label)
+        model, (x, _) = self.model(), self.test_data()
+        likelihood = self.likelihoods[k].frozen()
+        output = model.decode(model.encode(x)[0])[k]
+        n_images, data_dim = x.shape[1:]
+        # One pixel per row: the likelihood then returns one value per (image, pixel).
+        columns = output.reshape(n_images, -1, data_dim).transpose(1, 2).reshape(
+            n_images * data_dim, -1)
+        if likelihood.outputs_per_pixel == 1:
+            columns = columns[:, :1]
+        scale = None if np.isnan(self.scale[k]) else float(self.scale[k])
+        nll = likelihood.nll(x[k].reshape(-1, 1), columns, scale)
+        return nll.reshape(n_images, data_dim)
+
+    def index_of(self, label: str) -> int:
+        """The member index of the variant called ``label``."""
+        labels = self.labels
+        if label not in labels:
+            raise ValueError(f"no variant is labelled {label!r}; the labels are {labels}")
+        return labels.index(label)
+
+
+def _check_variants(variants) -> list[Variant]:
+    if isinstance(variants, Variant) or not isinstance(variants, (list, tuple)) or not variants:
+        raise ValueError("variants must be a non-empty list of Variant")
+    if not all(isinstance(item, Variant) for item in variants):
+        raise ValueError("variants must be a non-empty list of Variant")
+    labels = [item.label for item in variants]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"variant labels must be unique, got {labels}")
+    return list(variants)
+
+
+def _member_data(x: torch.Tensor, variants: list[Variant]) -> torch.Tensor:
+    """``(N, D)`` if no variant is binary, else ``(K, N, D)`` with binarised rows."""
+    if not any(item.binary for item in variants):
+        return x
+    return torch.stack([binarise(x) if item.binary else x for item in variants])
+
+
+def _train_and_evaluate(params: dict, progress) -> VariantResult:
+    variants = [Variant(**item) for item in params["variants"]]
+    likelihoods = [item.make_likelihood() for item in variants]
+    x_train, y_train, x_test, y_test = load_digits_split()
+    x_train, x_test = _member_data(x_train, variants), _member_data(x_test, variants)
+    model = BatchedMLPVAE(len(variants), x_train.shape[-1], params["hidden_dim"],
+                          params["latent_dim"], seed=params["seed"],
+                          outputs_per_pixel=max(item.outputs_per_pixel for item in likelihoods))
+    start = time.perf_counter()
+    trained = training.train_vae(
+        model, x_train, [item.sigma for item in variants], likelihood=likelihoods,
+        steps=params["steps"], batch_size=params["batch_size"], lr=params["lr"],
+        seed=params["seed"], progress=progress, record_every=params["record_every"])
+    seconds = time.perf_counter() - start
+    # Evaluate with the trained scales; members without a shared scale ignore them.
+    scales = np.where(np.isnan(trained["scale"]), 1.0, trained["scale"])
+    test = training.evaluate(model, x_test, y_test, scales, likelihood=likelihoods,
+                             seed=params["seed"])
+    train = training.evaluate(model, x_train, y_train, scales, likelihood=likelihoods,
+                              seed=params["seed"])
+    fields = {name: test[name] for name in (
+        "mse", "kl", "kl_per_latent", "neg_elbo", "active_units", "pixel_scale",
+        "reconstructions", "recon_originals", "recon_labels", "prior_samples")}
+    return VariantResult(
+        scale=trained["scale"], fitted_scale=trained["fitted_scale"], **fields,
+        train_neg_elbo=train["neg_elbo"], train_mse=train["mse"], train_kl=train["kl"],
+        train_pixel_scale=train["pixel_scale"], history=trained["history"],
+        weights={k: v.detach().cpu().numpy() for k, v in model.state_dict().items()},
+        hyperparameters=params, train_seconds=seconds)
+
+
+def run_variants(variants, *, latent_dim: int = 2, hidden_dim: int = DEFAULT_HIDDEN_DIM,
+                 steps: int = DEFAULT_STEPS, batch_size: int = DEFAULT_BATCH_SIZE,
+                 lr: float = DEFAULT_LR, seed: int = 0, record_every: int = 50,
+                 cache: bool = True, progress="auto") -> VariantResult:
+    """Train one VAE per :class:`Variant` (all as ONE batched model), evaluate, cache.
+
+    Introduced in chapter *Learning σ*. The defaults are those of
+    :func:`~vaebook.sweeps.run_sigma_sweep`, so a ``"gaussian"`` variant with σ on the sweep's
+    grid trains exactly like that member of the sweep. With ``cache=True`` a result with the
+    same arguments and the same code is loaded from disk instead of retrained.
+    """
+    variants = _check_variants(variants)
+    params = {"variants": [dataclasses.asdict(item) for item in variants],
+              "latent_dim": training._check_int(latent_dim, "latent_dim"),
+              "hidden_dim": training._check_int(hidden_dim, "hidden_dim"),
+              "steps": training._check_int(steps, "steps"),
+              "batch_size": training._check_int(batch_size, "batch_size"),
+              "lr": training._check_number(lr, "lr"),
+              "seed": training._check_int(seed, "seed", minimum=0),
+              "record_every": training._check_int(record_every, "record_every")}
+    if not cache:
+        return _train_and_evaluate(params, progress)
+    key = dict(params, source=_cache.source_fingerprint(("vaebook.variants",)))
+    return _cache.load_or_compute("variants", key, VariantResult.load,
+                                  lambda: _train_and_evaluate(params, progress))
