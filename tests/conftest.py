@@ -89,3 +89,17 @@ def chromium():
             executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS, headless=True)
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """An empty training cache of the test's own (``VAEBOOK_CACHE_DIR``)."""
+    monkeypatch.setenv("VAEBOOK_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The book's fixed train/test split of the digits."""
+    from vaebook.data import load_digits_split
+
+    return load_digits_split()

@@ -13,7 +13,6 @@ import torch
 from scipy.optimize import minimize
 from scipy.stats import multivariate_normal
 
-from vaebook import cache
 from vaebook.data import load_digits_split
 from vaebook.linear import (LinearSweepResult, covariance_eigenvalues, linear_vae_neg_elbo,
                             ppca_active_dims, ppca_column_norms_sq, ppca_kl_per_latent,
@@ -25,9 +24,7 @@ from vaebook.training import evaluate, train_vae
 SPECTRUM = np.array([4.0, 2.0, 1.0, 0.5, 0.25])
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("private_cache")  # an empty cache per test
 
 
 @pytest.fixture(scope="module")

@@ -24,15 +24,7 @@ SHORT = dict(steps=300, batch_size=256, lr=1e-2, seed=0)
 MATCH = dict(rtol=1e-5, atol=1e-6)
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    """Every test gets its own empty cache folder."""
-    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
+pytestmark = pytest.mark.usefixtures("private_cache")  # an empty cache per test
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import torch  # noqa: E402
 from torch.distributions import ContinuousBernoulli, Laplace, Normal  # noqa: E402
 
 from vaebook import cache  # noqa: E402
-from vaebook.data import load_digits_split  # noqa: E402
 from vaebook.likelihoods import (LIKELIHOOD_NAMES, Likelihood, continuous_bernoulli_mean,  # noqa: E402
                                  get_likelihood, soft_floor)
 from vaebook.models import BatchedMLPVAE  # noqa: E402
@@ -30,14 +29,7 @@ SHORT = dict(steps=300, batch_size=256, lr=1e-2, seed=0)
 MATCH = dict(rtol=1e-5, atol=1e-6)  # as in test_training: batched == alone
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits_split()
+pytestmark = pytest.mark.usefixtures("private_cache")  # an empty cache per test
 
 
 @pytest.fixture(scope="module")

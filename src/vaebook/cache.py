@@ -133,13 +133,19 @@ def store(path: Path, write) -> Path:
     return path
 
 
-def load_or_compute(kind: str, key: dict, load, compute):
+def load_or_compute(kind: str, key: dict, load, compute, *, enabled: bool = True,
+                    modules: tuple[str, ...] = ()):
     """The cached result for ``(kind, key)``, or ``compute()`` stored for next time.
 
     Introduced in chapter *σ trades reconstruction against KL*. ``load(folder)`` reads a stored
     result and ``compute()`` returns a new one with a ``save(folder)`` method. A result read
-    from disk gets ``from_cache = True``.
+    from disk gets ``from_cache = True``. ``enabled=False`` just returns ``compute()``;
+    ``modules`` adds the source of more modules (beyond :data:`SOURCE_MODULES`) to the key.
     """
+    if not enabled:
+        return compute()
+    if modules:
+        key = dict(key, source=source_fingerprint(modules))
     path = cache_path(kind, key)
     if path.is_dir():
         result = load(path)

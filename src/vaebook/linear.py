@@ -280,8 +280,6 @@ def run_linear_sweep(sigmas=LINEAR_SIGMAS, *, latent_dim: int = 16,
               "lr": training._check_number(lr, "lr"),
               "seed": training._check_int(seed, "seed", minimum=0),
               "n_recon": training._check_int(n_recon, "n_recon")}
-    if not cache:
-        return _train_and_measure(params, progress)
-    key = dict(params, source=_cache.source_fingerprint(("vaebook.linear",)))
-    return _cache.load_or_compute("linear-sweep", key, LinearSweepResult.load,
-                                  lambda: _train_and_measure(params, progress))
+    return _cache.load_or_compute("linear-sweep", params, LinearSweepResult.load,
+                                  lambda: _train_and_measure(params, progress),
+                                  enabled=cache, modules=("vaebook.linear",))

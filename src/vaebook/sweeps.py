@@ -164,10 +164,8 @@ def run_sigma_sweep(sigmas=None, *, latent_dim: int = 2,
     params = _hyperparameters(sigma_grid() if sigmas is None else sigmas,
                               latent_dim=latent_dim, hidden_dim=hidden_dim, steps=steps,
                               batch_size=batch_size, lr=lr, seed=seed, kl_weight=kl_weight)
-    if not cache:
-        return _train_and_evaluate(params, progress)
     return _cache.load_or_compute("sigma-sweep", params, SweepResult.load,
-                                  lambda: _train_and_evaluate(params, progress))
+                                  lambda: _train_and_evaluate(params, progress), enabled=cache)
 
 
 def train_single(sigma: float, *, latent_dim: int = 2,

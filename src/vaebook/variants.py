@@ -267,8 +267,6 @@ def run_variants(variants, *, latent_dim: int = 2, hidden_dim: int = DEFAULT_HID
               "lr": training._check_number(lr, "lr"),
               "seed": training._check_int(seed, "seed", minimum=0),
               "record_every": training._check_int(record_every, "record_every")}
-    if not cache:
-        return _train_and_evaluate(params, progress)
-    key = dict(params, source=_cache.source_fingerprint(("vaebook.variants",)))
-    return _cache.load_or_compute("variants", key, VariantResult.load,
-                                  lambda: _train_and_evaluate(params, progress))
+    return _cache.load_or_compute("variants", params, VariantResult.load,
+                                  lambda: _train_and_evaluate(params, progress),
+                                  enabled=cache, modules=("vaebook.variants",))
