@@ -76,3 +76,60 @@ def test_image_strip_tiles_and_validates():
     assert strip.shape == (2 * 8 + 1, 3 * 8 + 2)
     with pytest.raises(ValueError, match="images"):
         image_strip(np.zeros((5, 63)), n_cols=3)
+
+
+# --- the one-pixel likelihood slider (chapter Other likelihoods side by side) ----------------
+
+
+def test_pixel_densities_are_the_likelihoods_densities():
+    import math
+
+    import torch
+
+    from vaebook.plotting import pixel_densities
+
+    result = pixel_densities(0.3, 0.2, 0.1)
+    x, densities = result["x"], result["densities"]
+    f64 = dict(dtype=torch.float64)
+    normal = torch.distributions.Normal(torch.tensor(0.3, **f64), torch.tensor(0.2, **f64))
+    normal = normal.log_prob(torch.tensor(x)).exp().numpy()
+    np.testing.assert_allclose(densities["Gaussian"], normal, rtol=1e-10)
+    laplace = np.exp(-np.abs(x - 0.3) / 0.1) / 0.2
+    np.testing.assert_allclose(densities["Laplace"], laplace, rtol=1e-10)
+    cb = torch.distributions.ContinuousBernoulli(probs=torch.tensor(result["lambda_cb"],
+                                                                    dtype=torch.float64))
+    assert abs(float(cb.mean) - 0.3) < 1e-9
+    np.testing.assert_allclose(densities["continuous Bernoulli"],
+                               cb.log_prob(torch.tensor(x)).exp().numpy(), rtol=1e-8)
+    np.testing.assert_allclose(densities["BCE"], 0.3**x * 0.7 ** (1 - x), rtol=1e-10)
+    assert abs(result["mass"]["continuous Bernoulli"] - 1) < 1e-4
+    gaussian_mass = 0.5 * (math.erf(0.7 / (0.2 * math.sqrt(2))) + math.erf(
+        0.3 / (0.2 * math.sqrt(2))))
+    assert abs(result["mass"]["Gaussian"] - gaussian_mass) < 1e-12
+    assert abs(result["mass"]["Laplace"] - np.trapezoid(laplace, x)) < 1e-5
+    assert result["mass"]["BCE"] < 0.5
+
+
+@pytest.mark.parametrize("arguments", [(0.0, 0.2, 0.1), (1.0, 0.2, 0.1), (0.5, 0.0, 0.1),
+                                       (0.5, 0.2, -1.0), (float("nan"), 0.2, 0.1),
+                                       ("0.5", 0.2, 0.1)])
+def test_pixel_functions_refuse_bad_input(arguments):
+    from vaebook.plotting import pixel_likelihood_numbers
+
+    with pytest.raises(ValueError, match="must"):
+        pixel_likelihood_numbers(*arguments)
+
+
+def test_pixel_slider_frames_follow_the_prediction():
+    from vaebook.plotting import pixel_likelihood_numbers, pixel_likelihood_slider
+
+    slider = pixel_likelihood_slider(0.2, 0.1, means=(0.1, 0.5, 0.9))
+    assert [frame.label for frame in slider.frames] == ["0.10", "0.50", "0.90"]
+    assert slider.index == 1
+    assert len({frame.png for frame in slider.frames}) == 3
+    for frame, mean in zip(slider.frames, (0.1, 0.5, 0.9)):
+        numbers = pixel_likelihood_numbers(mean, 0.2, 0.1)
+        assert all(value in frame.numbers_html for value in numbers.values())
+        assert frame.alt.startswith(f"For a predicted pixel value of {mean:.2f}")
+    with pytest.raises(ValueError, match="at least one"):
+        pixel_likelihood_slider(0.2, 0.1, means=())

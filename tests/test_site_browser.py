@@ -157,24 +157,28 @@ def test_exercise_solutions_are_hidden_until_toggled(visit, site, page_name):
     assert v.page.locator(".exercise").count() == solutions.count()
 
 
-def test_sigma_slider_works_on_the_static_site(visit, site):
+@pytest.mark.parametrize("page_name, aria_label, alt_prefix", [
+    ("sigma-tradeoff", "Decoder standard deviation σ", "For σ = {}"),
+    ("other-likelihoods", "Decoder prediction for one pixel", "For a predicted pixel value of {}"),
+])
+def test_sliders_work_on_the_static_site(visit, site, page_name, aria_label, alt_prefix):
     """No kernel, no network: the slider swaps precomputed frames in the page."""
-    v = visit(f"{site}book/sigma-tradeoff.html")
+    v = visit(f"{site}book/{page_name}.html")
     page = v.page
-    slider = page.get_by_role("slider", name="Decoder standard deviation σ")
-    assert slider.count() == 1, "the σ slider is missing from the page"
+    slider = page.get_by_role("slider", name=aria_label)
+    assert slider.count() == 1, f"the slider {aria_label!r} is missing from the page"
     widget = page.locator(".vaebook-slider")
     label, image = widget.locator("output"), widget.locator("img")
     numbers = widget.locator(".vaebook-numbers")
     before = (label.inner_text(), image.get_attribute("src"), numbers.inner_text())
-    assert image.get_attribute("alt").startswith(f"For σ = {before[0]}")
+    assert image.get_attribute("alt").startswith(alt_prefix.format(before[0]))
     slider.focus()
     page.keyboard.press("ArrowRight")
     after = (label.inner_text(), image.get_attribute("src"), numbers.inner_text())
     assert float(after[0]) > float(before[0]), (before[0], after[0])
     assert after[1] != before[1], "the picture did not change"
     assert after[2] != before[2], "the numbers did not change"
-    assert after[0] in numbers.inner_text(), "the numbers are not those of the new σ"
+    assert after[0] in numbers.inner_text(), "the numbers are not those of the new position"
     page.keyboard.press("Home")
     assert float(label.inner_text()) < float(after[0])
     assert not v.errors, v.errors

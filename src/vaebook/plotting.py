@@ -8,6 +8,8 @@ that σ. They are plain functions, tested directly; :func:`sigma_slider` only wi
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table
@@ -314,3 +316,127 @@ def variant_images_figure(result, n_samples: int = 8):
     axes[0, 0].set_title("test digits (top) and reconstructions", fontsize=9)
     axes[0, 1].set_title("samples from the prior, decoded", fontsize=9)
     return fig
+
+
+PIXEL_MEANS = (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.98)
+"""The decoder predictions the one-pixel likelihood slider steps through."""
+
+
+def _check_pixel_arguments(mean, sigma, b) -> tuple[float, float, float]:
+    values = []
+    for name, value, low in (("mean", mean, 0.0), ("sigma", sigma, 0.0), ("b", b, 0.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or (
+                not np.isfinite(value)) or value <= low:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        values.append(float(value))
+    if values[0] >= 1:
+        raise ValueError(f"mean must lie strictly between 0 and 1, got {mean!r}")
+    return tuple(values)
+
+
+def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> dict:
+    """What each likelihood of the book says about ONE pixel whose predicted mean is ``mean``.
+
+    Introduced in chapter *Other likelihoods side by side*. Returns ``x`` (a grid on [0, 1])
+    and, on it, ``exp(-nll)`` of each likelihood, computed with
+    :class:`vaebook.likelihoods.Likelihood`: ``"Gaussian"`` (mean ``mean``, scale ``sigma``),
+    ``"Laplace"`` (location ``mean``, scale ``b``), ``"continuous Bernoulli"`` (the λ whose
+    *mean* is ``mean``), and ``"BCE"`` (λ = ``mean``: not a density). Also ``lambda_cb``, the
+    continuous Bernoulli's λ, and ``mass``: the integral of each curve over [0, 1]
+    (trapezoid rule; closed forms for the Gaussian and Laplace).
+    """
+    import torch
+
+    from vaebook.likelihoods import Likelihood, continuous_bernoulli_logit_for_mean
+
+    mean, sigma, b = _check_pixel_arguments(mean, sigma, b)
+    x = torch.linspace(0, 1, n_grid, dtype=torch.float64).reshape(-1, 1)
+    full = torch.full_like(x, mean)
+    cb_logit = continuous_bernoulli_logit_for_mean(mean)
+    bce_logit = torch.logit(torch.tensor(mean, dtype=torch.float64))
+    curves = {
+        "Gaussian": Likelihood("gaussian").nll(x, full, sigma),
+        "Laplace": Likelihood("laplace").nll(x, full, b),
+        "continuous Bernoulli": Likelihood("continuous-bernoulli").nll(
+            x, torch.full_like(x, float(cb_logit))),
+        "BCE": Likelihood("bernoulli").nll(x, torch.full_like(x, float(bce_logit))),
+    }
+    densities = {name: torch.exp(-nll).numpy() for name, nll in curves.items()}
+    grid = x.numpy().ravel()
+    mass = {name: float(np.trapezoid(values, grid)) for name, values in densities.items()}
+    # Closed forms of the probability inside [0, 1] (0 < mean < 1).
+    mass["Gaussian"] = 0.5 * (math.erf((1 - mean) / (sigma * math.sqrt(2)))
+                              + math.erf(mean / (sigma * math.sqrt(2))))
+    mass["Laplace"] = 1 - 0.5 * math.exp(-(1 - mean) / b) - 0.5 * math.exp(-mean / b)
+    return {"x": grid, "densities": densities, "mass": mass,
+            "lambda_cb": float(torch.sigmoid(cb_logit))}
+
+
+def pixel_likelihood_numbers(mean: float, sigma: float, b: float) -> dict[str, str]:
+    """The numbers the one-pixel likelihood slider shows (formatted strings).
+
+    Introduced in chapter *Other likelihoods side by side*.
+    """
+    result = pixel_densities(mean, sigma, b)
+    densities, mass = result["densities"], result["mass"]
+    return {
+        "decoder's prediction (mean of p(x | z))": f"{mean:.2f}",
+        f"Gaussian σ = {sigma:.3f}: probability inside [0, 1]": f"{mass['Gaussian']:.3f}",
+        f"Laplace b = {b:.3f}: probability inside [0, 1]": f"{mass['Laplace']:.3f}",
+        "continuous Bernoulli: λ with this mean": f"{result['lambda_cb']:.3g}",
+        "continuous Bernoulli: density at x = 0": f"{densities['continuous Bernoulli'][0]:.3g}",
+        "BCE with λ = prediction: ∫ exp(−BCE) dx (not 1)": f"{mass['BCE']:.3f}",
+        "Bernoulli (binary x): P(x = 1)": f"{mean:.2f}",
+    }
+
+
+def pixel_likelihood_figure(mean: float, sigma: float, b: float):
+    """The one-pixel likelihood slider's picture: ``p(x | z)`` over x in [0, 1].
+
+    Introduced in chapter *Other likelihoods side by side*. Solid: the Gaussian, Laplace and
+    continuous-Bernoulli densities for a prediction ``mean``; dashed: ``exp(-BCE)``, which is
+    not a density; stems: the Bernoulli probabilities of x = 0 and x = 1 (for binary data).
+    """
+    import matplotlib.pyplot as plt
+
+    result = pixel_densities(mean, sigma, b)
+    x, densities = result["x"], result["densities"]
+    fig, (ax, ax_binary) = plt.subplots(1, 2, figsize=(8.4, 3.2), constrained_layout=True,
+                                        gridspec_kw={"width_ratios": [3, 1]})
+    for name in ("Gaussian", "Laplace", "continuous Bernoulli"):
+        ax.plot(x, densities[name], label=name)
+    ax.plot(x, densities["BCE"], "--", color="0.4", label="exp(−BCE): not a density")
+    ax.axvline(mean, color="0.7", lw=0.8)
+    ax.set(xlabel="pixel value x", ylabel="density p(x | z)", ylim=(0, 6),
+           title=f"one pixel, prediction {mean:.2f}")
+    ax.legend(fontsize=8, loc="upper center")
+    ax_binary.stem([0, 1], [1 - mean, mean], basefmt=" ")
+    ax_binary.set(xticks=[0, 1], xlim=(-0.5, 1.5), ylim=(0, 1), xlabel="x (binary)",
+                  ylabel="probability", title="Bernoulli")
+    return fig
+
+
+def pixel_likelihood_slider(sigma: float, b: float, means=PIXEL_MEANS,
+                            start: int | None = None) -> FrameSlider:
+    """A slider over the decoder's prediction for one pixel, showing every likelihood.
+
+    Introduced in chapter *Other likelihoods side by side*. ``sigma`` and ``b`` are the scales
+    of the Gaussian and Laplace decoders (e.g. the learned ones). Every frame is rendered once.
+    """
+    means = [float(value) for value in means]
+    if not means:
+        raise ValueError("means must hold at least one prediction")
+    start = len(means) // 2 if start is None else start
+    frames = []
+    for mean in means:
+        numbers = pixel_likelihood_numbers(mean, sigma, b)
+        alt = (f"For a predicted pixel value of {mean:.2f}: the Gaussian, Laplace and "
+               f"continuous-Bernoulli densities over x from 0 to 1, the unnormalised "
+               f"exp(−BCE) curve, and the Bernoulli probabilities of 0 and 1. The continuous "
+               f"Bernoulli's density at 0 is "
+               f"{numbers['continuous Bernoulli: density at x = 0']}.")
+        frames.append(Frame(label=f"{mean:.2f}",
+                            png=figure_to_png(pixel_likelihood_figure(mean, sigma, b), dpi=70),
+                            alt=alt, numbers_html=numbers_table(numbers)))
+    return FrameSlider(frames, description="prediction",
+                       aria_label="Decoder prediction for one pixel", start=start)
