@@ -310,3 +310,16 @@ def test_variant_plots_draw_and_refuse_bad_input(small_comparison):
     fig = rate_distortion_figure(Sweep, result, ["learned"])
     assert len(fig.axes[0].lines) == 2
     plt.close(fig)
+
+
+def test_run_variants_is_deterministic():
+    variants = [Variant("learned", "gaussian-learned"), Variant("binary", "bernoulli",
+                                                                binary=True)]
+    first, second = (run_variants(variants, steps=60, record_every=20, cache=False,
+                                  progress=False) for _ in range(2))
+    for name in ("scale", "neg_elbo", "train_neg_elbo", "prior_samples", "reconstructions"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+    for name, value in first.weights.items():
+        np.testing.assert_array_equal(value, second.weights[name])
+    other_seed = run_variants(variants, steps=60, seed=1, cache=False, progress=False)
+    assert not np.array_equal(other_seed.neg_elbo, first.neg_elbo)
