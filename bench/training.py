@@ -138,7 +138,7 @@ def chapter_times() -> None:
     print(f"{'chapter':<44}{'seconds':>14}")
     for name, seconds in (("Posterior collapse in the linear VAE", linear_s),
                           ("Learning σ (4 VAEs)", learned_s),
-                          ("Other likelihoods side by side (6 VAEs)", others_s)):
+                          ("Other likelihoods side by side (9 VAEs)", others_s)):
         print(f"{name:<44}{seconds:>14.1f}")
     print("\nLinear VAE vs pPCA closed form (training digits):")
     print(f"{'σ':>5} {'active':>6} {'predicted':>9} {'max |‖W‖²−(λ−σ²)|':>19} {'−ELBO gap':>10}")
@@ -147,10 +147,10 @@ def chapter_times() -> None:
         print(f"{sigma:5.2f} {linear.active_units[k]:6d} {linear.predicted_active[k]:9d} "
               f"{norm_error[k]:19.4f} {linear.elbo_gap[k]:10.4f}")
     for result in (learned, others):
-        print(f"\n{'variant':<24}{'σ or b':>8}{'fitted':>8}{'MSE':>8}{'KL':>6}"
+        print(f"\n{'variant':<36}{'σ or b':>8}{'fitted':>8}{'MSE':>8}{'KL':>6}"
               f"{'−ELBO train':>12}{'test':>8}")
         for k, label in enumerate(result.labels):
-            print(f"{label:<24}{result.scale[k]:8.4f}{result.fitted_scale[k]:8.4f}"
+            print(f"{label:<36}{result.scale[k]:8.4f}{result.fitted_scale[k]:8.4f}"
                   f"{result.mse[k]:8.4f}{result.kl[k]:6.2f}{result.train_neg_elbo[k]:12.1f}"
                   f"{result.neg_elbo[k]:8.1f}")
 

@@ -23,7 +23,7 @@ from vaebook.plotting import (history_figure, pixel_maps_figure, rate_distortion
                               variant_images_figure)
 from vaebook.training import evaluate, train_vae  # noqa: E402
 from vaebook.variants import (QUANTISATION_SIGMA, Variant, VariantResult, binarise,  # noqa: E402
-                              run_variants)
+                              dequantise, run_variants)
 
 SHORT = dict(steps=300, batch_size=256, lr=1e-2, seed=0)
 MATCH = dict(rtol=1e-5, atol=1e-6)  # as in test_training: batched == alone
@@ -42,7 +42,7 @@ def small_comparison(tmp_path_factory):
         variants = [Variant("learned", "gaussian-learned"),
                     Variant("per pixel", "gaussian-per-pixel", scale_floor=QUANTISATION_SIGMA),
                     Variant("cb", "continuous-bernoulli"),
-                    Variant("binary", "bernoulli", binary=True)]
+                    Variant("binary", "bernoulli", data="binary")]
         return run_variants(variants, steps=600, record_every=100, progress=False)
     finally:
         del os.environ[cache.ENV_VAR]
@@ -246,8 +246,12 @@ def test_variants_are_validated():
         run_variants([Variant("a", "gaussian"), Variant("a", "laplace")], steps=1)
     with pytest.raises(ValueError, match="non-empty list"):
         run_variants(Variant("a", "gaussian"), steps=1)
+    with pytest.raises(ValueError, match="data must be one of"):
+        Variant("x", "gaussian", data="noisy")
     with pytest.raises(ValueError, match="floating-point"):
         binarise(torch.tensor([1, 0]))
+    with pytest.raises(ValueError, match="floating-point"):
+        dequantise(torch.tensor([1, 0]), seed=0)
     assert binarise(torch.tensor([0.0, 0.5, 0.51, 1.0])).tolist() == [0.0, 0.0, 1.0, 1.0]
 
 
@@ -313,8 +317,9 @@ def test_variant_plots_draw_and_refuse_bad_input(small_comparison):
 
 
 def test_run_variants_is_deterministic():
-    variants = [Variant("learned", "gaussian-learned"), Variant("binary", "bernoulli",
-                                                                binary=True)]
+    variants = [Variant("learned", "gaussian-learned"),
+                Variant("binary", "bernoulli", data="binary"),
+                Variant("dequantised", "laplace", data="dequantised")]
     first, second = (run_variants(variants, steps=60, record_every=20, cache=False,
                                   progress=False) for _ in range(2))
     for name in ("scale", "neg_elbo", "train_neg_elbo", "prior_samples", "reconstructions"):
@@ -323,3 +328,13 @@ def test_run_variants_is_deterministic():
         np.testing.assert_array_equal(value, second.weights[name])
     other_seed = run_variants(variants, steps=60, seed=1, cache=False, progress=False)
     assert not np.array_equal(other_seed.neg_elbo, first.neg_elbo)
+
+
+def test_dequantise_spreads_each_grey_level_over_its_own_bin(digits):
+    x = digits[0]
+    spread = dequantise(x, seed=3)
+    level = torch.round(x * 16)
+    assert ((spread >= level / 17) & (spread < (level + 1) / 17)).all()
+    assert torch.unique(spread).numel() > 0.99 * spread.numel()  # no repeated values
+    assert torch.equal(dequantise(x, seed=3), spread)
+    assert not torch.equal(dequantise(x, seed=4), spread)

@@ -291,26 +291,27 @@ def pixel_maps_figure(maps: dict, *, log: bool = False, vmin=None, vmax=None,
     return fig
 
 
-def variant_images_figure(result, n_samples: int = 8):
-    """For every variant of a :class:`~vaebook.variants.VariantResult`: its test digits, their
-    reconstructions and decoded prior samples (means of ``p(x | z)``), one row block each.
+def variant_images_figure(result, labels=None, n_samples: int = 8):
+    """For variants of a :class:`~vaebook.variants.VariantResult` (default: all): their test
+    digits, reconstructions and decoded prior samples (means of ``p(x | z)``), a row each.
 
     Introduced in chapter *Other likelihoods side by side*.
     """
     import matplotlib.pyplot as plt
 
-    labels = result.labels
+    labels = result.labels if labels is None else list(labels)
     fig, axes = plt.subplots(len(labels), 2, figsize=(8.4, 1.25 * len(labels)),
                              constrained_layout=True, squeeze=False)
-    for k, label in enumerate(labels):
+    for row, (k, label) in enumerate(zip(_check_labels(result, labels), labels)):
         originals = result.recon_originals
         originals = originals[k] if originals.ndim == 3 else originals
         pair = np.concatenate([originals, result.reconstructions[k]])
-        axes[k, 0].imshow(image_strip(pair, n_cols=len(originals)), cmap="gray", vmin=0, vmax=1)
-        axes[k, 1].imshow(image_strip(result.prior_samples[k][:n_samples], n_cols=n_samples),
-                          cmap="gray", vmin=0, vmax=1)
-        axes[k, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-        for ax in axes[k]:
+        axes[row, 0].imshow(image_strip(pair, n_cols=len(originals)), cmap="gray", vmin=0,
+                            vmax=1)
+        axes[row, 1].imshow(image_strip(result.prior_samples[k][:n_samples], n_cols=n_samples),
+                            cmap="gray", vmin=0, vmax=1)
+        axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+        for ax in axes[row]:
             ax.set_xticks([])
             ax.set_yticks([])
     axes[0, 0].set_title("test digits (top) and reconstructions", fontsize=9)

@@ -26,8 +26,9 @@ from vaebook.likelihoods import Likelihood
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
 from vaebook.sweeps import DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS
 
-__all__ = ["QUANTISATION_SIGMA", "BINARY_THRESHOLD", "Variant", "VariantResult",
-           "LEARNED_SIGMA_VARIANTS", "LIKELIHOOD_VARIANTS", "binarise", "run_variants"]
+__all__ = ["QUANTISATION_SIGMA", "BINARY_THRESHOLD", "GREY_LEVELS", "DATA_KINDS", "Variant",
+           "VariantResult", "LEARNED_SIGMA_VARIANTS", "LIKELIHOOD_VARIANTS", "binarise",
+           "dequantise", "run_variants"]
 
 QUANTISATION_SIGMA = 1 / (PIXEL_MAX * math.sqrt(12))
 """≈ 0.018: the standard deviation of a uniform error over one grey level (1/16) of the digits.
@@ -37,6 +38,30 @@ soft floor of a learned σ."""
 
 BINARY_THRESHOLD = 0.5
 """Pixels above this grey value become 1 in :func:`binarise`, the others 0."""
+
+GREY_LEVELS = int(PIXEL_MAX) + 1
+"""The digits' pixels take 17 values, 0/16, 1/16, ..., 16/16."""
+
+DATA_KINDS = ("grey", "binary", "dequantised")
+"""What a variant trains and is tested on: the grey digits, binarised digits
+(:func:`binarise`) or dequantised digits (:func:`dequantise`)."""
+
+_DEQUANTISE_SEEDS = {"train": 1, "test": 2}
+
+
+def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
+    """Spread each grey level ``k / 16`` uniformly over its own bin ``[k, k + 1) / 17``.
+
+    Introduced in chapter *Other likelihoods side by side*. Returns ``(16 x + u) / 17`` with
+    ``u ~ U(0, 1)`` drawn from ``seed``: continuous data in [0, 1) without repeated values.
+    For a density ``p`` of the result, ``-log p + D log 17`` estimates an upper bound on the
+    ``-log`` probability of the discrete digits (Theis et al., 2016).
+    """
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ValueError("x must be a floating-point torch.Tensor")
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.rand(x.shape, generator=generator, dtype=torch.float64).to(x.dtype)
+    return (x * PIXEL_MAX + noise) / GREY_LEVELS
 
 
 def binarise(x: torch.Tensor) -> torch.Tensor:
@@ -57,14 +82,14 @@ class Variant:
     ``likelihood`` is a name of :data:`vaebook.likelihoods.LIKELIHOOD_NAMES`; ``sigma`` is the
     fixed σ (or Laplace scale) or the starting value of a learned one (ignored otherwise);
     ``scale_floor`` is the soft floor of a learned, optimal or per-pixel scale (0: none);
-    ``binary`` trains and tests on binarised digits (:func:`binarise`).
+    ``data`` is one of :data:`DATA_KINDS`: the grey digits, or binarised or dequantised ones.
     """
 
     label: str
     likelihood: str
     sigma: float = 1.0
     scale_floor: float = 0.0
-    binary: bool = False
+    data: str = "grey"
 
     def __post_init__(self):
         if not isinstance(self.label, str) or not self.label:
@@ -72,8 +97,8 @@ class Variant:
         if isinstance(self.sigma, bool) or not isinstance(self.sigma, Real) or not (
                 0 < self.sigma < math.inf):
             raise ValueError(f"sigma must be a positive finite number, got {self.sigma!r}")
-        if not isinstance(self.binary, bool):
-            raise ValueError(f"binary must be True or False, got {self.binary!r}")
+        if self.data not in DATA_KINDS:
+            raise ValueError(f"data must be one of {DATA_KINDS}, got {self.data!r}")
         self.make_likelihood()  # raises a ValueError for an unknown name or a bad floor
 
     def make_likelihood(self) -> Likelihood:
@@ -95,7 +120,10 @@ LIKELIHOOD_VARIANTS = (
     Variant("Laplace, b learned", "laplace-learned", sigma=1.0),
     Variant("BCE on grey", "bernoulli"),
     Variant("continuous Bernoulli", "continuous-bernoulli"),
-    Variant("Bernoulli, binarised", "bernoulli", binary=True),
+    Variant("Bernoulli, binarised", "bernoulli", data="binary"),
+    Variant("Gaussian, σ learned, dequantised", "gaussian-learned", data="dequantised"),
+    Variant("Laplace, b learned, dequantised", "laplace-learned", data="dequantised"),
+    Variant("continuous Bernoulli, dequantised", "continuous-bernoulli", data="dequantised"),
 )
 """The variants of chapter *Other likelihoods side by side*."""
 
@@ -165,8 +193,7 @@ class VariantResult(_cache.StoredResult):
     def test_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x_test, y_test)`` as each member saw them: ``x_test`` is ``(K, N, D)``."""
         _, _, x_test, y_test = load_digits_split()
-        return torch.stack([binarise(x_test) if item.binary else x_test
-                            for item in self.variants]), y_test
+        return _member_data(x_test, self.variants, "test", stack=True), y_test
 
     @torch.no_grad()
     def per_pixel_nll(self, label: str) -> torch.Tensor:
@@ -209,18 +236,23 @@ def _check_variants(variants) -> list[Variant]:
     return list(variants)
 
 
-def _member_data(x: torch.Tensor, variants: list[Variant]) -> torch.Tensor:
-    """``(N, D)`` if no variant is binary, else ``(K, N, D)`` with binarised rows."""
-    if not any(item.binary for item in variants):
+def _member_data(x: torch.Tensor, variants: list[Variant], split: str,
+                 stack: bool = False) -> torch.Tensor:
+    """``(N, D)`` if every variant sees the grey digits (and not ``stack``), else
+    ``(K, N, D)`` with each variant's own version of the ``split`` ("train" or "test")."""
+    if not stack and all(item.data == "grey" for item in variants):
         return x
-    return torch.stack([binarise(x) if item.binary else x for item in variants])
+    versions = {"grey": x, "binary": binarise(x),
+                "dequantised": dequantise(x, _DEQUANTISE_SEEDS[split])}
+    return torch.stack([versions[item.data] for item in variants])
 
 
 def _train_and_evaluate(params: dict, progress) -> VariantResult:
     variants = [Variant(**item) for item in params["variants"]]
     likelihoods = [item.make_likelihood() for item in variants]
     x_train, y_train, x_test, y_test = load_digits_split()
-    x_train, x_test = _member_data(x_train, variants), _member_data(x_test, variants)
+    x_train = _member_data(x_train, variants, "train")
+    x_test = _member_data(x_test, variants, "test")
     model = BatchedMLPVAE(len(variants), x_train.shape[-1], params["hidden_dim"],
                           params["latent_dim"], seed=params["seed"],
                           outputs_per_pixel=max(item.outputs_per_pixel for item in likelihoods))
