@@ -61,13 +61,15 @@ def test_a_myst_page_opens_as_a_notebook_and_its_slider_moves(chromium, tmp_path
         page.close()
 
 
-def test_the_sigma_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path):
-    """Open book/sigma-tradeoff.md as Binder would, run all cells, move the σ slider."""
+@pytest.mark.parametrize("chapter", ["sigma-tradeoff", "other-likelihoods"])
+def test_a_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path, chapter):
+    """Open a chapter as Binder would, run all cells, move its slider (σ, or one pixel's
+    prediction)."""
     from conftest import REPO
 
     with lab.jupyter_lab(REPO, tmp_path) as (base, token):
         page = chromium.new_page(viewport={"width": 1300, "height": 1000})
-        lab.open_notebook(page, base, token, "book/sigma-tradeoff.md")
+        lab.open_notebook(page, base, token, f"book/{chapter}.md")
         # JupyterLab renders a long notebook's cells progressively: wait for them.
         page.wait_for_function(
             "document.querySelectorAll('.jp-Notebook .jp-CodeCell').length > 5", timeout=30000)
@@ -92,5 +94,5 @@ def test_the_sigma_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp
         after = (readout.text_content(), image.get_attribute("src"), numbers.text_content())
         assert float(after[0]) > float(before[0]), (before[0], after[0])
         assert after[1] != before[1], "the picture did not change"
-        assert after[2] != before[2] and after[0] in after[2], "the numbers did not follow σ"
+        assert after[2] != before[2] and after[0] in after[2], "the numbers did not follow"
         page.close()
