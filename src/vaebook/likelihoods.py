@@ -336,11 +336,10 @@ class Likelihood:
     def check_data(self, x: torch.Tensor, name: str = "x") -> None:
         """Raise a ValueError if ``x`` is outside [0, 1] for a Bernoulli-type likelihood."""
         if self.needs_unit_interval:
-            detached = x.detach()
-            if (detached < 0).any() or (detached > 1).any():
-                raise ValueError(
-                    f"{name} must lie in [0, 1] for the {self.name!r} likelihood, got values in "
-                    f"[{detached.min().item():g}, {detached.max().item():g}]")
+            try:
+                check_unit_interval(x, name)
+            except ValueError as error:
+                raise ValueError(f"{error} (the {self.name!r} likelihood)") from None
 
     def split(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The decoder output ``(..., outputs_per_pixel * D)`` as ``(location, log_scale)``.

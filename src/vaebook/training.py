@@ -415,11 +415,12 @@ def _final_scales(model, x, likelihoods, scales, generator) -> dict[str, np.ndar
             scale.append(math.nan)
             fitted.append(math.nan)
             continue
-        member_x = x if x.ndim == 2 else x[k]
-        value = item.fitted_scale(member_x, x_hat[k, :, :model.data_dim], (0, 1))
-        fitted.append(value.item())
-        scale.append(torch.exp(soft_floor(torch.log(value), item.scale_floor)).item()
-                     if item.scale == "optimal" else current[k].item())
+        # Member-first (1, N, D): an "optimal" scale is then fitted over the whole set.
+        member_x = (x if x.ndim == 2 else x[k]).unsqueeze(0)
+        location, value = item.location_and_scale(
+            member_x, x_hat[k:k + 1, :, :model.data_dim], current[k])
+        fitted.append(item.fitted_scale(member_x, location, (1, 2)).item())
+        scale.append(float(value.reshape(-1)[0]))
     return {"scale": np.array(scale), "fitted_scale": np.array(fitted)}
 
 
