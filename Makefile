@@ -2,6 +2,7 @@
 #   make book   build the website into _build/html (creates .venv on first use)
 #   make test   run the whole test suite
 # Also: make lab (JupyterLab on the book), make bench (performance figures),
+# make robust (every trained claim under 5 seeds x 4 floating-point paths, about an hour),
 # make assignments (graded coursework editions), make clean.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
@@ -14,7 +15,7 @@ JS_STAMP := tests/js/node_modules/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
 # Targets named like folders (book/, tests/) must be phony, or make calls them up to date.
-.PHONY: book test lab bench clean venv assignments
+.PHONY: book test lab bench robust clean venv assignments
 
 $(BOOK_STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version'
@@ -38,9 +39,11 @@ book: $(BOOK_STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is built: open _build/html/index.html in a browser."
 
+# Two pytest workers: the book build and the trained chapters' second run (another seed and
+# floating-point path) each keep one core busy; the other tests fill the gaps.
 test: $(TEST_STAMP) $(JS_STAMP)
 	tests/ensure-chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lab: $(BOOK_STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. book/intro.md
@@ -51,6 +54,11 @@ assignments: $(TEST_STAMP)
 
 bench: $(BOOK_STAMP)
 	$(BIN)/python bench/run.py
+
+# The robustness study: every trained chapter under 5 seeds x 4 floating-point paths, each from
+# an empty training cache, two runs at a time; fails if any claim fails anywhere.
+robust: $(BOOK_STAMP)
+	$(BIN)/python -m vaebook.robust --jobs 2 --output bench/robustness.md --records bench/robustness.json
 
 clean:
 	rm -rf _build

@@ -55,12 +55,14 @@ def is_notebook(path: Path) -> bool:
     return text.startswith("---\njupytext:") and "kernelspec:" in text.split("\n---\n", 1)[0]
 
 
-def build_book(source: Path, output: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
+def build_book(source: Path, output: Path, timeout: float = 1800,
+               env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `jupyter-book build` on ``source`` into ``output`` with the flags of `make book`."""
     if not JUPYTER_BOOK.exists() or shutil.which(str(JUPYTER_BOOK)) is None:
         raise RuntimeError(f"jupyter-book not found next to {sys.executable}: run `make test`")
     cmd = [str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output), *BUILD_FLAGS]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=source)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=source,
+                          env=env)
 
 
 @pytest.fixture(scope="session")
@@ -103,3 +105,18 @@ def digits():
     from vaebook.data import load_digits_split
 
     return load_digits_split()
+
+
+# Tests that need the one full book build run on the same pytest worker (`make test` uses two,
+# pytest-xdist with --dist loadgroup); every other test module stays on one worker, so that
+# its module-scoped fixtures are computed once.
+BOOK_GROUP = ("test_book_build.py", "test_site_browser.py", "test_lab_browser.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        module = item.path.name
+        group = "book" if module in BOOK_GROUP else module.removesuffix(".py")
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -87,3 +88,43 @@ def test_a_clean_tiny_book_builds(tmp_path):
     result = build_book(book, tmp_path / "out", timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "42" in (tmp_path / "out" / "_build" / "html" / "book" / "page.html").read_text()
+
+
+def _printed(html: Path, label: str) -> str:
+    match = re.search(rf"{label}: (\S+)", html.read_text())
+    assert match, f"{html.name} does not show {label!r}"
+    return match.group(1)
+
+
+def test_no_page_keeps_outputs_of_older_code_or_pins(tmp_path):
+    """The execution cache keys on a page's code cells; _ext/execution_fingerprint.py adds
+    the helper package, the pins and the run settings. A copy of vaebook on PYTHONPATH plays
+    the helper package that a contributor edits."""
+    package = tmp_path / "package"
+    shutil.copytree(REPO / "src" / "vaebook", package / "vaebook",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    body = ("# A page\n\n```{code-cell} ipython3\nimport time\n"
+            "from vaebook.data import PIXEL_MAX\n"
+            "print('helper:', PIXEL_MAX)\nprint('run:', time.time_ns())\n```\n")
+    book = _tiny_book(tmp_path / "src", body)
+    (book / "requirements.txt").write_text("numpy\n")
+    env = dict(os.environ, PYTHONPATH=str(package))
+    page = tmp_path / "out" / "_build" / "html" / "book" / "page.html"
+
+    def build() -> tuple[str, str]:
+        result = build_book(book, tmp_path / "out", timeout=600, env=env)
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+        return _printed(page, "helper"), _printed(page, "run")
+
+    helper, run = build()
+    assert helper == "16.0"
+    assert build() == (helper, run), "an unchanged book should reuse its executed page"
+
+    data = package / "vaebook" / "data.py"
+    data.write_text(data.read_text().replace("PIXEL_MAX = 16.0", "PIXEL_MAX = 17.0", 1))
+    helper, new_run = build()
+    assert helper == "17.0", "the page still shows a number computed by the old helper"
+    assert new_run != run
+
+    (book / "requirements.txt").write_text("numpy\nsympy\n")
+    assert build()[1] != new_run, "a change of the pinned requirements did not re-execute"

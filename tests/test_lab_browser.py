@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 import lab
@@ -62,12 +64,18 @@ def test_a_myst_page_opens_as_a_notebook_and_its_slider_moves(chromium, tmp_path
 
 
 @pytest.mark.parametrize("chapter", ["sigma-tradeoff", "other-likelihoods"])
-def test_a_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path, chapter):
+def test_a_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path, chapter,
+                                                           built_html):
     """Open a chapter as Binder would, run all cells, move its slider (σ, or one pixel's
-    prediction)."""
+    prediction). After the book build (``built_html``), so its models are in the training
+    cache and the chapter runs in seconds."""
     from conftest import REPO
 
-    with lab.jupyter_lab(REPO, tmp_path) as (base, token):
+    # A copy of the chapters: JupyterLab saves what it opens, and the test must not rewrite
+    # the repository's sources (jupytext would reformat their headers).
+    root = tmp_path / "root"
+    shutil.copytree(REPO / "book", root / "book")
+    with lab.jupyter_lab(root, tmp_path / "lab") as (base, token):
         page = chromium.new_page(viewport={"width": 1300, "height": 1000})
         lab.open_notebook(page, base, token, f"book/{chapter}.md")
         # JupyterLab renders a long notebook's cells progressively: wait for them.

@@ -351,3 +351,102 @@ def test_kl_weights_must_match_the_members():
         check_kl_weights([1.0, 2.0], 3)
     with pytest.raises(ValueError, match="kl_weight"):
         check_kl_weights([1.0, -2.0], 2)
+
+
+def test_cache_key_depends_on_the_floating_point_path_and_the_pins(monkeypatch):
+    params = dict(sigmas=[0.1], steps=50)
+    for name in ("MKL_CBWR", "ATEN_CPU_CAPABILITY", "VAEBOOK_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    key = cache.cache_key("sigma-sweep", params)
+    monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+    compatible = cache.cache_key("sigma-sweep", params)
+    assert compatible != key, "a result from another floating-point path was reused"
+    monkeypatch.setenv("VAEBOOK_THREADS", "2")
+    assert cache.cache_key("sigma-sweep", params) not in (key, compatible)
+    real = cache.environment()
+    monkeypatch.setattr(cache, "environment", lambda: {**real, "numpy": "0.0"})
+    assert cache.cache_key("sigma-sweep", params) not in (key, compatible)
+
+
+def test_presentation_modules_shape_no_result():
+    """Editing plotting, widgets, claims, ... does not retrain: no computing module imports
+    them, and only they are left out of the cache's source fingerprint."""
+    import ast
+    import pkgutil
+
+    import vaebook
+
+    computing = set(cache.SOURCE_MODULES) - {"vaebook"}
+    every = {f"vaebook.{info.name}" for info in pkgutil.iter_modules(vaebook.__path__)}
+    assert computing | set(cache.PRESENTATION_MODULES) == every
+    for name in computing:
+        tree = ast.parse(open(__import__(name, fromlist=["_"]).__file__).read())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names}
+        imported |= {f"{node.module}.{alias.name}" for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module == "vaebook"
+                     for alias in node.names}
+        assert not imported & set(cache.PRESENTATION_MODULES), f"{name} imports {imported}"
+
+
+def test_training_runs_on_the_book_s_threads_and_restores_the_caller_s(monkeypatch, digits):
+    import torch
+
+    x_train = digits[0][:64]
+    before = torch.get_num_threads()
+    seen = []
+    original = training._train
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_train", spy)
+    monkeypatch.setenv("VAEBOOK_THREADS", "1")
+    train_vae(BatchedMLPVAE(1), x_train, [0.2], steps=2, batch_size=64, lr=1e-2, seed=0,
+              progress=False)
+    assert seen == [1] and torch.get_num_threads() == before
+    monkeypatch.setenv("VAEBOOK_THREADS", "many")
+    with pytest.raises(ValueError, match="VAEBOOK_THREADS must be an integer >= 1, got 'many'"):
+        train_vae(BatchedMLPVAE(1), x_train, [0.2], steps=2, batch_size=64, lr=1e-2, seed=0,
+                  progress=False)
+
+
+def test_the_default_seed_comes_from_vaebook_seed(monkeypatch):
+    from vaebook import settings
+
+    monkeypatch.delenv("VAEBOOK_SEED", raising=False)
+    assert settings.default_seed() == 0
+    monkeypatch.setenv("VAEBOOK_SEED", "3")
+    assert settings.default_seed() == 3
+    quick = dict(steps=20, batch_size=256, progress=False)
+    assert run_sigma_sweep([0.3], **quick).hyperparameters["seed"] == 3
+    assert run_sigma_sweep([0.3], seed=5, **quick).hyperparameters["seed"] == 5
+    for bad in ("-1", "two", "1.5"):
+        monkeypatch.setenv("VAEBOOK_SEED", bad)
+        with pytest.raises(ValueError, match="VAEBOOK_SEED must be an integer >= 0"):
+            settings.default_seed()
+
+
+def test_diverging_training_names_the_step_the_loss_and_the_remedy(digits):
+    model = BatchedMLPVAE(1, seed=0)
+    with pytest.raises(training.TrainingDiverged,
+                       match=r"training diverged at step \d+ of 200: .*lower lr \(now 1e\+06\)"):
+        train_vae(model, digits[0], [0.05], steps=200, batch_size=256, lr=1e6, seed=0,
+                  progress=False)
+
+
+def test_trainable_trains_only_the_named_layers(digits):
+    model = BatchedMLPVAE(1, seed=0)
+    before = {name: param.detach().clone() for name, param in model.named_parameters()}
+    train_vae(model, digits[0][:128], [0.2], steps=5, batch_size=128, lr=1e-2, seed=0,
+              progress=False, trainable=("dec_out",))
+    for name, param in model.named_parameters():
+        changed = not torch.equal(param, before[name])
+        assert changed == name.startswith("dec_out"), name
+        assert param.requires_grad, f"{name} was left frozen after training"
+    for bad in ((), "dec_out", ("nothing",), (3,)):
+        with pytest.raises(ValueError, match="trainable"):
+            train_vae(model, digits[0][:128], [0.2], steps=1, batch_size=128, lr=1e-2, seed=0,
+                      progress=False, trainable=bad)

@@ -338,3 +338,29 @@ def test_dequantise_spreads_each_grey_level_over_its_own_bin(digits):
     assert torch.unique(spread).numel() > 0.99 * spread.numel()  # no repeated values
     assert torch.equal(dequantise(x, seed=3), spread)
     assert not torch.equal(dequantise(x, seed=4), spread)
+
+
+def test_lower_floor_fine_tunes_a_control_and_a_lower_floor(small_comparison):
+    from vaebook.variants import lower_floor
+
+    result = small_comparison
+    with pytest.raises(ValueError, match="per-pixel σ with a floor; 'learned' is"):
+        lower_floor(result, "learned")
+    with pytest.raises(ValueError, match="factor must be > 1"):
+        lower_floor(result, "per pixel", factor=0.5)
+    with pytest.raises(ValueError, match="no variant is labelled"):
+        lower_floor(result, "nothing")
+    lowered = lower_floor(result, "per pixel", steps=30, progress=False)
+    floors = [item.scale_floor for item in lowered.variants]
+    base = result.variants[result.index_of("per pixel")].scale_floor
+    assert floors == pytest.approx([base, base / 10])
+    assert lowered.labels == [f"floor {base:.2g}", f"floor {base / 10:.2g}"]
+    assert lowered.history["step"][-1] == 29
+    # Only the decoder's output layer moved away from the trained member.
+    source = result.model()
+    k = result.index_of("per pixel")
+    for name, value in lowered.weights.items():
+        same = np.array_equal(value[0], getattr(source, name)[k].detach().numpy())
+        assert same != name.startswith("dec_out"), name
+    assert (lowered.train_pixel_scale[1] >= base / 10 * 0.999).all()
+    assert lower_floor(result, "per pixel", steps=30, progress=False).from_cache

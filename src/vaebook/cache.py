@@ -1,8 +1,10 @@
 """On-disk cache of training results, keyed by the hyperparameters *and* the code.
 
-A cached result is reused only when every hyperparameter, the source code of every module that
-produces it and the torch version are the same: editing ``models.py`` (or any other of
-:data:`SOURCE_MODULES`) retrains. The cache lives in
+A cached result is reused only when every hyperparameter, the source code of the package (every
+module but the presentation modules :data:`PRESENTATION_MODULES`), the versions of the pinned
+numerical packages and the floating-point path (:func:`vaebook.settings.numerics`) are the
+same: editing ``models.py`` retrains, and so does a run under ``MKL_CBWR=COMPATIBLE`` or with
+another number of threads. The cache lives in
 
 * ``$VAEBOOK_CACHE_DIR`` when that variable is set (the tests point it at a temporary folder);
 * otherwise ``<repository>/.cache/vaebook/`` when :mod:`vaebook` is an editable install
@@ -19,24 +21,36 @@ import hashlib
 import importlib.util
 import json
 import os
+import pkgutil
+import platform
 import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
+import sklearn
 import torch
 
 import vaebook
+from vaebook import settings
 
-__all__ = ["ENV_VAR", "SOURCE_MODULES", "cache_dir", "source_fingerprint", "cache_key",
-           "cache_path", "store", "load_or_compute", "StoredResult"]
+__all__ = ["ENV_VAR", "PRESENTATION_MODULES", "SOURCE_MODULES", "cache_dir",
+           "source_fingerprint", "environment", "cache_key", "cache_path", "store",
+           "load_or_compute", "StoredResult"]
 
 ENV_VAR = "VAEBOOK_CACHE_DIR"
 """Environment variable that overrides the cache folder."""
 
-SOURCE_MODULES = ("vaebook._checks", "vaebook.likelihoods", "vaebook.data", "vaebook.models",
-                  "vaebook.training", "vaebook.sweeps", "vaebook.cache")
-"""Modules whose source code is part of every cache key."""
+PRESENTATION_MODULES = ("vaebook.plotting", "vaebook.widgets", "vaebook.claims",
+                        "vaebook.symbolic", "vaebook.lab_settings", "vaebook.robust")
+"""Modules that only show, check or study results: no trained number depends on them (a test
+checks that no other module imports them), so editing them does not retrain."""
+
+SOURCE_MODULES = tuple(sorted(
+    f"vaebook.{info.name}" for info in pkgutil.iter_modules(vaebook.__path__)
+    if f"vaebook.{info.name}" not in PRESENTATION_MODULES)) + ("vaebook",)
+"""Modules whose source code is part of every cache key: the whole package but
+:data:`PRESENTATION_MODULES`."""
 
 
 def cache_dir() -> Path:
@@ -72,6 +86,16 @@ def source_fingerprint(modules: tuple[str, ...] = SOURCE_MODULES) -> dict[str, s
     return fingerprint
 
 
+def environment() -> dict:
+    """What besides the code decides a trained number's bits: the Python, numpy and
+    scikit-learn versions and the floating-point path (:func:`vaebook.settings.numerics`).
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__, **settings.numerics()}
+
+
 def _plain(value):
     """JSON-friendly form of numpy/torch values inside hyperparameters."""
     if isinstance(value, torch.Tensor):
@@ -88,7 +112,8 @@ def _plain(value):
 def cache_key(kind: str, hyperparameters: dict) -> str:
     """A hex digest of ``kind``, every hyperparameter, the code and the torch version.
 
-    Introduced in chapter *σ trades reconstruction against KL*. ``hyperparameters`` must be a
+    Introduced in chapter *σ trades reconstruction against KL*. The key also covers
+    :func:`environment` and :func:`source_fingerprint`. ``hyperparameters`` must be a
     dict of JSON-friendly values (numbers, strings, lists; numpy arrays and tensors are
     converted to lists).
     """
@@ -97,7 +122,7 @@ def cache_key(kind: str, hyperparameters: dict) -> str:
     if not isinstance(hyperparameters, dict):
         raise ValueError(f"hyperparameters must be a dict, got {type(hyperparameters).__name__}")
     payload = json.dumps(
-        {"kind": kind, "hyperparameters": hyperparameters, "torch": torch.__version__,
+        {"kind": kind, "hyperparameters": hyperparameters, "environment": environment(),
          "sources": source_fingerprint()},
         sort_keys=True, default=_plain)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]

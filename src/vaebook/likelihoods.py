@@ -93,9 +93,13 @@ def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma, reduction: str = "
     _check_pair(x, x_hat, "x_hat")
     sigma = check_positive_scale(sigma, "sigma", x)
     reduction = check_reduction(reduction)
+    return reduce_batch(_gaussian_nll(x, x_hat, sigma), reduction)
+
+
+def _gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """:func:`gaussian_nll` per sample without input checks (the training loop's hot path)."""
     var = sigma**2
-    per_element = (x - x_hat) ** 2 / (2 * var) + 0.5 * torch.log(2 * math.pi * var)
-    return reduce_batch(_per_sample(per_element), reduction)
+    return _per_sample((x - x_hat) ** 2 / (2 * var) + 0.5 * torch.log(2 * math.pi * var))
 
 
 def laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale, reduction: str = "sum"):
@@ -108,8 +112,12 @@ def laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale, reduction: str = "s
     _check_pair(x, x_hat, "x_hat")
     scale = check_positive_scale(scale, "scale", x)
     reduction = check_reduction(reduction)
-    per_element = (x - x_hat).abs() / scale + torch.log(2 * scale)
-    return reduce_batch(_per_sample(per_element), reduction)
+    return reduce_batch(_laplace_nll(x, x_hat, scale), reduction)
+
+
+def _laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """:func:`laplace_nll` per sample without input checks."""
+    return _per_sample((x - x_hat).abs() / scale + torch.log(2 * scale))
 
 
 def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum"):
@@ -122,8 +130,12 @@ def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum")
     _check_pair(x, logits, "logits")
     check_unit_interval(x, "x")
     reduction = check_reduction(reduction)
-    per_element = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-    return reduce_batch(_per_sample(per_element), reduction)
+    return reduce_batch(_bernoulli_nll(x, logits), reduction)
+
+
+def _bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """:func:`bernoulli_nll` per sample without input checks."""
+    return _per_sample(F.binary_cross_entropy_with_logits(logits, x, reduction="none"))
 
 
 # Below this |logits / 2| the series of log(u / tanh u) replaces the closed form.
@@ -141,6 +153,11 @@ def continuous_bernoulli_log_normalizer(logits: torch.Tensor) -> torch.Tensor:
     The result has the shape of ``logits`` (no batch sum).
     """
     check_tensor(logits, "logits", min_ndim=0)
+    return _cb_log_normalizer(logits)
+
+
+def _cb_log_normalizer(logits: torch.Tensor) -> torch.Tensor:
+    """:func:`continuous_bernoulli_log_normalizer` without input checks."""
     u = logits / 2
     small = u.abs() < _CB_SERIES_CUTOFF
     u_safe = torch.where(small, torch.ones_like(u), u)  # keeps the unused branch finite
@@ -160,9 +177,13 @@ def continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: s
     _check_pair(x, logits, "logits")
     check_unit_interval(x, "x")
     reduction = check_reduction(reduction)
+    return reduce_batch(_continuous_bernoulli_nll(x, logits), reduction)
+
+
+def _continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """:func:`continuous_bernoulli_nll` per sample without input checks."""
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-    per_element = bce - continuous_bernoulli_log_normalizer(logits)
-    return reduce_batch(_per_sample(per_element), reduction)
+    return _per_sample(bce - _cb_log_normalizer(logits))
 
 
 def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -175,6 +196,11 @@ def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     check_tensor(mu, "mu")
     check_tensor(logvar, "logvar")
     check_same_shape(mu, logvar, "mu", "logvar")
+    return _kl_standard_normal(mu, logvar)
+
+
+def _kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """:func:`kl_standard_normal` without input checks (the training loop's hot path)."""
     return _per_sample(0.5 * (torch.exp(logvar) + mu**2 - 1 - logvar))
 
 
@@ -416,6 +442,18 @@ class Likelihood:
         if self.family == "bernoulli":
             return bernoulli_nll(x, location, reduction="none")
         return continuous_bernoulli_nll(x, location, reduction="none")
+
+    def _nll(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor:
+        """:meth:`nll` without input checks, for the training loop, whose inputs were checked
+        once before the first step (and whose loss is checked for NaN at every step)."""
+        location, scale = self.location_and_scale(x, output, scale)
+        if self.family == "gaussian":
+            return _gaussian_nll(x, location, scale)
+        if self.family == "laplace":
+            return _laplace_nll(x, location, scale)
+        if self.family == "bernoulli":
+            return _bernoulli_nll(x, location)
+        return _continuous_bernoulli_nll(x, location)
 
 
 def get_likelihood(likelihood, scale_floor: float = 0.0) -> Likelihood:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from vaebook import cache as _cache
+from vaebook import settings
 from vaebook import training
 from vaebook.data import load_digits_split
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
@@ -122,7 +123,9 @@ def _hyperparameters(sigmas, *, latent_dim, hidden_dim, steps, batch_size, lr, s
                      kl_weight) -> dict:
     return {"sigmas": [float(s) for s in training.check_sigmas(sigmas)],
             "latent_dim": latent_dim, "hidden_dim": hidden_dim, "steps": steps,
-            "batch_size": batch_size, "lr": lr, "seed": seed,
+            "batch_size": batch_size, "lr": lr,
+            "seed": training._check_int(settings.default_seed() if seed is None else seed,
+                                        "seed", minimum=0),
             "kl_weight": [float(w) for w in
                           training.check_kl_weights(kl_weight, len(sigmas), torch.float64)]}
 
@@ -151,7 +154,7 @@ def _train_and_evaluate(params: dict, progress) -> SweepResult:
 def run_sigma_sweep(sigmas=None, *, latent_dim: int = 2,
                     hidden_dim: int = DEFAULT_HIDDEN_DIM, steps: int = DEFAULT_STEPS,
                     batch_size: int = DEFAULT_BATCH_SIZE, lr: float = DEFAULT_LR,
-                    seed: int = 0, kl_weight: float = 1.0, cache: bool = True,
+                    seed: int | None = None, kl_weight: float = 1.0, cache: bool = True,
                     progress="auto") -> SweepResult:
     """Train one VAE per σ (all as ONE batched model), evaluate them, cache the result.
 
@@ -171,7 +174,7 @@ def run_sigma_sweep(sigmas=None, *, latent_dim: int = 2,
 def train_single(sigma: float, *, latent_dim: int = 2,
                  hidden_dim: int = DEFAULT_HIDDEN_DIM, steps: int = DEFAULT_STEPS,
                  batch_size: int = DEFAULT_BATCH_SIZE, lr: float = DEFAULT_LR,
-                 seed: int = 0, kl_weight: float = 1.0, cache: bool = False,
+                 seed: int | None = None, kl_weight: float = 1.0, cache: bool = False,
                  progress="auto") -> SweepResult:
     """Train ONE VAE with decoder ``sigma`` alone: a one-member :func:`run_sigma_sweep`.
 

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from vaebook.likelihoods import (Likelihood, get_likelihood, kl_standard_normal, recon_sse,
-                                 soft_floor)
+from vaebook import settings
+from vaebook.likelihoods import (Likelihood, _kl_standard_normal, get_likelihood,
+                                 kl_standard_normal, recon_sse, soft_floor)
 from vaebook.models import BatchedVAE
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "PROGRESS_DELAY_SECONDS",
     "check_sigmas",
     "check_likelihoods",
+    "TrainingDiverged",
     "train_vae",
     "evaluate",
 ]
@@ -44,6 +46,14 @@ LR_FLOOR = 0.01
 
 PROGRESS_DELAY_SECONDS = 2.0
 """With ``progress="auto"`` the bar appears only once training has lasted this long."""
+
+
+class TrainingDiverged(ValueError):
+    """Training produced a NaN or infinite loss: the message names the step, the loss and
+    the remedy.
+
+    Introduced in chapter *σ trades reconstruction against KL* (raised by :func:`train_vae`).
+    """
 
 
 def check_sigmas(sigmas, name: str = "sigmas") -> torch.Tensor:
@@ -216,7 +226,7 @@ def _member_nll(groups, x: torch.Tensor, output: torch.Tensor, scale: torch.Tens
     def compute(item: Likelihood, members):
         member_x = _member_data(x, members, scale.shape[0])
         member_output = _member_output(_select(output, members), item, data_dim)
-        return item.nll(member_x, member_output, _select(scale, members))
+        return item._nll(member_x, member_output, _select(scale, members))
 
     return _by_group(groups, compute)
 
@@ -276,7 +286,8 @@ def _progress_bar(steps: int, progress, description: str):
 def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="gaussian",
               kl_weight: float = 1.0, steps: int, batch_size: int, lr: float, seed: int,
               progress=True, lr_schedule: str = "cosine", loss_fn=None,
-              record_every: int | None = None) -> dict[str, np.ndarray]:
+              record_every: int | None = None,
+              trainable: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """Train member ``k`` of ``model`` as a VAE with its own decoder likelihood.
 
     Introduced in chapter *σ trades reconstruction against KL*. By default member ``k`` has a
@@ -319,6 +330,9 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
             the last) the ``step`` and, per member, the batch's ``loss``, ``nll``, ``kl`` and
             ``min_scale`` (the smallest σ or ``b`` of any pixel in the batch; NaN for the
             Bernoulli types), each an array ``(n_records, K)`` (chapter *Learning σ*).
+        trainable: if set, only the model's parameters whose names start with one of these
+            prefixes are trained (e.g. ``("dec_out",)``: the decoder's output layer); the
+            others stay fixed (chapter *Learning σ*, where a trained model's floor is lowered).
 
     ``scale`` is the fixed σ, the learned σ, or for ``"gaussian-optimal"`` the optimum
     ``sqrt(MSE)`` over the whole training set; ``fitted_scale`` is the maximum-likelihood shared
@@ -342,11 +356,44 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
         raise ValueError(f"loss_fn must be callable or None, got {loss_fn!r}")
     if record_every is not None:
         record_every = _check_int(record_every, "record_every")
+    parameters = _trainable_parameters(model, trainable)
 
+    frozen = [param for param in model.parameters()
+              if param.requires_grad and all(param is not item for item in parameters)]
+    try:
+        for param in frozen:
+            param.requires_grad_(False)
+        with settings.training_threads():
+            return _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size,
+                          lr, seed, progress, lr_schedule, loss_fn, record_every, parameters)
+    finally:
+        for param in frozen:
+            param.requires_grad_(True)
+
+
+def _trainable_parameters(model: BatchedVAE, trainable) -> list[torch.nn.Parameter]:
+    """The parameters :func:`train_vae` trains: all, or those named by ``trainable``."""
+    if trainable is None:
+        return list(model.parameters())
+    if isinstance(trainable, str) or not isinstance(trainable, (list, tuple)) or not all(
+            isinstance(prefix, str) and prefix for prefix in trainable) or not trainable:
+        raise ValueError(f"trainable must be None or a non-empty tuple of parameter-name "
+                         f"prefixes, got {trainable!r}")
+    named = dict(model.named_parameters())
+    chosen = [param for name, param in named.items() if name.startswith(tuple(trainable))]
+    if not chosen:
+        raise ValueError(f"trainable={trainable!r} matches no parameter of the model; its "
+                         f"parameters are {', '.join(named)}")
+    return chosen
+
+
+def _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size, lr, seed,
+           progress, lr_schedule, loss_fn, record_every, parameters) -> dict[str, np.ndarray]:
+    """The loop of :func:`train_vae`, on checked arguments."""
     generator = torch.Generator().manual_seed(seed)
     groups = _groups(likelihoods)
     scales = _Scales(likelihoods, _member_sigma(sigmas, model.dtype))
-    optimizer = torch.optim.Adam([*model.parameters(), scales.log_scale], lr=lr)
+    optimizer = torch.optim.Adam([*parameters, scales.log_scale], lr=lr)
     history: dict[str, list] = {"step": [], "loss": [], "nll": [], "kl": [], "min_scale": []}
     n_images = x_train.shape[-2]
     model.train()
@@ -360,9 +407,15 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
             scale = scales.current()
             nll = _batch_mean(_member_nll(groups, batch, x_hat, scale, model.data_dim),
                               mu.shape[1])
-            kl = _batch_mean(kl_standard_normal(mu, logvar), mu.shape[1])
+            kl = _batch_mean(_kl_standard_normal(mu, logvar), mu.shape[1])
             loss = nll + kl_weight * kl if loss_fn is None else _custom_loss(
                 loss_fn, batch, x_hat, mu, logvar)
+            if not torch.isfinite(loss.detach()).all():
+                raise TrainingDiverged(
+                    f"training diverged at step {step + 1} of {steps}: the loss of member(s) "
+                    f"{torch.nonzero(~torch.isfinite(loss.detach())).flatten().tolist()} is "
+                    f"{loss.detach().tolist()}; lower lr (now {lr:g}) or add a floor to a "
+                    "learned scale")
             optimizer.zero_grad(set_to_none=True)
             loss.sum().backward()
             optimizer.step()
@@ -451,6 +504,7 @@ def _fixed_images(y: torch.Tensor, n: int) -> torch.Tensor:
 
 
 @torch.no_grad()
+@settings.training_threads()
 def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
              likelihood="gaussian", kl_weight: float = 1.0, seed: int = 0, n_recon: int = 8,
              n_samples: int = 16) -> dict[str, np.ndarray]:

@@ -1,0 +1,245 @@
+"""The claims registry: every claim is checked by its chapter, and its predicate can fail.
+
+The predicates run here on small synthetic results (no training): each is shown once holding
+and once broken, with the margin that says by how much.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from vaebook import claims
+from vaebook.claims import CLAIMS, ClaimFailed, Evidence, check
+
+CHECK_CALL = re.compile(r"""(?<![\w.])check\(\s*["']([^"']+)["']""")  # not grader.check
+
+
+def chapter_checks() -> dict[str, set[str]]:
+    """Claim names checked in each chapter source (and the assignment master), by name."""
+    from vaebook.robust import SOURCES
+
+    paths = {path.stem: path for path in (REPO / "book").glob("*.md")}
+    paths.update({name: REPO / source for name, source in SOURCES.items()})
+    return {name: set(CHECK_CALL.findall(path.read_text())) for name, path in paths.items()}
+
+
+def test_every_claim_is_checked_in_its_own_chapter_and_nowhere_else():
+    checked = chapter_checks()
+    for name, claim in CLAIMS.items():
+        assert claim.chapter in checked, f"{name}: no chapter {claim.chapter}"
+        assert name in checked[claim.chapter], (
+            f"the claim {name!r} is never checked in {claim.chapter}")
+    for chapter, names in checked.items():
+        for name in names:
+            assert name in CLAIMS, f"book/{chapter}.md checks the unknown claim {name!r}"
+            assert CLAIMS[name].chapter == chapter, f"{chapter} checks {name} of another chapter"
+
+
+def test_no_trained_chapter_asserts_behind_the_claims_back():
+    """Trained chapters state their trained results through check(), not bare asserts."""
+    from vaebook.robust import TRAINED_CHAPTERS
+
+    for chapter in TRAINED_CHAPTERS:
+        if chapter == "training-assignment":
+            continue  # its asserts are otter's tests, which grade a student's answers
+        text = (REPO / "book" / f"{chapter}.md").read_text()
+        for line in text.splitlines():
+            if line.lstrip().startswith("assert"):
+                assert not re.search(r"result|sweep|wide|lowered|neg_elbo|train_", line), (
+                    f"{chapter}: a trained result is asserted without a named claim: {line}")
+
+
+def _fake_claim(monkeypatch, margin):
+    monkeypatch.setitem(CLAIMS, "test/fake", claims.Claim(
+        "test/fake", "test", "a fake claim", lambda value: Evidence(margin, "nats",
+                                                                    f"value {value}")))
+
+
+def test_check_prints_returns_and_raises(monkeypatch, capsys):
+    monkeypatch.delenv(claims.LOG_ENV, raising=False)
+    _fake_claim(monkeypatch, 0.5)
+    evidence = check("test/fake", 3)
+    assert evidence.holds and evidence.margin == 0.5
+    assert capsys.readouterr().out.startswith("✔ a fake claim [value 3; margin 0.5 nats]")
+    _fake_claim(monkeypatch, -0.25)
+    with pytest.raises(ClaimFailed, match="does not hold.*margin -0.25 nats"):
+        check("test/fake", 3)
+    with pytest.raises(ValueError, match="unknown claim 'test/nothing'"):
+        check("test/nothing")
+
+
+def test_check_records_instead_of_raising_in_a_study(monkeypatch, tmp_path, capsys):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv(claims.LOG_ENV, str(log))
+    _fake_claim(monkeypatch, -1.0)
+    assert not check("test/fake", 7).holds
+    monkeypatch.setitem(CLAIMS, "test/broken", claims.Claim(
+        "test/broken", "test", "a broken predicate", lambda: 1 / 0))
+    assert np.isnan(check("test/broken").margin)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[0] == {"claim": "test/fake", "chapter": "test", "holds": False,
+                          "margin": -1.0, "unit": "nats", "detail": "value 7"}
+    assert records[1]["claim"] == "test/broken" and not records[1]["holds"]
+    assert records[1]["margin"] is None and "ZeroDivisionError" in records[1]["detail"]
+    assert "✘" in capsys.readouterr().out
+
+
+def test_a_predicate_that_cannot_measure_raises_outside_a_study(monkeypatch):
+    monkeypatch.delenv(claims.LOG_ENV, raising=False)
+    monkeypatch.setitem(CLAIMS, "test/broken", claims.Claim(
+        "test/broken", "test", "broken", lambda: 1 / 0))
+    with pytest.raises(ZeroDivisionError):
+        check("test/broken")
+
+
+def measure(name, *inputs) -> Evidence:
+    return CLAIMS[name].predicate(*inputs)
+
+
+GRID = np.geomspace(0.03, 1.5, 12)
+
+
+def sweep(**fields):
+    values = dict(sigmas=GRID, train_kl=np.linspace(12, 0, 12), kl=np.linspace(12, 0, 12),
+                  train_mse=np.linspace(0.024, 0.073, 12), mse=np.full(12, 0.034))
+    values.update(fields)
+    result = SimpleNamespace(**values)
+    result.index_of = lambda sigma: int(np.argmin(np.abs(np.log(GRID) - np.log(sigma))))
+    return result
+
+
+def test_sigma_sweep_trends_hold_and_break():
+    assert measure("sigma-tradeoff/kl-falls-as-sigma-grows", sweep()).holds
+    bumped = np.linspace(12, 0, 12)
+    bumped[4] = bumped[3] + 0.1
+    assert not measure("sigma-tradeoff/kl-falls-as-sigma-grows", sweep(train_kl=bumped)).holds
+    assert measure("sigma-tradeoff/mse-rises-as-sigma-grows", sweep()).holds
+    wiggle = np.linspace(0.024, 0.073, 12)
+    wiggle[2] = wiggle[1] * 0.97  # a 3 % dip is allowed, a 6 % dip is not
+    assert measure("sigma-tradeoff/mse-rises-as-sigma-grows", sweep(train_mse=wiggle)).holds
+    wiggle[2] = wiggle[1] * 0.94
+    assert not measure("sigma-tradeoff/mse-rises-as-sigma-grows", sweep(train_mse=wiggle)).holds
+
+
+def test_test_mse_plateau_holds_and_breaks():
+    assert measure("sigma-tradeoff/test-mse-stops-improving", sweep()).holds
+    improving = np.linspace(0.020, 0.073, 12)
+    assert not measure("sigma-tradeoff/test-mse-stops-improving", sweep(mse=improving)).holds
+
+
+def test_collapse_claim_reads_the_kl_on_both_sides_of_sqrt_lambda1():
+    root = float(np.sqrt(claims._eigenvalues()[0]))
+    above = int(np.argmax(GRID > root))
+    kl = np.linspace(12, 0, 12)
+    kl[above - 1], kl[above:] = 0.3, 1e-4
+    assert measure("sigma-tradeoff/collapse-begins-above-sqrt-lambda1", sweep(kl=kl)).holds
+    early = kl.copy()
+    early[above - 1] = 0.001  # the code is already empty one grid point too early
+    evidence = measure("sigma-tradeoff/collapse-begins-above-sqrt-lambda1", sweep(kl=early))
+    assert not evidence.holds and evidence.margin == pytest.approx(-1.0)
+
+
+def test_active_unit_claims_hold_and_break():
+    kl_per_latent = np.zeros((12, 8))
+    good = sweep(kl_per_latent=kl_per_latent, active_units=claims._linear_count(
+        sweep(kl_per_latent=kl_per_latent)))
+    assert measure("sigma-tradeoff/active-units-follow-the-linear-count", good).holds
+    too_many = sweep(kl_per_latent=kl_per_latent, active_units=good.active_units + 1)
+    assert not measure("sigma-tradeoff/active-units-follow-the-linear-count", too_many).holds
+    early = good.active_units.copy()
+    early[int(np.argmax(early == 0)) - 1] = 0  # empty one grid point before the linear count
+    assert not measure("sigma-tradeoff/active-units-follow-the-linear-count",
+                       sweep(kl_per_latent=kl_per_latent, active_units=early)).holds
+    assert measure("sigma-tradeoff/active-units-switch-off-in-turn", good).holds
+    back = good.active_units.copy()
+    back[-2] = back[-3] + 1
+    assert not measure("sigma-tradeoff/active-units-switch-off-in-turn",
+                       sweep(kl_per_latent=kl_per_latent, active_units=back)).holds
+
+
+def test_beta_claim_compares_kl_and_mse():
+    plain = SimpleNamespace(train_kl=np.array([8.0, 5.0, 0.2]),
+                            train_mse=np.array([0.025, 0.03, 0.06]))
+    close = SimpleNamespace(train_kl=plain.train_kl * 1.02, train_mse=plain.train_mse * 0.98)
+    assert measure("sigma-tradeoff/beta-vae-is-a-plain-vae", close, plain).holds
+    far = SimpleNamespace(train_kl=plain.train_kl, train_mse=plain.train_mse * 1.1)
+    assert measure("sigma-tradeoff/beta-vae-is-a-plain-vae", far, plain).margin == (
+        pytest.approx(-0.05))
+
+
+def test_learned_sigma_claims_hold_and_break():
+    def variants(scale, fitted):
+        result = SimpleNamespace(scale=np.array(scale), fitted_scale=np.array(fitted))
+        result.index_of = ["learned σ", "σ-VAE"].index
+        return result
+
+    assert measure("learned-sigma/learned-sigma-is-the-rmse",
+                   variants([0.167, 0.163], [0.1672, 0.163])).holds
+    assert not measure("learned-sigma/learned-sigma-is-the-rmse",
+                       variants([0.167, 0.163], [0.15, 0.163])).holds
+    assert not measure("learned-sigma/learned-sigma-and-sigma-vae-agree",
+                       variants([0.167, 0.14], [0.167, 0.14])).holds
+    assert not measure("learned-sigma/shared-sigma-between-0.12-and-0.18",
+                       variants([0.19, 0.16], [0.19, 0.16])).holds
+
+
+def test_lowered_floor_claims_hold_and_break():
+    def lowered(train, test, at_black):
+        result = SimpleNamespace(variants=[SimpleNamespace(scale_floor=0.018),
+                                           SimpleNamespace(scale_floor=0.0018)],
+                                 train_neg_elbo=np.array(train), neg_elbo=np.array(test),
+                                 train_pixel_scale=np.full((2, 64), 0.2))
+        result.train_pixel_scale[0, claims._always_black()] = 0.018
+        result.train_pixel_scale[1, claims._always_black()] = at_black
+        return result
+
+    good = lowered([-70.0, -85.0], [-60.0, 5.0], 0.0019)
+    assert measure("learned-sigma/lower-floor-better-on-training-digits", good).margin == 15
+    assert measure("learned-sigma/lower-floor-worse-on-test-digits", good).margin == 65
+    assert measure("learned-sigma/sigma-follows-the-lowered-floor", good).holds
+    stuck = lowered([-70.0, -69.0], [-60.0, -61.0], 0.004)  # fell 4.5-fold only
+    for name in ("lower-floor-better-on-training-digits", "lower-floor-worse-on-test-digits",
+                 "sigma-follows-the-lowered-floor"):
+        assert not measure(f"learned-sigma/{name}", stuck).holds, name
+
+
+def test_likelihood_rankings_hold_and_break():
+    labels = ["continuous Bernoulli", "Laplace, b learned", "Gaussian, σ learned",
+              "Gaussian, σ = 0.1", *claims.DEQUANTISED]
+
+    def result(values):
+        fake = SimpleNamespace(neg_elbo=np.array(values), reconstructions=np.zeros((9, 8, 64)))
+        fake.index_of = labels.index
+        return fake
+
+    good = result([-135.0, -25.0, -10.0, 27.0, -75.0, -27.0, -15.0])
+    assert measure("other-likelihoods/density-ranking", good).margin == 15
+    assert measure("other-likelihoods/dequantised-ranking", good).margin == 12
+    assert measure("other-likelihoods/dequantised-beats-the-uniform-baseline", good).holds
+    assert measure("other-likelihoods/dequantised-gap-is-smaller", good).margin == 18
+    swapped = result([-25.0, -135.0, -10.0, 27.0, -27.0, -75.0, -15.0])
+    for name in ("density-ranking", "dequantised-ranking", "dequantised-gap-is-smaller"):
+        assert not measure(f"other-likelihoods/{name}", swapped).holds, name
+
+
+def test_assignment_claims_hold_and_break():
+    assert measure("training-assignment/fixed-loss-keeps-a-code",
+                   {"kl": [3.2], "mse": [0.044]}).holds
+    assert not measure("training-assignment/fixed-loss-keeps-a-code",
+                       {"kl": [0.003], "mse": [0.074]}).holds
+    kl = np.array([9.0, 7.0, 5.0, 3.0, 2.0, 1.0, 0.6, 0.35, 2e-4, 1e-4])
+    clear = SimpleNamespace(kl=kl, neg_elbo=np.array([5.0, -2.0, -9.0, -3.0]))
+    assert measure("training-assignment/collapse-sigma-is-unambiguous", clear).holds
+    assert measure("training-assignment/best-sigma-is-unambiguous", clear).margin == 5.0
+    borderline = kl.copy()
+    borderline[8] = 0.009  # under 0.01, but a rounding away from the other side
+    assert not measure("training-assignment/collapse-sigma-is-unambiguous",
+                       SimpleNamespace(kl=borderline)).holds
+    tie = SimpleNamespace(neg_elbo=np.array([5.0, -9.2, -9.0]))
+    assert not measure("training-assignment/best-sigma-is-unambiguous", tie).holds
