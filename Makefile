@@ -2,7 +2,7 @@
 #   make book   build the website into _build/html (creates .venv on first use)
 #   make test   run the whole test suite
 # Also: make lab (JupyterLab on the book), make bench (performance figures),
-# make robust (every trained claim under 5 seeds x 4 floating-point paths, about an hour),
+# make robust (every trained claim under 5 seeds x 3 floating-point paths, about an hour),
 # make assignments (graded coursework editions), make clean.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
@@ -43,6 +43,7 @@ book: $(BOOK_STAMP)
 # floating-point path) each keep one core busy; the other tests fill the gaps.
 test: $(TEST_STAMP) $(JS_STAMP)
 	tests/ensure-chromium
+	tests/ensure-bubblewrap
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lab: $(BOOK_STAMP)
@@ -55,7 +56,7 @@ assignments: $(TEST_STAMP)
 bench: $(BOOK_STAMP)
 	$(BIN)/python bench/run.py
 
-# The robustness study: every trained chapter under 5 seeds x 4 floating-point paths, each from
+# The robustness study: every trained chapter under 5 seeds x 3 floating-point paths, each from
 # an empty training cache, two runs at a time; fails if any claim fails anywhere.
 robust: $(BOOK_STAMP)
 	$(BIN)/python -m vaebook.robust --jobs 2 --output bench/robustness.md --records bench/robustness.json

@@ -3,7 +3,7 @@
 Usage::
 
     python assignments/grade.py _build/assignments/01-derivation SUBMISSIONS [--out DIR]
-        [--timeout SECONDS]
+        [--timeout SECONDS] [--memory GB] [--unsafe]
 
 ``_build/assignments/01-derivation`` is an assignment folder written by ``build.py`` (its
 ``questions.json`` names the autograder zip and the questions graded by hand). ``SUBMISSIONS``
@@ -12,6 +12,17 @@ Every submission is graded by its own ``otter run`` process, which executes the 
 fresh kernel and runs every test, public and hidden. Otter itself has no time limit outside
 Docker, so this script gives each submission ``--timeout`` seconds (default 300) and then ends
 ``otter run`` and its kernel: the submission scores 0 with the status ``timeout``.
+
+Each ``otter run`` runs in a sandbox (bubblewrap, ``bwrap``; see :func:`sandbox_command`): a
+fresh private folder holding a copy of the submission and of the autograder zip only, the
+system and the Python environment read-only, no network, its own process tree (the grader is
+not visible from inside, and everything the submission started ends with its run), a private
+``/tmp`` that disappears with it, at most ``--memory`` GB of address space per process and a
+limit on processes. When run as root, the sandbox runs as the user ``nobody``. Without a
+working ``bwrap`` the script refuses to grade unless ``--unsafe`` is given.
+
+Rows are written and flushed as each submission finishes; a re-run with the same ``--out``
+skips the submissions already in ``scores.csv``.
 
 Writes into ``--out`` (default ``SUBMISSIONS/graded``):
 
@@ -31,11 +42,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
+import pwd
 import re
+import resource
+import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +60,12 @@ import psutil
 
 BIN = Path(sys.executable).parent
 DEFAULT_TIMEOUT = 300
+DEFAULT_MEMORY_GB = 4.0
+MAX_PROCESSES = 64  # threads included, per sandbox, on top of what its user already runs
+MAX_FILE_BYTES = 1 << 30  # no single file written inside the sandbox may exceed 1 GiB
+MAX_RESULTS_BYTES = 10 << 20
+SANDBOX_USER = "nobody"
+INSIDE = Path("/grading")  # the private folder, as the sandbox sees it
 
 # Code a submission needs to reach the grading machinery or the objects the tests use.
 TAMPER_PATTERNS = {
@@ -56,7 +79,11 @@ TAMPER_PATTERNS = {
                      r"|\bsys\s*\._getframe\b|\binspect\b|\bctypes\b",
     "globals": r"\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)",
     "process": r"\bos\s*\.\s*_?exit\b|\bsys\s*\.\s*exit\b|\bos\s*\.\s*kill\b|\bsubprocess\b"
-               r"|\bpickle\b|\bdill\b",
+               r"|\bpickle\b|\bdill\b|\bos\s*\.\s*(system|popen|fork|exec\w*|spawn\w*)\b"
+               r"|\bsignal\b|\bmultiprocessing\b",
+    "files": r"results\.json|/proc\b|\.zip\b|\bshutil\b|\bos\s*\.\s*(remove|unlink|rename|"
+             r"replace|chdir|walk|listdir|scandir)\b|\bglob\b|\.\.[/\\\\]",
+    "fake-output": r"test cases passed|\bresults:",
 }
 INIT_CELL = re.compile(r"^# Initialize Otter\nimport otter\ngrader = otter\.Notebook\([^)]*\)\s*$")
 CHECK_CALL = re.compile(r"^\s*grader\.check(_all)?\([^)]*\)\s*$", re.MULTILINE)
@@ -88,6 +115,143 @@ def tamper_flags(path: Path) -> list[str]:
     return sorted(name for name, pattern in TAMPER_PATTERNS.items() if re.search(pattern, code))
 
 
+class SandboxUnavailable(RuntimeError):
+    """No working sandbox on this machine (see :func:`sandbox_command`)."""
+
+
+def _package_root() -> Path | None:
+    """The folder that holds the ``vaebook`` package this grader imports."""
+    spec = importlib.util.find_spec("vaebook")
+    return Path(spec.origin).resolve().parents[1] if spec is not None and spec.origin else None
+
+
+def _readonly_binds() -> list[str]:
+    """bwrap arguments that show the system and this Python environment read-only.
+
+    The folders above a bound folder (e.g. ``/root`` above a pyenv Python) are created in
+    the sandbox with mode 0755, whatever their mode outside: the sandbox user can reach the
+    bound folder and sees nothing else in them.
+    """
+    arguments = []
+    for name in ("bin", "lib", "lib32", "lib64", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            arguments += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            arguments += ["--ro-bind", str(path), str(path)]
+    roots = {Path("/usr"), Path("/etc"), Path(sys.prefix).resolve(),
+             Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parents[1]}
+    package = _package_root()
+    if package is not None:
+        roots.add(package)
+    # only the outermost of nested folders; parents before children
+    roots = sorted((root for root in roots if root.is_dir() and not any(
+        other != root and other in root.parents for other in roots)), key=str)
+    made = set()
+    for root in roots:
+        for parent in reversed(root.parents[:-1]):  # /a, /a/b, ... (not / itself)
+            if parent not in made and parent not in roots:
+                arguments += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        arguments += ["--ro-bind", str(root), str(root)]
+    return arguments
+
+
+def sandbox_command(private: Path, memory_gb: float = DEFAULT_MEMORY_GB) -> tuple[list, dict]:
+    """The command prefix and ``Popen`` keywords that run a command in the grading sandbox.
+
+    ``private`` becomes ``/grading`` inside, the only writable folder besides a private
+    ``/tmp``; everything else visible is the system and this Python environment, read-only.
+    There is no network, no view of other processes (own PID namespace; ``--die-with-parent``
+    ends everything when the sandbox ends), no controlling terminal (``--new-session``).
+    Limits (``setrlimit``, inherited by every process inside): ``memory_gb`` of address space
+    per process, :data:`MAX_PROCESSES` processes, files of at most :data:`MAX_FILE_BYTES`.
+    As root, bwrap sets the sandbox up and ``setpriv`` then runs the command as
+    :data:`SANDBOX_USER` without any capability, so that the process limit applies and
+    nothing root-only is readable; as another user, bwrap uses a user namespace.
+    """
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed: install the package 'bubblewrap' "
+            "(apt-get install bubblewrap), or grade with --unsafe (no isolation)")
+    uid = os.getuid()
+    if uid == 0:
+        user = pwd.getpwnam(SANDBOX_USER)
+        uid = user.pw_uid
+        unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                   "--unshare-cgroup-try"]
+        drop = ["--", "setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
+                "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    else:
+        unshare, drop = ["--unshare-all"], ["--"]
+    home = INSIDE / "home"
+    path = f"{BIN}:/usr/local/bin:/usr/bin:/bin"
+    prefix = [bwrap, *unshare, "--die-with-parent", "--new-session", *_readonly_binds(),
+              "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+              "--bind", str(private), str(INSIDE), "--chdir", str(INSIDE),
+              "--clearenv", "--setenv", "PATH", path, "--setenv", "HOME", str(home),
+              "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
+              "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
+              "--setenv", "PYTHONUNBUFFERED", "1", "--setenv", "MPLBACKEND", "Agg",
+              "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
+              "--setenv", "VAEBOOK_CACHE_DIR", "/tmp/vaebook-cache",
+              *(["--setenv", "PYTHONPATH", str(_package_root())] if _package_root() else []),
+              *drop]
+    running = sum(1 for process in psutil.process_iter(["uids"])
+                  if process.info["uids"] and process.info["uids"].real == uid)
+    memory = int(memory_gb * (1 << 30))
+
+    def limits() -> None:  # runs in the child, before bwrap starts; inherited by all inside
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_NPROC, (running + MAX_PROCESSES,) * 2)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return prefix, {"preexec_fn": limits, "start_new_session": True}
+
+
+def check_sandbox() -> None:
+    """Raise :class:`SandboxUnavailable`, saying why, unless the sandbox works here."""
+    with tempfile.TemporaryDirectory(prefix="vaebook-sandbox-probe-") as folder:
+        private = Path(folder) / "private"
+        private.mkdir()
+        _hand_over(private)
+        prefix, keywords = sandbox_command(private)
+        probe = [str(BIN / "python"), "-c",
+                 "import os, pathlib; pathlib.Path('probe').write_text(str(os.getpid()))"]
+        result = subprocess.run(prefix + probe, capture_output=True, text=True, timeout=60,
+                                **keywords)
+        if result.returncode != 0 or (private / "probe").read_text() != "2":
+            raise SandboxUnavailable(
+                "the bubblewrap sandbox does not work on this machine (user namespaces may be "
+                f"disabled): {result.stderr.strip()[-500:]}. Grade in a throw-away VM or "
+                "container with --unsafe, or use otter's Docker mode (otter grade)")
+
+
+def _hand_over(folder: Path) -> None:
+    """Give the sandbox user the private folder (as root) or keep it the caller's (0700)."""
+    if os.getuid() == 0:
+        user = pwd.getpwnam(SANDBOX_USER)
+        for path in [folder, *folder.rglob("*")]:
+            os.lchown(path, user.pw_uid, user.pw_gid)
+    folder.chmod(0o700)
+
+
+def _read_result_file(path: Path, limit: int = MAX_RESULTS_BYTES) -> str | None:
+    """The text of a regular file the sandbox wrote, or None: never follows a link, never
+    blocks on a pipe, never reads more than ``limit`` bytes."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        data = stream.read(limit + 1)
+    return None if len(data) > limit else data.decode("utf-8", errors="replace")
+
+
 def _end_process_tree(process: subprocess.Popen) -> None:
     """End ``otter run`` and every process it started (its kernel runs in its own session)."""
     try:
@@ -104,27 +268,62 @@ def _end_process_tree(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def run_otter(submission: Path, autograder_zip: Path, out: Path, timeout: float) -> dict:
-    """Grade one submission with ``otter run``; return status, otter's results and the log."""
+def run_otter(submission: Path, autograder_zip: Path, out: Path, timeout: float,
+              sandbox: bool = True, memory_gb: float = DEFAULT_MEMORY_GB) -> dict:
+    """Grade one submission with ``otter run``; return status, otter's results and the log.
+
+    With ``sandbox`` (the default) otter runs in :func:`sandbox_command`'s sandbox, on copies
+    of the submission and the zip in a private folder that is deleted afterwards; ``out`` gets
+    ``results.json`` and ``otter-run.log``. Without it, otter runs with this user's rights.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    results_file = out / "results.json"
-    results_file.unlink(missing_ok=True)
-    command = [str(BIN / "otter"), "run", "--no-logo", "-a", str(autograder_zip.resolve()),
-               "-o", str(out.resolve()), str(submission.resolve())]
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    (out / "results.json").unlink(missing_ok=True)
     start = time.monotonic()
-    with open(out / "otter-run.log", "w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                   cwd=out, start_new_session=True)
+    folder = Path(tempfile.mkdtemp(prefix="vaebook-grade-"))
+    try:
+        if sandbox:
+            private = folder / "private"
+            (private / "out").mkdir(parents=True)
+            (private / "home").mkdir()
+            shutil.copyfile(submission, private / submission.name)
+            shutil.copyfile(autograder_zip, private / "autograder.zip")
+            _hand_over(private)
+            prefix, keywords = sandbox_command(private, memory_gb)
+            where, results_dir = INSIDE, private / "out"
+            env = None
+        else:
+            prefix, keywords = [], {"start_new_session": True, "cwd": out}
+            where, results_dir = None, out
+            env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                       PYTHONUNBUFFERED="1")
+        command = [str(BIN / "otter"), "run", "--no-logo",
+                   "-a", str(where / "autograder.zip" if sandbox else autograder_zip.resolve()),
+                   "-o", str(where / "out" if sandbox else out.resolve()),
+                   str(where / submission.name if sandbox else submission.resolve())]
+        with open(folder / "otter-run.log", "wb") as log:
+            process = subprocess.Popen(prefix + command, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, env=env, **keywords)
+            try:
+                process.wait(timeout=timeout)
+                status = "ok" if process.returncode == 0 else "error"
+            except subprocess.TimeoutExpired:
+                status = "timeout"
+            _end_process_tree(process)  # whatever is left, also after a normal exit
+        text = _read_result_file(results_dir / "results.json") if status == "ok" else None
         try:
-            process.wait(timeout=timeout)
-            status = "ok" if process.returncode == 0 and results_file.is_file() else "error"
-        except subprocess.TimeoutExpired:
-            _end_process_tree(process)
-            status = "timeout"
-    results = json.loads(results_file.read_text()) if status == "ok" else None
+            results = json.loads(text) if text is not None else None
+        except ValueError:
+            results = None
+        if status == "ok" and not isinstance(results, dict):
+            status, results = "error", None
+        log_text = (folder / "otter-run.log").read_bytes()[-4000:].decode(errors="replace")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    (out / "otter-run.log").write_text(log_text)
+    if results is not None:
+        (out / "results.json").write_text(json.dumps(results))
     return {"status": status, "seconds": round(time.monotonic() - start, 1), "results": results,
-            "log": (out / "otter-run.log").read_text(errors="replace")[-4000:]}
+            "log": log_text}
 
 
 def question_scores(results: dict | None, questions: list[dict]) -> dict[str, dict]:
@@ -148,20 +347,55 @@ def question_scores(results: dict | None, questions: list[dict]) -> dict[str, di
     return scores
 
 
+def _header(auto: list[str], manual: list[dict]) -> list[str]:
+    return ["submission", "status", *auto, "total", "possible", "flags",
+            *(f"{q['name']} (by hand, /{q['points']})" for q in manual)]
+
+
+def _write_json(path: Path, value) -> None:
+    """Write JSON atomically: a crash leaves the old file or the new one, never half of one."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(value, indent=1))
+    os.replace(temporary, path)
+
+
 def grade_folder(assignment: Path, submissions: Path, out: Path,
-                 timeout: float = DEFAULT_TIMEOUT) -> list[dict]:
-    """Grade every ``.ipynb``/``.zip`` in ``submissions``; write scores.csv and scores.json."""
+                 timeout: float = DEFAULT_TIMEOUT, *, sandbox: bool = True,
+                 memory_gb: float = DEFAULT_MEMORY_GB) -> list[dict]:
+    """Grade every ``.ipynb``/``.zip`` in ``submissions``; write scores.csv and scores.json.
+
+    Each row is appended to ``scores.csv`` (and ``scores.json`` rewritten) as soon as its
+    submission is graded, so a crash loses at most the submission being graded; a re-run with
+    the same ``out`` resumes: submissions already in ``scores.json`` are not graded again.
+    ``sandbox=False`` grades without isolation (``--unsafe``); otherwise a missing sandbox is
+    a :class:`SandboxUnavailable` error before anything runs.
+    """
     meta = json.loads((assignment / "questions.json").read_text())
     autograder_zip = assignment / meta["autograder_zip"]
     questions = meta["questions"]
     auto = [q["name"] for q in questions if not q["manual"]]
     manual = [q for q in questions if q["manual"]]
-    files = sorted(p for p in submissions.iterdir() if p.suffix in (".ipynb", ".zip"))
+    files = sorted(p for p in submissions.iterdir()
+                   if p.suffix in (".ipynb", ".zip") and p.is_file() and not p.is_symlink())
     if not files:
         raise SystemExit(f"{submissions}: no .ipynb or .zip submission")
-    rows = []
+    if sandbox:
+        check_sandbox()
+    out.mkdir(parents=True, exist_ok=True)
+    csv_file, json_file = out / "scores.csv", out / "scores.json"
+    rows = json.loads(json_file.read_text()) if json_file.is_file() else []
+    done = {row["submission"] for row in rows}
+    if not rows or not csv_file.is_file():
+        with open(csv_file, "w", newline="") as f:
+            csv.writer(f).writerow(_header(auto, manual))
+            for row in rows:
+                csv.writer(f).writerow(_csv_row(row, auto, manual))
     for path in files:
-        run = run_otter(path, autograder_zip, out / path.stem, timeout)
+        if path.name in done:
+            print(f"{path.name}: already graded, skipped")
+            continue
+        run = run_otter(path, autograder_zip, out / path.stem, timeout, sandbox=sandbox,
+                        memory_gb=memory_gb)
         scores = question_scores(run["results"], questions)
         rows.append({
             "submission": path.name,
@@ -175,19 +409,20 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
             "seconds": run["seconds"],
             "log": run["log"] if run["status"] != "ok" else "",
         })
+        with open(csv_file, "a", newline="") as f:
+            csv.writer(f).writerow(_csv_row(rows[-1], auto, manual))
+            f.flush()
+            os.fsync(f.fileno())
+        _write_json(json_file, rows)
         print(f"{path.name}: {run['status']}, {rows[-1]['total']}/{rows[-1]['possible']}"
-              f"{' flags: ' + ', '.join(rows[-1]['flags']) if rows[-1]['flags'] else ''}")
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "scores.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["submission", "status", *auto, "total", "possible", "flags",
-                         *(f"{q['name']} (by hand, /{q['points']})" for q in manual)])
-        for row in rows:
-            writer.writerow([row["submission"], row["status"],
-                             *(row["scores"][name] for name in auto), row["total"],
-                             row["possible"], " ".join(row["flags"]), *([""] * len(manual))])
-    (out / "scores.json").write_text(json.dumps(rows, indent=1))
+              f"{' flags: ' + ', '.join(rows[-1]['flags']) if rows[-1]['flags'] else ''}",
+              flush=True)
     return rows
+
+
+def _csv_row(row: dict, auto: list[str], manual: list[dict]) -> list:
+    return [row["submission"], row["status"], *(row["scores"][name] for name in auto),
+            row["total"], row["possible"], " ".join(row["flags"]), *([""] * len(manual))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,9 +432,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="default: SUBMISSIONS/graded")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds per submission (default {DEFAULT_TIMEOUT})")
+    parser.add_argument("--memory", type=float, default=DEFAULT_MEMORY_GB,
+                        help=f"GB of address space per process (default {DEFAULT_MEMORY_GB})")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="grade without the sandbox: only in a throw-away VM or container")
     args = parser.parse_args(argv)
     out = args.out or args.submissions / "graded"
-    grade_folder(args.assignment, args.submissions, out, args.timeout)
+    try:
+        grade_folder(args.assignment, args.submissions, out, args.timeout,
+                     sandbox=not args.unsafe, memory_gb=args.memory)
+    except SandboxUnavailable as error:
+        print(f"grade.py: refusing to grade: {error}", file=sys.stderr)
+        return 2
     print(f"score table: {out / 'scores.csv'}")
     return 0
 

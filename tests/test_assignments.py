@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -98,12 +100,22 @@ def read_scores(out: Path) -> dict[str, dict]:
 
 
 def kernels() -> set[int]:
-    """PIDs of the ipykernel processes running now (zombies, already ended, left out)."""
+    """PIDs of the sandboxed ipykernel processes running now (zombies, already ended, left out).
+
+    A kernel is sandboxed when its mount namespace is not ours: kernels of other tests running
+    at the same time (the book build's) do not count.
+    """
+    ours = os.readlink("/proc/self/ns/mnt")
     found = set()
     for process in psutil.process_iter(["cmdline", "status"]):
-        if process.info["status"] != psutil.STATUS_ZOMBIE and any(
+        if process.info["status"] == psutil.STATUS_ZOMBIE or not any(
                 "ipykernel" in part for part in process.info["cmdline"] or []):
-            found.add(process.pid)
+            continue
+        try:
+            if os.readlink(f"/proc/{process.pid}/ns/mnt") != ours:
+                found.add(process.pid)
+        except OSError:
+            pass
     return found
 
 
@@ -311,3 +323,206 @@ def test_gradescope_zip_holds_tests_config_and_environment(editions):
                 "files/vaebook/likelihoods.py"} <= names
         for pin in ("torch==2.13.0+cpu", "numpy==", "sympy==", "otter-grader=="):
             assert pin in environment, f"{name}: {pin} missing from the grading environment"
+
+
+# --- hostile submissions, graded in the sandbox ---------------------------------------------
+#
+# Each submission below attacks the grading the way a curious student could. It runs in
+# grade.py's bubblewrap sandbox (the command line, as an instructor runs it); the honest
+# submission graded in the same batch must keep its marks, and nothing may outlive the run.
+
+MARK = "vaebook-escape-3141"  # a file by this name in the host's /tmp means the sandbox leaked
+SLEEP = "sleep 987"  # a detached process by this command line must not survive the grading
+
+# Copies the answers when it can read the solutions: the autograder notebook, the master, or
+# any notebook next to a zip seen on another process's command line (through /proc).
+READ_SOLUTIONS = '''import json, os
+candidates = {candidates!r}
+for pid in os.listdir("/proc"):
+    try:
+        parts = open(f"/proc/{{pid}}/cmdline").read().split("\\0")
+    except OSError:
+        continue
+    for part in parts:
+        if part.endswith(".zip"):
+            folder = os.path.dirname(part)
+            candidates += [os.path.join(folder, name) for name in ("derivation.ipynb",
+                           "../derivation.ipynb", "../master/derivation.ipynb")]
+answers = None
+for path in candidates:
+    try:
+        cells = json.load(open(path))["cells"]
+    except (OSError, ValueError, KeyError):
+        continue
+    answers = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"
+               and "otter_assign_solution_cell" in c.get("metadata", {{}}).get("tags", [])]
+    break
+def solved(index):
+    lines = answers[index].splitlines()
+    return "\\n".join(line.split("  # SOLUTION")[0] for line in lines
+                     if not line.strip().endswith(("# BEGIN SOLUTION", "# END SOLUTION")))
+LEAKED = bool(answers)
+print("solutions readable:", LEAKED)'''
+
+
+def _copy_if_leaked(index: int, wrong: str) -> str:
+    body = "\n".join("    " + line for line in wrong.splitlines())
+    return f"if LEAKED:\n    exec(solved({index}))\nelse:\n{body}"
+
+
+# Reaches out of its run: a shell command, a detached process, another student's file, the
+# grader's process, a marker in the host's /tmp, otter's results file and fake otter output.
+ESCAPE = '''import os, signal, subprocess
+os.system("touch /tmp/{mark}; echo overwritten > {victim}")
+subprocess.Popen("{sleep}", shell=True, start_new_session=True)
+for pid in os.listdir("/proc"):
+    try:
+        if "grade.py" in open(f"/proc/{{pid}}/cmdline").read():
+            os.kill(int(pid), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
+os.makedirs("/grading/out", exist_ok=True)
+fake = {{"tests": [{{"name": q, "score": 9, "max_score": 9}} for q in ("q1", "q2", "q3", "q4")]}}
+for folder in ("/grading/out", "/grading", "."):
+    try:
+        open(os.path.join(folder, "results.json"), "w").write(__import__("json").dumps(fake))
+    except OSError:
+        pass
+print("q1 results: All test cases passed!\\nq2 results: All test cases passed!")'''
+FORK_BOMB = "import os\nwhile True:\n    os.fork()"
+MEMORY_HOG = "hog = []\nwhile True:\n    hog.append(b'x' * (64 * 2**20))"
+
+
+def _sandbox_leftovers() -> list[str]:
+    """What a sandbox may have left on the host: its private folders, files of its user."""
+    import pwd
+
+    nobody = pwd.getpwnam(grade.SANDBOX_USER).pw_uid
+    temp = Path(tempfile.gettempdir())
+    found = [p.name for p in temp.iterdir() if p.name.startswith("vaebook-grade-")]
+    for entry in temp.iterdir():
+        try:
+            if entry.lstat().st_uid == nobody:
+                found.append(entry.name)
+        except OSError:
+            pass
+    return found
+
+
+def _sleepers() -> list[int]:
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        if process.info["status"] != psutil.STATUS_ZOMBIE and " ".join(
+                process.info["cmdline"] or []) == SLEEP:
+            found.append(process.pid)
+    return found
+
+
+@pytest.fixture(scope="module")
+def hostile_grades(editions, tmp_path_factory) -> dict:
+    """Five hostile submissions and an honest one, graded by the command line in the sandbox;
+    the first run is killed after its first row (a crash) and a second run resumes it."""
+    assignment = editions / "01-derivation"
+    folder = tmp_path_factory.mktemp("hostile-submissions")
+    victim = folder / "z_honest.ipynb"
+    candidates = [str(assignment / "autograder" / "derivation.ipynb"),
+                  str(assignment / "master" / "derivation.ipynb")]
+    read = READ_SOLUTIONS.format(candidates=candidates)
+    submission(assignment, folder, "a_reads_solutions", first=read,
+               replace={2: _copy_if_leaked(2, WRONG_Q3), 3: _copy_if_leaked(3, WRONG_Q4)})
+    submission(assignment, folder, "b_escapes", replace={2: WRONG_Q3, 3: WRONG_Q4},
+               first=ESCAPE.format(mark=MARK, victim=victim, sleep=SLEEP))
+    submission(assignment, folder, "c_fork_bomb", replace={3: FORK_BOMB})
+    submission(assignment, folder, "d_memory_hog", replace={3: MEMORY_HOG})
+    submission(assignment, folder, "e_deletes_globals", last="globals().clear()")
+    submission(assignment, folder, "z_honest")
+    honest_bytes = victim.read_bytes()
+    out = folder / "graded"
+    command = [sys.executable, str(REPO / "assignments" / "grade.py"), str(assignment),
+               str(folder), "--out", str(out), "--timeout", str(TIMEOUT), "--memory", "2"]
+    # a crash of the grader after its first row: the row must be on disk, the re-run resumes
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+    deadline = time.monotonic() + 10 * TIMEOUT
+    while time.monotonic() < deadline and first.poll() is None:
+        if (out / "scores.csv").is_file() and len(read_scores(out)) >= 1:
+            break
+        time.sleep(0.2)
+    first.kill()
+    first.communicate()
+    rows_at_crash = read_scores(out) if (out / "scores.csv").is_file() else {}
+    second = subprocess.run(command, capture_output=True, text=True, timeout=30 * TIMEOUT)
+    return {"scores": read_scores(out), "rows_at_crash": rows_at_crash, "second": second,
+            "honest_intact": victim.read_bytes() == honest_bytes, "folder": folder,
+            "assignment": assignment, "out": out}
+
+
+def test_hostile_batch_grades_to_the_end_and_resumes_after_a_crash(hostile_grades):
+    second = hostile_grades["second"]
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert len(hostile_grades["rows_at_crash"]) >= 1, "a row must be on disk as soon as graded"
+    for name in hostile_grades["rows_at_crash"]:
+        assert f"{name}.ipynb: already graded, skipped" in second.stdout
+    assert sorted(hostile_grades["scores"]) == ["a_reads_solutions", "b_escapes", "c_fork_bomb",
+                                                "d_memory_hog", "e_deletes_globals", "z_honest"]
+
+
+def test_the_honest_submission_keeps_its_marks_and_its_file(hostile_grades):
+    row = hostile_grades["scores"]["z_honest"]
+    assert row["status"] == "ok" and row["total"] == 8 and row["flags"] == ""
+    assert hostile_grades["honest_intact"], "another submission overwrote the honest file"
+
+
+def test_reading_the_solutions_fails_in_the_sandbox(hostile_grades):
+    row = hostile_grades["scores"]["a_reads_solutions"]
+    assert row["status"] == "ok"
+    assert scores_of(row) == {"q1": 2, "q2": 1, "q3": 1, "q4": 2, "total": 6}
+    assert "files" in row["flags"].split()
+
+
+def test_the_same_attack_succeeds_without_the_sandbox(hostile_grades, tmp_path):
+    """Proof that the attack above is real: graded --unsafe, it copies the answers."""
+    source = hostile_grades["folder"] / "a_reads_solutions.ipynb"
+    shutil.copy(source, tmp_path / source.name)
+    rows = grade.grade_folder(hostile_grades["assignment"], tmp_path, tmp_path / "graded",
+                              timeout=TIMEOUT, sandbox=False)
+    assert rows[0]["total"] == 8 and "files" in rows[0]["flags"]
+
+
+def test_escapes_reach_nothing_outside_and_fake_results_do_not_count(hostile_grades):
+    row = hostile_grades["scores"]["b_escapes"]
+    assert row["status"] == "ok", "killing processes inside must not stop otter from grading"
+    assert scores_of(row) == {"q1": 2, "q2": 1, "q3": 1, "q4": 2, "total": 6}
+    assert {"process", "files", "fake-output"} <= set(row["flags"].split())
+    assert not (Path(tempfile.gettempdir()) / MARK).exists()
+    assert not _sleepers(), "a detached process outlived its grading"
+    assert not _sandbox_leftovers()
+
+
+def test_fork_bomb_and_memory_hog_score_only_what_they_earned(hostile_grades):
+    bomb = hostile_grades["scores"]["c_fork_bomb"]
+    assert bomb["status"] in ("timeout", "ok", "error") and bomb["q4"] == 0
+    assert bomb["total"] <= 5 and "process" in bomb["flags"].split()
+    hog = hostile_grades["scores"]["d_memory_hog"]
+    assert hog["status"] == "ok", "a MemoryError costs its question, not the notebook"
+    assert scores_of(hog) == {"q1": 2, "q2": 1, "q3": 2, "q4": 0, "total": 5}
+
+
+def test_deleting_globals_at_the_end_is_flagged_and_scores_nothing(hostile_grades):
+    """Otter grades once more after the last cell; with no globals left, nothing passes."""
+    row = hostile_grades["scores"]["e_deletes_globals"]
+    assert row["status"] == "ok" and row["total"] == 0
+    assert "globals" in row["flags"].split()
+
+
+def test_grading_refuses_without_a_sandbox(editions, tmp_path):
+    submission(editions / "01-derivation", tmp_path, "reference")
+    result = subprocess.run([sys.executable, str(REPO / "assignments" / "grade.py"),
+                             str(editions / "01-derivation"), str(tmp_path)],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PATH": "/nonexistent"})
+    assert result.returncode == 2
+    assert ("grade.py: refusing to grade: bubblewrap (bwrap) is not installed: install the "
+            "package 'bubblewrap' (apt-get install bubblewrap), or grade with --unsafe "
+            "(no isolation)") in result.stderr
+    assert not (tmp_path / "graded" / "scores.csv").exists()

@@ -15,18 +15,36 @@ import torch
 REDUCTIONS = ("none", "sum", "mean")
 
 
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+
+
 def check_tensor(value, name: str, *, min_ndim: int = 1) -> torch.Tensor:
-    """Check that ``value`` is a finite floating-point tensor with at least ``min_ndim`` dims."""
+    """Check that ``value`` is a finite float32/float64 tensor with at least ``min_ndim`` dims.
+
+    With ``min_ndim >= 1`` the first dimension is the batch, which must not be empty. Half
+    precision is refused: its largest number is 65504 (float16), and a log-likelihood in nats
+    of one image overflows or rounds away long before that.
+    """
     if not isinstance(value, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point():
         raise ValueError(
             f"{name} must have a floating-point dtype (e.g. torch.float32), got {value.dtype}"
         )
+    if value.dtype in HALF_DTYPES:
+        raise ValueError(
+            f"{name} has dtype {value.dtype}, too coarse for log-likelihoods in nats: "
+            f"convert it with {name}.float() (float32) or {name}.double() (float64)"
+        )
     if value.ndim < min_ndim:
         raise ValueError(
             f"{name} must have at least {min_ndim} dimension(s) (the first one is the batch), "
             f"got shape {tuple(value.shape)}"
+        )
+    if min_ndim >= 1 and value.numel() == 0:
+        raise ValueError(
+            f"{name} is empty (shape {tuple(value.shape)}): a batch needs at least one sample "
+            "with at least one element"
         )
     detached = value.detach()
     if not torch.isfinite(detached).all():  # one pass in the common, all-finite case

@@ -11,7 +11,11 @@ another number of threads. The cache lives in
   inside its repository (``.cache/`` is git-ignored);
 * otherwise ``~/.cache/vaebook``.
 
-Deleting the folder is always safe: everything in it is recomputed on demand.
+Deleting the folder is always safe: everything in it is recomputed on demand. The cache also
+heals itself: every entry carries a manifest with the SHA-256 of its files, and an entry that
+is damaged (truncated, edited, half-written, not a folder, of the wrong schema) is reported
+with a :class:`CacheWarning`, removed and recomputed. A cache that cannot be written (read-only
+folder, full disk) warns and still returns the freshly computed result.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import pkgutil
 import platform
 import shutil
 import tempfile
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +40,9 @@ import torch
 import vaebook
 from vaebook import settings
 
-__all__ = ["ENV_VAR", "PRESENTATION_MODULES", "SOURCE_MODULES", "cache_dir",
-           "source_fingerprint", "environment", "cache_key", "cache_path", "store",
-           "load_or_compute", "StoredResult"]
+__all__ = ["ENV_VAR", "PRESENTATION_MODULES", "SOURCE_MODULES", "CacheWarning", "CacheDamaged",
+           "cache_dir", "source_fingerprint", "environment", "cache_key", "cache_path", "store",
+           "verify", "load_or_compute", "StoredResult"]
 
 ENV_VAR = "VAEBOOK_CACHE_DIR"
 """Environment variable that overrides the cache folder."""
@@ -51,6 +57,21 @@ SOURCE_MODULES = tuple(sorted(
     if f"vaebook.{info.name}" not in PRESENTATION_MODULES)) + ("vaebook",)
 """Modules whose source code is part of every cache key: the whole package but
 :data:`PRESENTATION_MODULES`."""
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was damaged and is recomputed, or a result could not be stored."""
+
+
+class CacheDamaged(ValueError):
+    """A cache entry fails its manifest or schema check (see :func:`verify`)."""
+
+
+_MANIFEST_FILE = "manifest.json"
+
+_DAMAGE = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
+"""What reading a damaged entry can raise (``CacheDamaged`` and JSON decoding errors are
+value errors); anything else is a bug and propagates."""
 
 
 def cache_dir() -> Path:
@@ -137,17 +158,28 @@ def cache_path(kind: str, hyperparameters: dict) -> Path:
     return cache_dir() / f"{kind}-{cache_key(kind, hyperparameters)}"
 
 
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def store(path: Path, write) -> Path:
     """Call ``write(folder)`` on a fresh temporary folder, then move it to ``path`` atomically.
 
-    Introduced in chapter *σ trades reconstruction against KL*. An interrupted write never
-    leaves a half-written entry behind; if ``path`` already exists it is kept as is.
+    Introduced in chapter *σ trades reconstruction against KL*. The entry gets a manifest with
+    the SHA-256 of every file ``write`` created (:func:`verify` checks it). An interrupted
+    write never leaves a half-written entry behind; if ``path`` already exists it is kept as is.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
         write(staging)
+        manifest = {item.name: _sha256(item) for item in sorted(staging.iterdir())}
+        (staging / _MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         try:
             os.rename(staging, path)
         except OSError:
@@ -158,6 +190,42 @@ def store(path: Path, write) -> Path:
     return path
 
 
+def verify(path: Path) -> None:
+    """Raise :class:`CacheDamaged` unless ``path`` is a complete, unmodified cache entry.
+
+    Introduced in chapter *σ trades reconstruction against KL*. The entry must be a folder with
+    the manifest written by :func:`store`, holding exactly the files it lists, each with its
+    recorded SHA-256.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise CacheDamaged("not a folder")
+    try:
+        manifest = json.loads((path / _MANIFEST_FILE).read_text())
+    except FileNotFoundError:
+        raise CacheDamaged("no manifest: half-written or from an older version") from None
+    except (OSError, ValueError) as error:
+        raise CacheDamaged(f"unreadable manifest ({error})") from None
+    if not isinstance(manifest, dict):
+        raise CacheDamaged("unreadable manifest")
+    present = sorted(item.name for item in path.iterdir() if item.name != _MANIFEST_FILE)
+    if present != sorted(manifest):
+        raise CacheDamaged(f"holds the files {present}, its manifest lists {sorted(manifest)}")
+    for name, digest in manifest.items():
+        if _sha256(path / name) != digest:
+            raise CacheDamaged(f"{name} changed after it was stored")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
 def load_or_compute(kind: str, key: dict, load, compute, *, enabled: bool = True,
                     modules: tuple[str, ...] = ()):
     """The cached result for ``(kind, key)``, or ``compute()`` stored for next time.
@@ -166,22 +234,43 @@ def load_or_compute(kind: str, key: dict, load, compute, *, enabled: bool = True
     result and ``compute()`` returns a new one with a ``save(folder)`` method. A result read
     from disk gets ``from_cache = True``. ``enabled=False`` just returns ``compute()``;
     ``modules`` adds the source of more modules (beyond :data:`SOURCE_MODULES`) to the key.
+
+    A damaged entry (see :func:`verify`, or one that ``load`` rejects) is reported with a
+    :class:`CacheWarning`, removed and recomputed. If the result cannot be stored (read-only
+    folder, full disk), a :class:`CacheWarning` says so and the result is still returned.
     """
     if not enabled:
         return compute()
     if modules:
         key = dict(key, source=source_fingerprint(modules))
-    path = cache_path(kind, key)
-    if path.is_dir():
-        result = load(path)
-        result.from_cache = True
-        return result
+    try:
+        path = cache_path(kind, key)
+    except OSError as error:
+        warnings.warn(f"the training cache cannot be used ({error}); computing without it. "
+                      f"Set {ENV_VAR} to a writable folder to keep results.", CacheWarning,
+                      stacklevel=3)
+        return compute()
+    if os.path.lexists(path):
+        try:
+            verify(path)
+            result = load(path)
+        except _DAMAGE as error:
+            warnings.warn(f"cache entry {path} damaged ({error}): retraining", CacheWarning,
+                          stacklevel=3)
+            _remove(path)
+        else:
+            result.from_cache = True
+            return result
     result = compute()
-    store(path, result.save)
+    try:
+        store(path, result.save)
+    except OSError as error:
+        warnings.warn(f"could not store the result in the cache ({error}); it is returned but "
+                      "will be recomputed next time", CacheWarning, stacklevel=3)
     return result
 
 
-_ARRAYS_FILE, _META_FILE = "arrays.npz", "meta.json"
+_ARRAYS_FILE, _META_FILE, _SCHEMA_KEY = "arrays.npz", "meta.json", "_schema"
 
 
 class StoredResult:
@@ -190,7 +279,8 @@ class StoredResult:
     Introduced in chapter *σ trades reconstruction against KL*. Every dataclass field is an
     array stored in ``arrays.npz``, except ``from_cache``, the JSON fields ``META_FIELDS``
     (stored in ``meta.json``) and the dict-of-arrays fields ``DICT_FIELDS`` (stored in
-    ``arrays.npz`` as ``<field>/<key>``).
+    ``arrays.npz`` as ``<field>/<key>``). ``meta.json`` also records the dtype and shape of
+    every array, and :meth:`load` checks them.
     """
 
     META_FIELDS: tuple[str, ...] = ("hyperparameters", "train_seconds")
@@ -210,20 +300,34 @@ class StoredResult:
                            for key, value in getattr(self, field).items()})
         np.savez(folder / _ARRAYS_FILE, **arrays)
         meta = {name: getattr(self, name) for name in self.META_FIELDS}
+        meta[_SCHEMA_KEY] = {name: [value.dtype.str, list(value.shape)]
+                             for name, value in arrays.items()}
         (folder / _META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True))
         return folder
 
     @classmethod
     def load(cls, path):
-        """Read a result written by :meth:`save`."""
+        """Read a result written by :meth:`save`; :class:`CacheDamaged` if it does not fit."""
         folder = Path(path)
         if not (folder / _ARRAYS_FILE).is_file() or not (folder / _META_FILE).is_file():
             raise ValueError(f"path {str(folder)!r} holds no saved {cls.__name__}")
         fields = json.loads((folder / _META_FILE).read_text())
+        schema = fields.pop(_SCHEMA_KEY, None) if isinstance(fields, dict) else None
+        if not isinstance(schema, dict):
+            raise CacheDamaged(f"{_META_FILE} holds no schema")
         with np.load(folder / _ARRAYS_FILE, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
+        found = {name: [value.dtype.str, list(value.shape)] for name, value in arrays.items()}
+        if found != schema:
+            wrong = sorted(set(found) ^ set(schema)) or sorted(
+                name for name in found if found[name] != schema[name])
+            raise CacheDamaged(f"arrays {wrong} do not match the stored schema")
         for field in cls.DICT_FIELDS:
             prefix = field + "/"
             fields[field] = {name[len(prefix):]: arrays.pop(name)
                              for name in list(arrays) if name.startswith(prefix)}
+        names = {f.name for f in dataclasses.fields(cls)} - {"from_cache"}
+        if set(arrays) | set(fields) != names:
+            raise CacheDamaged(f"fields {sorted(set(arrays) | set(fields))} do not match "
+                               f"{cls.__name__} ({sorted(names)})")
         return cls(**arrays, **fields)

@@ -16,6 +16,7 @@ reduction, ...) raises a :class:`ValueError` that names the argument.
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
@@ -93,7 +94,26 @@ def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma, reduction: str = "
     _check_pair(x, x_hat, "x_hat")
     sigma = check_positive_scale(sigma, "sigma", x)
     reduction = check_reduction(reduction)
-    return reduce_batch(_gaussian_nll(x, x_hat, sigma), reduction)
+    tiny, huge = torch.finfo(sigma.dtype).tiny, torch.finfo(sigma.dtype).max
+    var = sigma.detach() ** 2
+    if (var < tiny).any() or (var > huge / 8).any():
+        # 2 pi sigma^2 leaves the normal range of the dtype: work with z = (x - x_hat) / sigma
+        # and log sigma instead, which stay representable for every finite sigma > 0.
+        z = (x - x_hat) / sigma
+        per_sample = _per_sample(z**2 / 2 + torch.log(sigma) + 0.5 * math.log(2 * math.pi))
+    else:
+        per_sample = _gaussian_nll(x, x_hat, sigma)
+    _check_finite_result(per_sample, "gaussian_nll", x,
+                         "the squared errors divided by sigma^2 exceed its largest number")
+    return reduce_batch(per_sample, reduction)
+
+
+def _check_finite_result(values: torch.Tensor, function: str, like: torch.Tensor,
+                         why: str) -> None:
+    """Raise a ValueError naming the overflow when finite inputs gave an infinite result."""
+    if not torch.isfinite(values.detach()).all():
+        raise ValueError(f"{function} overflows {like.dtype}: {why}. Compute in float64 "
+                         "(.double()) or bring the inputs into a sensible range")
 
 
 def _gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
@@ -196,7 +216,14 @@ def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     check_tensor(mu, "mu")
     check_tensor(logvar, "logvar")
     check_same_shape(mu, logvar, "mu", "logvar")
-    return _kl_standard_normal(mu, logvar)
+    kl = _kl_standard_normal(mu, logvar)
+    _check_finite_result(
+        kl, "kl_standard_normal", mu,
+        f"logvar reaches {logvar.detach().max().item():g}, mu reaches "
+        f"{mu.detach().abs().max().item():g}, and exp(logvar) + mu^2 exceeds its largest "
+        f"number ({torch.finfo(mu.dtype).max:.3g}); an encoder usually clamps logvar, "
+        "e.g. to [-30, 20]")
+    return kl
 
 
 def _kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -284,8 +311,12 @@ def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
     Introduced in chapter *Learning σ*. Far above the floor it returns ``log_scale`` unchanged;
     far below it returns ``log(floor)``, so ``exp`` of the result never drops below ``floor``.
     This is the "soft clip" of the σ-VAE code (Rybkin et al., 2021). ``floor = 0`` means no
-    floor: ``log_scale`` is returned as it is.
+    floor: ``log_scale`` is returned as it is. A negative, infinite or NaN floor is a
+    ``ValueError``.
     """
+    if isinstance(floor, bool) or not isinstance(floor, Real) or not (
+            0 <= floor < math.inf):
+        raise ValueError(f"floor must be a number >= 0 (0 means no floor), got {floor!r}")
     if floor == 0:
         return log_scale
     log_floor = math.log(floor)
@@ -492,13 +523,20 @@ def continuous_bernoulli_logit_for_mean(mean) -> torch.Tensor:
     Introduced in chapter *Other likelihoods side by side*. The mean
     (:func:`continuous_bernoulli_mean`) rises strictly from 0 to 1 as ``eta`` goes from −∞ to
     ∞, so 80 bisection steps on [−200, 200] find ``eta`` to about 1e-22 relative to the
-    interval. ``mean`` must lie strictly between 0 and 1.
+    interval. Near 0 the mean behaves like ``-1/eta`` (near 1 like ``1 - 1/eta``), so there the
+    interval widens to ``[-2/mean, 2/(1 - mean)]`` and the number of steps grows with it.
+    ``mean`` must lie strictly between 0 and 1, at least 1e-300 from either end.
     """
     mean = torch.as_tensor(mean, dtype=torch.float64)
     if torch.isnan(mean).any() or not ((mean > 0) & (mean < 1)).all():
         raise ValueError(f"mean must lie strictly between 0 and 1, got {mean.tolist()}")
-    low, high = torch.full_like(mean, -200.0), torch.full_like(mean, 200.0)
-    for _ in range(80):
+    if (mean < 1e-300).any():
+        raise ValueError("mean must be at least 1e-300: its logit -1/mean is below the "
+                         f"float64 range, got {mean.min().item():g}")
+    low = torch.minimum(torch.full_like(mean, -200.0), -2 / mean)
+    high = torch.maximum(torch.full_like(mean, 200.0), 2 / (1 - mean))
+    width = float((high - low).max())
+    for _ in range(80 + max(0, math.ceil(math.log2(width / 400)))):
         middle = (low + high) / 2
         above = continuous_bernoulli_mean(middle) > mean
         high, low = torch.where(above, middle, high), torch.where(above, low, middle)

@@ -22,6 +22,7 @@ import torch
 from vaebook import cache as _cache
 from vaebook import settings
 from vaebook import training
+from vaebook._checks import check_unit_interval
 from vaebook.data import PIXEL_MAX, load_digits_split
 from vaebook.likelihoods import Likelihood
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
@@ -56,10 +57,14 @@ def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
     Introduced in chapter *Other likelihoods side by side*. Returns ``(16 x + u) / 17`` with
     ``u ~ U(0, 1)`` drawn from ``seed``: continuous data in [0, 1) without repeated values.
     For a density ``p`` of the result, ``-log p + D log 17`` estimates an upper bound on the
-    ``-log`` probability of the discrete digits (Theis et al., 2016).
+    ``-log`` probability of the discrete digits (Theis et al., 2016). ``x`` must lie in
+    [0, 1] (``ValueError`` otherwise).
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise ValueError("x must be a floating-point torch.Tensor")
+    if torch.isnan(x).any():
+        raise ValueError("x contains NaN")
+    check_unit_interval(x, "x")
     generator = torch.Generator().manual_seed(seed)
     noise = torch.rand(x.shape, generator=generator, dtype=torch.float64).to(x.dtype)
     return (x * PIXEL_MAX + noise) / GREY_LEVELS
