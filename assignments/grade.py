@@ -73,7 +73,7 @@ TAMPER_PATTERNS = {
     "checker": r"\bChecker\b|\btest_files\b|\bGradingResults\b|\btest_case\b",
     "builtins": r"\bbuiltins\b|__builtins__|__import__",
     "sys.modules": r"\bsys\s*\.\s*modules\b|\bimportlib\b",
-    "testing helpers": r"\btesting\s*\.\s*\w+\s*=|\bassert_\w+\s*=",
+    "testing-helpers": r"\btesting\s*\.\s*\w+\s*=|\bassert_\w+\s*=",
     "setattr": r"\bsetattr\s*\(|\bdelattr\s*\(",
     "introspection": r"__code__|__globals__|\bgc\s*\.\s*get_objects\b|\bsys\s*\.\s*settrace\b"
                      r"|\bsys\s*\._getframe\b|\binspect\b|\bctypes\b",
@@ -84,6 +84,8 @@ TAMPER_PATTERNS = {
     "files": r"results\.json|/proc\b|\.zip\b|\bshutil\b|\bos\s*\.\s*(remove|unlink|rename|"
              r"replace|chdir|walk|listdir|scandir)\b|\bglob\b|\.\.[/\\\\]",
     "fake-output": r"test cases passed|\bresults:",
+    "patching": r"\b(sp|sympy|np|numpy|torch|F|nn|vaebook|math|marshal|hashlib|importlib)"
+                r"(\s*\.\s*\w+)+\s*=(?!=)",
 }
 INIT_CELL = re.compile(r"^# Initialize Otter\nimport otter\ngrader = otter\.Notebook\([^)]*\)\s*$")
 CHECK_CALL = re.compile(r"^\s*grader\.check(_all)?\([^)]*\)\s*$", re.MULTILINE)
@@ -252,6 +254,26 @@ def _read_result_file(path: Path, limit: int = MAX_RESULTS_BYTES) -> str | None:
     return None if len(data) > limit else data.decode("utf-8", errors="replace")
 
 
+_PRIVATE_PREFIX = "vaebook-grade-"
+
+
+def remove_stale_private_folders() -> list[Path]:
+    """Delete the private folders that a crashed grader left in the temporary folder.
+
+    Each run's folder is named ``vaebook-grade-<grader pid>-...``; a folder whose grader is no
+    longer running holds a copy of a submission and of the autograder zip (hidden tests), so
+    it goes. Returns the folders removed.
+    """
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PRIVATE_PREFIX}*"):
+        pid = folder.name[len(_PRIVATE_PREFIX):].split("-")[0]
+        if folder.is_dir() and not folder.is_symlink() and pid.isdigit() and not (
+                psutil.pid_exists(int(pid)) and int(pid) != 0):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def _end_process_tree(process: subprocess.Popen) -> None:
     """End ``otter run`` and every process it started (its kernel runs in its own session)."""
     try:
@@ -279,7 +301,7 @@ def run_otter(submission: Path, autograder_zip: Path, out: Path, timeout: float,
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").unlink(missing_ok=True)
     start = time.monotonic()
-    folder = Path(tempfile.mkdtemp(prefix="vaebook-grade-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{_PRIVATE_PREFIX}{os.getpid()}-"))
     try:
         if sandbox:
             private = folder / "private"
@@ -381,6 +403,8 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
         raise SystemExit(f"{submissions}: no .ipynb or .zip submission")
     if sandbox:
         check_sandbox()
+    for folder in remove_stale_private_folders():
+        print(f"removed {folder}, left by a grader that stopped", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     csv_file, json_file = out / "scores.csv", out / "scores.json"
     rows = json.loads(json_file.read_text()) if json_file.is_file() else []

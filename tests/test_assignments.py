@@ -30,7 +30,7 @@ import grade  # noqa: E402  (assignments/grade.py)
 
 pytestmark = pytest.mark.assignments
 
-TIMEOUT = 30  # seconds per derivation submission; a normal one takes about 8 s here
+TIMEOUT = 60  # seconds per derivation submission; a normal one takes 8-25 s here (sandboxed)
 SOLUTION_TAG, ANSWER_TAG = "otter_assign_solution_cell", "otter_answer_cell"
 
 
@@ -227,12 +227,14 @@ def test_deleting_the_graders_variables_changes_nothing_else(derivation_grades):
 def test_patched_assertion_helpers(derivation_grades):
     """numpy/torch testing helpers are not used by the tests; SymPy's simplify is.
 
-    Documented in assignments/README.md: patching simplify buys the wrong q3 answer its point.
+    Documented in assignments/README.md: the tests check that simplify is the installed one
+    (vaebook.integrity), so patching it fails every test that relies on it, q1 to q3, instead
+    of buying the wrong q3 answer its point.
     """
     row = derivation_grades[0]["tamper_helpers"]
     assert row["status"] == "ok"
-    assert scores_of(row) == {"q1": 2, "q2": 1, "q3": 2, "q4": 2, "total": 7}
-    assert "testing helpers" in row["flags"]
+    assert scores_of(row) == {"q1": 0, "q2": 0, "q3": 0, "q4": 2, "total": 2}
+    assert {"testing-helpers", "patching"} <= set(row["flags"].split())
 
 
 def test_patching_otter_itself_is_not_stopped_but_flagged(derivation_grades):
@@ -463,6 +465,8 @@ def test_hostile_batch_grades_to_the_end_and_resumes_after_a_crash(hostile_grade
     assert len(hostile_grades["rows_at_crash"]) >= 1, "a row must be on disk as soon as graded"
     for name in hostile_grades["rows_at_crash"]:
         assert f"{name}.ipynb: already graded, skipped" in second.stdout
+    # the killed grader's private folder (a submission and the hidden tests) is gone
+    assert "left by a grader that stopped" in second.stdout
     assert sorted(hostile_grades["scores"]) == ["a_reads_solutions", "b_escapes", "c_fork_bomb",
                                                 "d_memory_hog", "e_deletes_globals", "z_honest"]
 

@@ -75,9 +75,9 @@ def test_every_public_helper_names_the_chapter_that_introduces_it():
               for page in toc_files() if page not in FRONT_AND_BACK_MATTER]
     checked = 0
     for module_info in pkgutil.iter_modules(vaebook.__path__):
-        if module_info.name.startswith("_") or module_info.name in ("lab_settings", "robust"):
-            continue  # private checks; the JupyterLab set-up and the robustness study
-            # (make robust) belong to no chapter
+        if module_info.name.startswith("_") or module_info.name in ("lab_settings", "robust", "integrity"):
+            continue  # private checks; the JupyterLab set-up, the robustness study
+            # (make robust) and the assignments' tamper check belong to no chapter
         module = importlib.import_module(f"vaebook.{module_info.name}")
         public = [name for name in vars(module) if not name.startswith("_")]
         for name in getattr(module, "__all__", public):

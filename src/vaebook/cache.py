@@ -48,7 +48,8 @@ ENV_VAR = "VAEBOOK_CACHE_DIR"
 """Environment variable that overrides the cache folder."""
 
 PRESENTATION_MODULES = ("vaebook.plotting", "vaebook.widgets", "vaebook.claims",
-                        "vaebook.symbolic", "vaebook.lab_settings", "vaebook.robust")
+                        "vaebook.symbolic", "vaebook.lab_settings", "vaebook.robust",
+                        "vaebook.integrity")
 """Modules that only show, check or study results: no trained number depends on them (a test
 checks that no other module imports them), so editing them does not retrain."""
 
@@ -60,11 +61,17 @@ SOURCE_MODULES = tuple(sorted(
 
 
 class CacheWarning(UserWarning):
-    """A cache entry was damaged and is recomputed, or a result could not be stored."""
+    """A cache entry was damaged and is recomputed, or a result could not be stored.
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
 
 
 class CacheDamaged(ValueError):
-    """A cache entry fails its manifest or schema check (see :func:`verify`)."""
+    """A cache entry fails its manifest or schema check (see :func:`verify`).
+
+    Introduced in chapter *σ trades reconstruction against KL*.
+    """
 
 
 _MANIFEST_FILE = "manifest.json"
