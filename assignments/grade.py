@@ -152,7 +152,7 @@ def _readonly_binds() -> list[str]:
     made = set()
     for root in roots:
         for parent in reversed(root.parents[:-1]):  # /a, /a/b, ... (not / itself)
-            if parent not in made and parent not in roots:
+            if parent not in made and parent not in roots and parent != Path("/tmp"):
                 arguments += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         arguments += ["--ro-bind", str(root), str(root)]
@@ -189,8 +189,11 @@ def sandbox_command(private: Path, memory_gb: float = DEFAULT_MEMORY_GB) -> tupl
         unshare, drop = ["--unshare-all"], ["--"]
     home = INSIDE / "home"
     path = f"{BIN}:/usr/local/bin:/usr/bin:/bin"
-    prefix = [bwrap, *unshare, "--die-with-parent", "--new-session", *_readonly_binds(),
-              "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+    # /tmp first: the environment may live below /tmp (a clone in /tmp), and a later tmpfs
+    # on /tmp would hide its bind
+    prefix = [bwrap, *unshare, "--die-with-parent", "--new-session",
+              "--perms", "1777", "--tmpfs", "/tmp", *_readonly_binds(),
+              "--proc", "/proc", "--dev", "/dev",
               "--bind", str(private), str(INSIDE), "--chdir", str(INSIDE),
               "--clearenv", "--setenv", "PATH", path, "--setenv", "HOME", str(home),
               "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
