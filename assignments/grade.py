@@ -277,6 +277,15 @@ def remove_stale_private_folders() -> list[Path]:
     return removed
 
 
+def _remove_private(folder: Path, attempts: int = 10) -> None:
+    """Delete a private folder; retry while the sandbox's last processes are still exiting."""
+    for _ in range(attempts):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.lexists(folder):
+            return
+        time.sleep(0.5)
+
+
 def _end_process_tree(process: subprocess.Popen) -> None:
     """End ``otter run`` and every process it started (its kernel runs in its own session)."""
     try:
@@ -343,7 +352,7 @@ def run_otter(submission: Path, autograder_zip: Path, out: Path, timeout: float,
             status, results = "error", None
         log_text = (folder / "otter-run.log").read_bytes()[-4000:].decode(errors="replace")
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_private(folder)
     (out / "otter-run.log").write_text(log_text)
     if results is not None:
         (out / "results.json").write_text(json.dumps(results))
@@ -444,6 +453,9 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
         print(f"{path.name}: {run['status']}, {rows[-1]['total']}/{rows[-1]['possible']}"
               f"{' flags: ' + ', '.join(rows[-1]['flags']) if rows[-1]['flags'] else ''}",
               flush=True)
+    # nothing of this run is in use any more: no private folder of it may stay behind
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PRIVATE_PREFIX}{os.getpid()}-*"):
+        _remove_private(folder)
     return rows
 
 
