@@ -187,7 +187,7 @@ def sandbox_command(private: Path, memory_gb: float = DEFAULT_MEMORY_GB) -> tupl
                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     else:
         unshare, drop = ["--unshare-all"], ["--"]
-    home = INSIDE / "home"
+    home, package = INSIDE / "home", _package_root()
     path = f"{BIN}:/usr/local/bin:/usr/bin:/bin"
     # /tmp first: the environment may live below /tmp (a clone in /tmp), and a later tmpfs
     # on /tmp would hide its bind
@@ -201,7 +201,7 @@ def sandbox_command(private: Path, memory_gb: float = DEFAULT_MEMORY_GB) -> tupl
               "--setenv", "PYTHONUNBUFFERED", "1", "--setenv", "MPLBACKEND", "Agg",
               "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
               "--setenv", "VAEBOOK_CACHE_DIR", "/tmp/vaebook-cache",
-              *(["--setenv", "PYTHONPATH", str(_package_root())] if _package_root() else []),
+              *(["--setenv", "PYTHONPATH", str(package)] if package else []),
               *drop]
     running = sum(1 for process in psutil.process_iter(["uids"])
                   if process.info["uids"] and process.info["uids"].real == uid)
