@@ -51,7 +51,7 @@ lab: $(BOOK_STAMP)
 
 # Student edition and autograder of the graded assignments (see assignments/README.md).
 assignments: $(TEST_STAMP)
-	$(BIN)/python assignments/build.py
+	$(BIN)/python assignments/build.py $(if $(COURSE_SEED),--course-seed $(COURSE_SEED))
 
 bench: $(BOOK_STAMP)
 	$(BIN)/python bench/run.py

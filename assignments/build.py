@@ -14,8 +14,17 @@ assignment format, kept as text in git) this script
 4. writes ``<out>/<NN-name>/questions.json``: every question with its points, and which ones are
    graded by hand; ``assignments/grade.py`` reads it.
 
-Usage: ``python assignments/build.py [--out DIR] [NAME ...]`` (default ``_build/assignments``,
-every assignment). The output folder is git-ignored and never part of the website.
+Usage: ``python assignments/build.py [--out DIR] [--course-seed N] [NAME ...]`` (default
+``_build/assignments``, every assignment). The output folder is git-ignored and never part of the
+website.
+
+**Course parameters.** A line of a master that ends with ``# COURSE`` assigns course parameters
+(``COURSE_BATCH, COURSE_KL_WEIGHT = 64, 1.0  # COURSE``): the numbers a question uses, in the
+question's own cell and again, as literals, in its hidden tests. Without a course seed the
+master's values stay (the public edition, whose answers anyone can read in the master). With
+``--course-seed N`` (``make assignments COURSE_SEED=N``) :func:`course_parameters` draws other
+values from :data:`COURSE_CHOICES` and every such line is rewritten before ``otter assign``
+runs, so a course's expected answers are in its own autograder only (see assignments/README.md).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -41,6 +51,71 @@ OTTER_PIN = re.compile(r"^otter-grader==\S+$", re.MULTILINE)
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "BEGIN TESTS", "END TESTS",
            "BEGIN TEST CONFIG", "# BEGIN QUESTION", "# END QUESTION", "ASSIGNMENT CONFIG",
            "hidden: true", "hidden=True")
+
+
+# The values a course seed chooses from, by group of names assigned together (the master's own
+# values are the public edition's and need not be among them).
+COURSE_CHOICES = {
+    ("COURSE_DATASET", "COURSE_PIXELS"): [("MNIST", 784), ("Fashion-MNIST", 784),
+                                          ("CIFAR-10", 3072), ("SVHN", 3072),
+                                          ("CelebA at 64x64", 12288)],
+    ("COURSE_BATCH",): [(16,), (32,), (50,), (100,), (128,), (200,), (256,), (500,)],
+    ("COURSE_KL_WEIGHT",): [(0.5,), (2.0,), (4.0,), (0.1,)],
+    ("BUGGY_KL_WEIGHT",): [(0.5,), (2.0,), (4.0,), (0.25,), (8.0,)],
+}
+COURSE_LINE = re.compile(r"^(?P<indent>\s*)(?P<names>[A-Z_][A-Z0-9_]*(\s*,\s*[A-Z_][A-Z0-9_]*)*)"
+                         r"\s*=\s*(?P<values>.+?)\s*# COURSE\s*$")
+
+
+def course_parameters(seed: int | None) -> dict[str, object] | None:
+    """The course parameters drawn from :data:`COURSE_CHOICES` with ``seed``; None for none.
+
+    Every group is drawn from its own generator (seeded with the course seed and the group's
+    names), so adding a group later does not change the values of the others.
+    """
+    if seed is None:
+        return None
+    values = {}
+    for names, choices in COURSE_CHOICES.items():
+        chosen = random.Random(f"{seed}:{','.join(names)}").choice(choices)
+        values.update(zip(names, chosen))
+    return values
+
+
+def apply_course_parameters(notebook: Path, values: dict[str, object] | None) -> list[str]:
+    """Rewrite every ``NAMES = VALUES  # COURSE`` line of a staged notebook with ``values``.
+
+    Returns the names it found. Fails on a name that has no drawn value, on a marked line
+    that is not a plain assignment, and on ``# COURSE`` outside code cells. With ``values``
+    None the notebook is left as it is (only checked).
+    """
+    import nbformat
+
+    book = nbformat.read(notebook, as_version=4)
+    found = []
+    for cell in book.cells:
+        lines = cell.source.splitlines()
+        for index, line in enumerate(lines):
+            if "# COURSE" not in line:
+                continue
+            match = COURSE_LINE.match(line)
+            if cell.cell_type != "code" or match is None:
+                raise SystemExit(f"{notebook}: '# COURSE' must end a line 'NAME, ... = value, "
+                                 f"...' in a code cell: {line!r}")
+            names = [name.strip() for name in match["names"].split(",")]
+            unknown = [name for name in names if name not in
+                       {n for group in COURSE_CHOICES for n in group}]
+            if unknown:
+                raise SystemExit(f"{notebook}: no course parameter named {unknown} "
+                                 f"(known: {sorted(n for g in COURSE_CHOICES for n in g)})")
+            found.extend(names)
+            if values is not None:
+                literal = ", ".join(repr(values[name]) for name in names)
+                lines[index] = f"{match['indent']}{match['names']} = {literal}  # this course's value"
+        cell.source = "\n".join(lines)
+    if values is not None:
+        nbformat.write(book, notebook)
+    return found
 
 
 def masters(names: list[str] | None = None) -> list[Path]:
@@ -68,8 +143,9 @@ def autograder_requirements() -> str:
     return "# Written by assignments/build.py from binder/requirements.txt (the book's pins).\n" + binder
 
 
-def stage(master: Path, out: Path) -> Path:
-    """Copy a master, as .ipynb, with vaebook and requirements.txt into ``out/master``."""
+def stage(master: Path, out: Path, course_seed: int | None = None) -> Path:
+    """Copy a master, as .ipynb, with vaebook and requirements.txt into ``out/master``; with a
+    ``course_seed``, this course's parameters replace the master's."""
     staging = out / "master"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -77,6 +153,7 @@ def stage(master: Path, out: Path) -> Path:
     subprocess.run([str(BIN / "jupytext"), "--quiet", "--to", "ipynb", "--output",
                     str(notebook), str(master)], check=True)
     check_seed_lines(notebook)
+    apply_course_parameters(notebook, course_parameters(course_seed))
     shutil.copytree(REPO / "src" / "vaebook", staging / "vaebook",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (staging / "requirements.txt").write_text(autograder_requirements())
@@ -258,10 +335,10 @@ def question_table(notebook: Path, autograder_zip: Path) -> list[dict]:
     return questions
 
 
-def build(master: Path, out_root: Path) -> Path:
+def build(master: Path, out_root: Path, course_seed: int | None = None) -> Path:
     """Generate, validate and describe one assignment; return its output folder."""
     out = out_root / master.parent.name
-    notebook = stage(master, out)
+    notebook = stage(master, out, course_seed)
     for edition in ("student", "autograder"):
         shutil.rmtree(out / edition, ignore_errors=True)
     # otter assign executes the master and fails unless it passes all its tests.
@@ -276,7 +353,8 @@ def build(master: Path, out_root: Path) -> Path:
     questions = question_table(notebook, zips[0])
     (out / "questions.json").write_text(json.dumps(
         {"assignment": master.parent.name, "notebook": notebook.name,
-         "autograder_zip": str(zips[0].relative_to(out)), "questions": questions}, indent=1))
+         "autograder_zip": str(zips[0].relative_to(out)), "questions": questions,
+         "course_seed": course_seed}, indent=1))
     return out
 
 
@@ -284,9 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="assignment folders, e.g. 01-derivation")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument("--course-seed", type=int, default=None,
+                        help="draw this course's parameters (default: the master's, public)")
     args = parser.parse_args(argv)
     for master in masters(args.names):
-        out = build(master, args.out)
+        out = build(master, args.out, args.course_seed)
         print(f"{master.relative_to(REPO)}: student edition and autograder in {out}")
     return 0
 

@@ -198,12 +198,17 @@ def sandbox_command(private: Path, memory_gb: float = DEFAULT_MEMORY_GB) -> tupl
               "--clearenv", "--setenv", "PATH", path, "--setenv", "HOME", str(home),
               "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
               "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
+              # glibc reserves 64 MB of address space per thread arena, which counts against
+              # the address-space limit: two arenas keep a many-core machine under it
+              "--setenv", "MALLOC_ARENA_MAX", "2",
               "--setenv", "PYTHONUNBUFFERED", "1", "--setenv", "MPLBACKEND", "Agg",
               "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
               "--setenv", "VAEBOOK_CACHE_DIR", "/tmp/vaebook-cache",
               *(["--setenv", "PYTHONPATH", str(package)] if package else []),
               *drop]
-    running = sum(1 for process in psutil.process_iter(["uids"])
+    # RLIMIT_NPROC counts threads, not processes: count what the user already runs the same way
+    running = sum(process.info["num_threads"] or 1
+                  for process in psutil.process_iter(["uids", "num_threads"])
                   if process.info["uids"] and process.info["uids"].real == uid)
     memory = int(memory_gb * (1 << 30))
 
@@ -453,6 +458,9 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
         print(f"{path.name}: {run['status']}, {rows[-1]['total']}/{rows[-1]['possible']}"
               f"{' flags: ' + ', '.join(rows[-1]['flags']) if rows[-1]['flags'] else ''}",
               flush=True)
+        if run["status"] == "error":  # say why: the last lines otter printed
+            tail = run["log"].strip().splitlines()[-12:]
+            print("\n".join(f"    | {line}" for line in tail), flush=True)
     # nothing of this run is in use any more: no private folder of it may stay behind
     for folder in Path(tempfile.gettempdir()).glob(f"{_PRIVATE_PREFIX}{os.getpid()}-*"):
         _remove_private(folder)

@@ -139,8 +139,8 @@ WRONG_Q4 = """def loss_sigma(w_recon, w_kl, kl_weight=1.0):
     return math.sqrt(kl_weight * w_kl / (2.0 * w_recon))
 
 
-sigma_mnist = loss_sigma(1 / 784, 1.0)
-sigma_mnist"""
+sigma_course = loss_sigma(1 / 784, 1.0)
+sigma_course"""
 # Replaces the assertion helpers of numpy and torch, and SymPy's simplify, by functions that
 # always agree. The derivation's hidden tests use plain asserts and simplify().
 TAMPER_HELPERS = """import numpy.testing, torch.testing, sympy
@@ -167,7 +167,7 @@ def derivation_grades(editions, tmp_path_factory) -> tuple[dict, float, set[int]
                replace={1: 'raise RuntimeError("a bug in my derivation")\ngrad_factor = 1'})
     submission(assignment, folder, "infinite_loop", replace={3: "while True:\n    pass"})
     submission(assignment, folder, "deletes_grader", first="del grader",
-               last="del grader, sigma_mnist\nsp = math = torch = None\nimport otter\n"
+               last="del grader, sigma_course\nsp = math = torch = None\nimport otter\n"
                     "grader = 'overwritten'")
     submission(assignment, folder, "tamper_helpers", first=TAMPER_HELPERS,
                replace={2: WRONG_Q3, 3: WRONG_Q4})
@@ -261,6 +261,9 @@ fixed = train_with(lambda x, x_hat, mu, logvar: fixed_loss(x, x_hat, mu, logvar,
     submission(assignment, tmp_path, "wrong", replace={1: wrong_q2, 3: wrong_q4})
     grade.grade_folder(assignment, tmp_path, tmp_path / "graded", timeout=4 * TIMEOUT)
     table = read_scores(tmp_path / "graded")
+    logs = {row["submission"]: (row["status"], row["log"][-3000:])
+            for row in json.loads((tmp_path / "graded" / "scores.json").read_text())}
+    assert table["reference"]["status"] == "ok" and table["wrong"]["status"] == "ok", logs
     assert {k: table["reference"][k] for k in ("q1", "q2", "q3", "q4", "total", "possible")} == {
         "q1": 1, "q2": 3, "q3": 2, "q4": 1, "total": 7, "possible": 7}
     # the wrong loss still averages over the batch (1 of 3), nothing else in q2 passes
@@ -533,3 +536,91 @@ def test_grading_refuses_without_a_sandbox(editions, tmp_path):
             "package 'bubblewrap' (apt-get install bubblewrap), or grade with --unsafe "
             "(no isolation)") in result.stderr
     assert not (tmp_path / "graded" / "scores.csv").exists()
+
+
+# Per-course answers (make assignments COURSE_SEED=...): two seeds whose derivation values differ.
+COURSE_A, COURSE_B = 1, 2
+
+
+def test_course_parameters_are_drawn_per_seed_and_differ_between_courses():
+    assert build.course_parameters(None) is None
+    a, b = build.course_parameters(COURSE_A), build.course_parameters(COURSE_B)
+    assert a == build.course_parameters(COURSE_A), "the same seed must draw the same values"
+    every_name = {name for group in build.COURSE_CHOICES for name in group}
+    assert set(a) == set(b) == every_name
+    for names, choices in build.COURSE_CHOICES.items():
+        assert tuple(a[name] for name in names) in choices
+    assert a["COURSE_BATCH"] * a["COURSE_PIXELS"] * a["COURSE_KL_WEIGHT"] != (
+        b["COURSE_BATCH"] * b["COURSE_PIXELS"] * b["COURSE_KL_WEIGHT"])
+    assert a["BUGGY_KL_WEIGHT"] != b["BUGGY_KL_WEIGHT"]
+
+
+def test_course_lines_are_rewritten_and_bad_ones_refused(tmp_path):
+    cells = [nbformat.v4.new_code_cell('COURSE_DATASET, COURSE_PIXELS = "MNIST", 784  # COURSE\n'
+                                       "def test():\n    BUGGY_KL_WEIGHT = 1.0  # COURSE"),
+             nbformat.v4.new_code_cell("x = 1")]
+    path = tmp_path / "master.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    values = build.course_parameters(COURSE_B)
+    assert build.apply_course_parameters(path, values) == [
+        "COURSE_DATASET", "COURSE_PIXELS", "BUGGY_KL_WEIGHT"]
+    source = nbformat.read(path, as_version=4).cells[0].source
+    assert source == ("COURSE_DATASET, COURSE_PIXELS = 'CIFAR-10', 3072  # this course's value\n"
+                      "def test():\n    BUGGY_KL_WEIGHT = 0.5  # this course's value")
+    for bad, message in (("COURSE_SIGMA = 0.3  # COURSE", "no course parameter named"),
+                         ("print(COURSE_BATCH)  # COURSE", "must end a line")):
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(bad)]), path)
+        with pytest.raises(SystemExit, match=message):
+            build.apply_course_parameters(path, values)
+
+
+def test_every_course_line_of_the_masters_is_known(tmp_path):
+    for master in build.masters():
+        staged = build.stage(master, tmp_path / master.parent.name)
+        found = build.apply_course_parameters(staged, None)
+        assert found, f"{master}: no course parameter"
+        # each name is set for the students and again, as a literal, in a hidden test
+        assert all(found.count(name) >= 2 for name in found), found
+
+
+def _course_answer(assignment: Path) -> float:
+    """sigma_course as the course's own reference solution computes it (its autograder)."""
+    meta = json.loads((assignment / "questions.json").read_text())
+    notebook = nbformat.read(assignment / "autograder" / meta["notebook"], as_version=4)
+    line = next(line for cell in notebook.cells for line in cell.source.splitlines()
+                if line.startswith("COURSE_BATCH, COURSE_KL_WEIGHT ="))
+    batch, kl_weight = eval(line.split("=", 1)[1].split("#")[0])  # a literal pair
+    line = next(line for cell in notebook.cells for line in cell.source.splitlines()
+                if line.startswith("COURSE_DATASET, COURSE_PIXELS ="))
+    pixels = eval(line.split("=", 1)[1].split("#")[0])[1]
+    return (kl_weight * batch * pixels / 2) ** 0.5
+
+
+def test_two_courses_grade_their_own_answers_and_not_each_others(tmp_path):
+    """A course's reference scores full marks in its own autograder; the other course's answer
+    (the value a student could copy from it) loses the seeded point of q4."""
+    editions = {}
+    for seed in (COURSE_A, COURSE_B):
+        out = tmp_path / f"course-{seed}"
+        result = subprocess.run([sys.executable, str(REPO / "assignments" / "build.py"),
+                                 "--out", str(out), "--course-seed", str(seed), "01-derivation"],
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+        editions[seed] = out / "01-derivation"
+        meta = json.loads((editions[seed] / "questions.json").read_text())
+        assert meta["course_seed"] == seed
+        student = (editions[seed] / "student" / meta["notebook"]).read_text()
+        assert "# COURSE" not in student and "this course's value" in student
+    answers = {seed: _course_answer(editions[seed]) for seed in editions}
+    assert answers[COURSE_A] != pytest.approx(answers[COURSE_B], rel=1e-3)
+    for seed, other in ((COURSE_A, COURSE_B), (COURSE_B, COURSE_A)):
+        folder = tmp_path / f"submissions-{seed}"
+        submission(editions[seed], folder, "own")
+        copied = WRONG_Q4.replace("loss_sigma(1 / 784, 1.0)", repr(answers[other]))
+        submission(editions[seed], folder, "copied", replace={3: copied})
+        grade.grade_folder(editions[seed], folder, folder / "graded", timeout=TIMEOUT)
+        table = read_scores(folder / "graded")
+        assert table["own"]["total"] == table["own"]["possible"] == 8, table["own"]
+        # q4: loss_sigma is right (2 points), the copied sigma_course is not (0 of 1)
+        assert {k: table["copied"][k] for k in ("q1", "q2", "q3", "q4", "total")} == {
+            "q1": 2, "q2": 1, "q3": 2, "q4": 2, "total": 7}, table["copied"]

@@ -144,3 +144,14 @@ def test_the_environment_has_the_lab_settings():
     assert path.exists(), f"{path} is missing: the Makefile should write it"
     viewers = json.loads(path.read_text())[lab_settings.DOCMANAGER_PLUGIN]["defaultViewers"]
     assert viewers["markdown"] == "Jupytext Notebook"
+
+
+def test_binder_image_leaves_out_the_assignments():
+    """repo2docker reads binder/.dockerignore (Docker's rules); `assignments` excludes the
+    folder and everything below it, while the chapters and the package stay in."""
+    patterns = [line.strip() for line in (REPO / "binder" / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+    assert "assignments" in patterns
+    for kept in ("book", "src", "_config.yml", "_toc.yml", "binder", "requirements.txt"):
+        assert not any(kept == p or kept.startswith(p.rstrip("/") + "/") or p in ("*", "**")
+                       for p in patterns), f"binder/.dockerignore leaves out {kept}"

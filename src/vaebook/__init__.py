@@ -5,3 +5,13 @@ written twice. Each function's docstring names the chapter that introduces it.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``vaebook.audit_loss`` and ``vaebook.LossAudit``, imported on first use (torch is slow
+    to import, and ``python -m vaebook.lab_settings`` does not need it)."""
+    if name in ("audit_loss", "LossAudit"):
+        from vaebook import audit
+
+        return getattr(audit, name)
+    raise AttributeError(f"module 'vaebook' has no attribute {name!r}")
