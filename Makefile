@@ -13,14 +13,21 @@ BOOK_STAMP := $(VENV)/.book-installed
 TEST_STAMP := $(VENV)/.test-installed
 JS_STAMP := tests/js/node_modules/.installed
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+# PyPI's Linux torch wheel brings several GB of CUDA libraries. On Linux, take the CPU build
+# from PyTorch's own index, unless a CPU wheel is already at hand in pip's find-links (as on the
+# project's offline machines, where that index is out of reach). TORCH_INDEX= turns it off.
+FIND_LINKS := $(PIP_FIND_LINKS) $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
+LOCAL_CPU_TORCH := $(wildcard $(addsuffix /torch-*+cpu-*.whl,$(subst :, ,$(FIND_LINKS))))
+TORCH_INDEX ?= $(if $(and $(filter Linux,$(shell uname -s)),$(if $(LOCAL_CPU_TORCH),,yes)),https://download.pytorch.org/whl/cpu)
+PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
 # Targets named like folders (book/, tests/) must be phony, or make calls them up to date.
-.PHONY: book test lab bench robust clean venv assignments
+.PHONY: book test lab bench robust clean venv assignments torch-index
 
 $(BOOK_STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -r requirements.txt
+	$(PIP) install $(PIP_TORCH) -r requirements.txt
 	$(BIN)/python -m vaebook.lab_settings
 	touch $@
 
@@ -63,3 +70,7 @@ robust: $(BOOK_STAMP)
 
 clean:
 	rm -rf _build
+
+# Where `make book` takes torch from (see TORCH_INDEX above); tests/test_repository.py uses it.
+torch-index:
+	@echo "$(if $(TORCH_INDEX),$(TORCH_INDEX),local or PyPI)"

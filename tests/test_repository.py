@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
 import pkgutil
 import re
 import subprocess
 
+import pytest
 import yaml
 
 from conftest import REPO, is_notebook, source_of, toc_files
@@ -146,12 +148,19 @@ def test_the_environment_has_the_lab_settings():
     assert viewers["markdown"] == "Jupytext Notebook"
 
 
-def test_binder_image_leaves_out_the_assignments():
-    """repo2docker reads binder/.dockerignore (Docker's rules); `assignments` excludes the
-    folder and everything below it, while the chapters and the package stay in."""
-    patterns = [line.strip() for line in (REPO / "binder" / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.lstrip().startswith("#")]
-    assert "assignments" in patterns
-    for kept in ("book", "src", "_config.yml", "_toc.yml", "binder", "requirements.txt"):
-        assert not any(kept == p or kept.startswith(p.rstrip("/") + "/") or p in ("*", "**")
-                       for p in patterns), f"binder/.dockerignore leaves out {kept}"
+@pytest.mark.parametrize("find_links, expected", [
+    ("", "https://download.pytorch.org/whl/cpu"),  # a reader's Linux laptop: CPU index
+    ("{wheels}", "local or PyPI"),                  # a CPU wheel at hand: no index needed
+])
+def test_make_book_takes_the_cpu_torch_on_linux(tmp_path, find_links, expected):
+    """`make book` must not pull PyPI's multi-GB CUDA torch on an ordinary Linux machine."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl").touch()
+    env = dict(os.environ, PIP_FIND_LINKS=find_links.format(wheels=wheels),
+               PIP_CONFIG_FILE=os.devnull)
+    env.pop("TORCH_INDEX", None)
+    result = subprocess.run(["make", "-s", "torch-index"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
