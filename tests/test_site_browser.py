@@ -182,3 +182,15 @@ def test_sliders_work_on_the_static_site(visit, site, page_name, aria_label, alt
     page.keyboard.press("Home")
     assert float(label.inner_text()) < float(after[0])
     assert not v.errors, v.errors
+
+
+def test_the_loss_calculator_works_on_the_static_site(visit, site):
+    """No kernel: the calculator's script runs in the built page, offline."""
+    v = visit(f"{site}book/scaling-and-other-likelihoods.html")
+    result = v.page.locator("#loss-calculator-result")
+    assert "σ = 224 in the data's units" in result.inner_text()
+    v.page.select_option("#loss-calculator select[name=recon_loss]", "bce")
+    v.page.select_option("#loss-calculator select[name=recon_reduction]", "batchmean")
+    v.page.select_option("#loss-calculator select[name=kl_reduction]", "batchmean")
+    assert "Bernoulli decoder with β = 1" in result.inner_text()
+    assert not v.errors, f"console errors: {v.errors}"
