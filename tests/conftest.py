@@ -113,10 +113,25 @@ def digits():
 BOOK_GROUP = ("test_book_build.py", "test_site_browser.py", "test_lab_browser.py")
 
 
+# The group of every test: its module, or "book" for the modules that share the book build.
+def pytest_itemcollected(item):
+    if item.get_closest_marker("xdist_group"):
+        return
+    module = item.path.name
+    group = "book" if module in BOOK_GROUP else module.removesuffix(".py")
+    item.add_marker(pytest.mark.xdist_group(group))
+
+
+# pytest-xdist 3.8 schedules by a "@group" suffix that it writes into ``item._nodeid``, which
+# pytest 9 no longer reads (a node's id is ``item._id``): without this, --dist loadgroup split
+# every module between the workers. Runs after xdist's own hook and sets the id pytest 9 uses.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
     for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        module = item.path.name
-        group = "book" if module in BOOK_GROUP else module.removesuffix(".py")
-        item.add_marker(pytest.mark.xdist_group(group))
+        mark = item.get_closest_marker("xdist_group")
+        if mark and "@" not in item.nodeid.rsplit("]", 1)[-1] and hasattr(item, "_id"):
+            item._id = coerce_node_id(f"{item.nodeid}@{mark.args[0]}")

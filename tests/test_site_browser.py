@@ -194,3 +194,29 @@ def test_the_loss_calculator_works_on_the_static_site(visit, site):
     v.page.select_option("#loss-calculator select[name=kl_reduction]", "batchmean")
     assert "Bernoulli decoder with β = 1" in result.inner_text()
     assert not v.errors, f"console errors: {v.errors}"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_visible_sidebar_toggles_work(chromium, site, width):
+    """The chapter list and the page contents can be reached on a phone and on a desktop."""
+    context = chromium.new_context(viewport={"width": width, "height": 800})
+    context.route("**/*", browser.OfflineRouter(site))
+    page = context.new_page()
+    try:
+        page.goto(f"{site}book/sigma-tradeoff.html", wait_until="load")
+        toggle = page.locator(".primary-toggle:visible").first
+        toggle.click()
+        if width < 992:  # narrow: the chapter list opens as a dialog
+            page.wait_for_selector("#pst-primary-sidebar-modal[open]", timeout=5000)
+            assert page.locator("#pst-primary-sidebar-modal .bd-links a").count() >= 5
+            page.keyboard.press("Escape")
+            page.locator(".secondary-toggle:visible").first.click()
+            page.wait_for_selector("#pst-secondary-sidebar-modal[open]", timeout=5000)
+        else:  # wide: the button hides the chapter list, and a second click shows it again
+            sidebar = page.locator("#pst-primary-sidebar")
+            page.wait_for_function("() => document.querySelector('#pst-primary-sidebar')"
+                                   ".classList.contains('pst-sidebar-hidden')", timeout=5000)
+            toggle.click()
+            assert "pst-sidebar-hidden" not in (sidebar.get_attribute("class") or "")
+    finally:
+        context.close()
