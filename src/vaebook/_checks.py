@@ -64,8 +64,12 @@ def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str)
 
 
 def check_unit_interval(x: torch.Tensor, name: str) -> None:
-    """Check that every element of ``x`` lies in the closed interval [0, 1]."""
+    """Check that ``x`` is a tensor whose every element lies in the closed interval [0, 1]."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     detached = x.detach()
+    if detached.is_floating_point() and torch.isnan(detached).any():
+        raise ValueError(f"{name} contains NaN")
     if (detached < 0).any() or (detached > 1).any():
         low, high = detached.min().item(), detached.max().item()
         raise ValueError(f"{name} must lie in [0, 1], got values in [{low:g}, {high:g}]")
@@ -120,6 +124,13 @@ def check_positive_int(value, name: str) -> int:
     """Check that ``value`` is an integer of at least 1 (``bool`` is refused)."""
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return value
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """Check that ``value`` is a random seed: an integer >= 0 (``bool`` is refused)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
     return value
 
 

@@ -105,10 +105,16 @@ def source_fingerprint(modules: tuple[str, ...] = SOURCE_MODULES) -> dict[str, s
 
     Introduced in chapter *σ trades reconstruction against KL*.
     """
+    if isinstance(modules, str) or not isinstance(modules, (tuple, list)) or not all(
+            isinstance(name, str) for name in modules):
+        raise ValueError(f"modules must be a tuple of module names, got {modules!r}")
     fingerprint = {}
     for name in modules:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):  # a parent package that does not exist, or ""
+            spec = None
+        if spec is None or spec.origin is None or not Path(spec.origin).is_file():
             raise ValueError(f"modules: cannot find the source of {name!r}")
         fingerprint[name] = hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()
     return fingerprint
@@ -165,6 +171,12 @@ def cache_path(kind: str, hyperparameters: dict) -> Path:
     return cache_dir() / f"{kind}-{cache_key(kind, hyperparameters)}"
 
 
+def _as_path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return Path(path)
+
+
 def _sha256(file: Path) -> str:
     digest = hashlib.sha256()
     with open(file, "rb") as stream:
@@ -180,7 +192,9 @@ def store(path: Path, write) -> Path:
     the SHA-256 of every file ``write`` created (:func:`verify` checks it). An interrupted
     write never leaves a half-written entry behind; if ``path`` already exists it is kept as is.
     """
-    path = Path(path)
+    path = _as_path(path)
+    if not callable(write):
+        raise ValueError(f"write must be callable as write(folder), got {type(write).__name__}")
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
@@ -204,7 +218,7 @@ def verify(path: Path) -> None:
     the manifest written by :func:`store`, holding exactly the files it lists, each with its
     recorded SHA-256.
     """
-    path = Path(path)
+    path = _as_path(path)
     if not path.is_dir():
         raise CacheDamaged("not a folder")
     try:
@@ -246,6 +260,9 @@ def load_or_compute(kind: str, key: dict, load, compute, *, enabled: bool = True
     :class:`CacheWarning`, removed and recomputed. If the result cannot be stored (read-only
     folder, full disk), a :class:`CacheWarning` says so and the result is still returned.
     """
+    for name, function, call in (("load", load, "load(folder)"), ("compute", compute, "compute()")):
+        if not callable(function):
+            raise ValueError(f"{name} must be callable as {call}, got {type(function).__name__}")
     if not enabled:
         return compute()
     if modules:
@@ -299,7 +316,7 @@ class StoredResult:
 
     def save(self, path) -> Path:
         """Write the result to the folder ``path`` (``arrays.npz`` + ``meta.json``)."""
-        folder = Path(path)
+        folder = _as_path(path)
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {name: np.asarray(getattr(self, name)) for name in self._array_fields()}
         for field in self.DICT_FIELDS:
@@ -315,7 +332,7 @@ class StoredResult:
     @classmethod
     def load(cls, path):
         """Read a result written by :meth:`save`; :class:`CacheDamaged` if it does not fit."""
-        folder = Path(path)
+        folder = _as_path(path)
         if not (folder / _ARRAYS_FILE).is_file() or not (folder / _META_FILE).is_file():
             raise ValueError(f"path {str(folder)!r} holds no saved {cls.__name__}")
         fields = json.loads((folder / _META_FILE).read_text())

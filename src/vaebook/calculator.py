@@ -107,6 +107,8 @@ def loss_calculator_html(element_id: str = "loss-calculator") -> str:
 
     Introduced in chapter *Scaling, learned σ and other likelihoods*.
     """
+    if not isinstance(element_id, str) or not element_id:
+        raise ValueError(f"element_id must be a non-empty string, got {element_id!r}")
     script = (Path(__file__).with_name("calculator.js")).read_text()
     options = {
         "recon_loss": RECON_LOSSES, "recon_reduction": {r: r for r in REDUCTIONS},

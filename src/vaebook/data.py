@@ -6,6 +6,8 @@ downloaded. Every chapter uses the same fixed, stratified train/test split.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
@@ -34,9 +36,17 @@ def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.fl
         raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {seed!r}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32) (scikit-learn's range), got {seed!r}")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
     digits = load_digits()
+    n_images, n_digits = len(digits.target), len(np.unique(digits.target))
+    n_test = math.ceil(test_fraction * n_images)  # as scikit-learn rounds it
+    if min(n_test, n_images - n_test) < n_digits:
+        raise ValueError(f"test_fraction {test_fraction!r} leaves {n_test} test and "
+                         f"{n_images - n_test} training images: a stratified split needs at "
+                         f"least {n_digits} (one per digit) in each")
     pixels = digits.data.astype(np.float64) / PIXEL_MAX
     x_train, x_test, y_train, y_test = train_test_split(
         pixels, digits.target, test_size=test_fraction, random_state=seed,

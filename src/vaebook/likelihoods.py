@@ -73,7 +73,9 @@ def recon_sse(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     dimension but the first (pixels and channels); ``x_hat`` is the decoder's mean.
     """
     _check_pair(x, x_hat, "x_hat")
-    return _per_sample((x - x_hat) ** 2)
+    per_sample = _per_sample((x - x_hat) ** 2)
+    _check_finite_result(per_sample, "recon_sse", x, "the squared errors exceed its largest number")
+    return per_sample
 
 
 def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma, reduction: str = "sum"):
@@ -132,7 +134,10 @@ def laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale, reduction: str = "s
     _check_pair(x, x_hat, "x_hat")
     scale = check_positive_scale(scale, "scale", x)
     reduction = check_reduction(reduction)
-    return reduce_batch(_laplace_nll(x, x_hat, scale), reduction)
+    per_sample = _laplace_nll(x, x_hat, scale)
+    _check_finite_result(per_sample, "laplace_nll", x, "the absolute errors divided by the "
+                         "scale, or log(2 * scale), exceed its largest number")
+    return reduce_batch(per_sample, reduction)
 
 
 def _laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -150,7 +155,10 @@ def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum")
     _check_pair(x, logits, "logits")
     check_unit_interval(x, "x")
     reduction = check_reduction(reduction)
-    return reduce_batch(_bernoulli_nll(x, logits), reduction)
+    per_sample = _bernoulli_nll(x, logits)
+    _check_finite_result(per_sample, "bernoulli_nll", x,
+                         "the cross-entropies of logits this large exceed its largest number")
+    return reduce_batch(per_sample, reduction)
 
 
 def _bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -197,7 +205,10 @@ def continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: s
     _check_pair(x, logits, "logits")
     check_unit_interval(x, "x")
     reduction = check_reduction(reduction)
-    return reduce_batch(_continuous_bernoulli_nll(x, logits), reduction)
+    per_sample = _continuous_bernoulli_nll(x, logits)
+    _check_finite_result(per_sample, "continuous_bernoulli_nll", x,
+                         "the cross-entropies of logits this large exceed its largest number")
+    return reduce_batch(per_sample, reduction)
 
 
 def _continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -239,7 +250,9 @@ def optimal_sigma(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     0-dim tensor; it is 0 when ``x_hat == x``, where the likelihood is unbounded.
     """
     _check_pair(x, x_hat, "x_hat")
-    return torch.sqrt(torch.mean((x - x_hat) ** 2))
+    sigma = torch.sqrt(torch.mean((x - x_hat) ** 2))
+    _check_finite_result(sigma, "optimal_sigma", x, "the squared errors exceed its largest number")
+    return sigma
 
 
 def effective_sigma(
@@ -317,6 +330,8 @@ def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
     if isinstance(floor, bool) or not isinstance(floor, Real) or not (
             0 <= floor < math.inf):
         raise ValueError(f"floor must be a number >= 0 (0 means no floor), got {floor!r}")
+    if not isinstance(log_scale, torch.Tensor):
+        raise ValueError(f"log_scale must be a torch.Tensor, got {type(log_scale).__name__}")
     if floor == 0:
         return log_scale
     log_floor = math.log(floor)
@@ -346,7 +361,7 @@ class Likelihood:
     """
 
     def __init__(self, name: str, scale_floor: float = 0.0):
-        if name not in _LIKELIHOOD_KINDS:
+        if not isinstance(name, str) or name not in _LIKELIHOOD_KINDS:
             raise ValueError(
                 f"unknown likelihood {name!r}; known likelihoods: {', '.join(LIKELIHOOD_NAMES)}")
         if isinstance(scale_floor, bool) or not isinstance(scale_floor, (int, float)) or (
@@ -527,7 +542,12 @@ def continuous_bernoulli_logit_for_mean(mean) -> torch.Tensor:
     interval widens to ``[-2/mean, 2/(1 - mean)]`` and the number of steps grows with it.
     ``mean`` must lie strictly between 0 and 1, at least 1e-300 from either end.
     """
-    mean = torch.as_tensor(mean, dtype=torch.float64)
+    try:
+        mean = torch.as_tensor(mean, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"mean must be a number or a tensor of numbers, got {mean!r}") from None
+    if mean.numel() == 0:
+        raise ValueError("mean is empty: give at least one mean")
     if torch.isnan(mean).any() or not ((mean > 0) & (mean < 1)).all():
         raise ValueError(f"mean must lie strictly between 0 and 1, got {mean.tolist()}")
     if (mean < 1e-300).any():

@@ -77,7 +77,10 @@ def _as_sigma(sigma) -> float:
 
 
 def _as_eigenvalues(eigenvalues) -> np.ndarray:
-    values = np.asarray(eigenvalues, dtype=np.float64).reshape(-1)
+    try:
+        values = np.asarray(eigenvalues, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        values = np.array([])  # not numbers (a string, a ragged list): refused below
     if values.size == 0 or not np.isfinite(values).all() or (values < -1e-12).any():
         raise ValueError("eigenvalues must be a non-empty list of finite numbers >= 0")
     return np.sort(np.clip(values, 0.0, None))[::-1]

@@ -9,9 +9,12 @@ ever reads its own slice of every parameter.
 from __future__ import annotations
 
 import math
+import operator
 
 import torch
 from torch import nn
+
+from vaebook._checks import check_seed
 
 __all__ = ["DEFAULT_HIDDEN_DIM", "BatchedVAE", "BatchedMLPVAE", "BatchedLinearVAE"]
 
@@ -27,10 +30,23 @@ def _check_size(value, name: str) -> int:
     return value
 
 
+def _check_index(value, name: str, n: int) -> None:
+    """Check a member index in ``[-n, n)`` (Python or numpy integer; ``bool`` is refused)."""
+    try:
+        index = None if isinstance(value, bool) else operator.index(value)
+    except TypeError:
+        index = None
+    if index is None or not -n <= index < n:
+        raise ValueError(f"{name} must be in [0, {n}), got {value!r}")
+
+
 def _check_dtype(dtype) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
     return dtype
+
+
+_ABSTRACT = "BatchedVAE is the shared base class: build a BatchedMLPVAE or a BatchedLinearVAE"
 
 
 class BatchedVAE(nn.Module):
@@ -61,6 +77,7 @@ class BatchedVAE(nn.Module):
         PyTorch's ``nn.Linear``) from a generator seeded with ``seed``, in float64, so the
         initial weights do not depend on ``dtype`` or on the number of members.
         """
+        check_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         for name, (fan_in, fan_out) in layer_sizes.items():
             bound = 1.0 / math.sqrt(fan_in)
@@ -77,6 +94,11 @@ class BatchedVAE(nn.Module):
         """Accept ``(B, width)`` (shared by all members) or ``(K, B, width)``."""
         if not isinstance(x, torch.Tensor) or not x.is_floating_point():
             raise ValueError(f"{name} must be a floating-point torch.Tensor")
+        if x.dtype != self.dtype:
+            raise ValueError(f"{name} has dtype {x.dtype} but the model's parameters have "
+                             f"{self.dtype}: convert it with {name}.to(model.dtype)")
+        if name == "x" and not torch.isfinite(x).all():
+            raise ValueError("x contains NaN or infinite values")
         if x.ndim == 2 and x.shape[1] == width:
             return x.unsqueeze(0).expand(self.n_models, -1, -1)
         if x.ndim == 3 and x.shape[0] == self.n_models and x.shape[2] == width:
@@ -86,10 +108,10 @@ class BatchedVAE(nn.Module):
             f"got {tuple(x.shape)}")
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        raise NotImplementedError
+        raise NotImplementedError(_ABSTRACT)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        raise NotImplementedError(_ABSTRACT)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
         """``(x_hat, mu, logvar)`` with ``z = mu + exp(logvar / 2) * eps`` (reparameterisation).
@@ -99,6 +121,9 @@ class BatchedVAE(nn.Module):
         numbers), so member ``k`` sees exactly the noise a lone model with the same generator
         would see.
         """
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ValueError(f"generator must be a torch.Generator or None, got "
+                             f"{type(generator).__name__}")
         mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape[1], self.latent_dim, generator=generator, dtype=mu.dtype)
         z = mu + torch.exp(0.5 * logvar) * eps
@@ -193,10 +218,9 @@ class BatchedMLPVAE(BatchedVAE):
         if any(getattr(source, s) != getattr(self, s) for s in sizes):
             raise ValueError("source must have the same data_dim, hidden_dim, latent_dim and "
                              "outputs_per_pixel")
-        if not -source.n_models <= source_index < source.n_models:
-            raise ValueError(f"source_index must be in [0, {source.n_models}), got {source_index}")
-        if target_index is not None and not -self.n_models <= target_index < self.n_models:
-            raise ValueError(f"target_index must be in [0, {self.n_models}), got {target_index}")
+        _check_index(source_index, "source_index", source.n_models)
+        if target_index is not None:
+            _check_index(target_index, "target_index", self.n_models)
         targets = slice(None) if target_index is None else slice(target_index, target_index + 1)
         source_params = dict(source.named_parameters())
         for name, param in self.named_parameters():
@@ -208,6 +232,7 @@ class BatchedMLPVAE(BatchedVAE):
 
         Introduced in chapter *σ trades reconstruction against KL*.
         """
+        _check_index(index, "index", self.n_models)
         single = BatchedMLPVAE(1, self.data_dim, self.hidden_dim, self.latent_dim,
                                dtype=self.dtype, outputs_per_pixel=self.outputs_per_pixel)
         return single.copy_member_from(self, index)

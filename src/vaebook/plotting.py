@@ -9,6 +9,7 @@ that σ. They are plain functions, tested directly; :func:`sigma_slider` only wi
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import numpy as np
 
@@ -17,7 +18,16 @@ from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table
 DIGIT_SHAPE = (8, 8)
 
 
+def _check_count(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def _check_index(result, index) -> int:
+    if getattr(result, "sigmas", None) is None:
+        raise ValueError(f"result: expected a sweep result (with sigmas), got "
+                         f"{type(result).__name__}")
     n = len(result.sigmas)
     if n == 0:
         raise ValueError("result: the sweep has an empty σ grid")
@@ -31,9 +41,19 @@ def image_strip(images, n_cols: int, shape=DIGIT_SHAPE, gap: int = 1) -> np.ndar
 
     Introduced in chapter *σ trades reconstruction against KL*.
     """
-    images = np.asarray(images, dtype=float)
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(f"shape: expected (height, width), got {shape!r}")
+    height, width = (_check_count(size, "shape") for size in shape)
+    n_cols, gap = _check_count(n_cols, "n_cols"), _check_count(gap, "gap", minimum=0)
+    try:
+        images = np.asarray(images, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"images: expected numbers of shape (N, {height * width}), got "
+                         f"{type(images).__name__}") from None
     if images.ndim != 2 or images.shape[1] != shape[0] * shape[1]:
         raise ValueError(f"images: expected shape (N, {shape[0] * shape[1]}), got {images.shape}")
+    if not np.isfinite(images).all():
+        raise ValueError("images: contain NaN or infinite values")
     n_rows = -(-len(images) // n_cols)
     height, width = shape
     canvas = np.ones((n_rows * (height + gap) - gap, n_cols * (width + gap) - gap))
@@ -146,6 +166,7 @@ def linear_figure(result, index: int, n_eigen: int = 20):
     import matplotlib.pyplot as plt
 
     i = _check_index(result, index)
+    n_eigen = _check_count(n_eigen, "n_eigen")
     sigma_sq = float(result.sigmas[i]) ** 2
     latent_dim = result.column_norms_sq.shape[1]
     values = np.asarray(result.eigenvalues)[:n_eigen]
@@ -215,6 +236,8 @@ def linear_slider(result, start: int | None = None) -> FrameSlider:
 
 
 def _check_labels(result, labels) -> list[int]:
+    if isinstance(labels, str) or not isinstance(labels, (list, tuple)) or not labels:
+        raise ValueError(f"labels: expected a non-empty list of variant labels, got {labels!r}")
     return [result.index_of(label) for label in labels]
 
 
@@ -230,8 +253,9 @@ def history_figure(result, labels, quantity: str = "min_scale", ylabel: str = "�
 
     if quantity not in result.history or quantity == "step":
         raise ValueError(f"quantity must be one of loss, nll, kl, min_scale, got {quantity!r}")
+    indices = _check_labels(result, labels)
     fig, ax = plt.subplots(figsize=(6.4, 3.2), constrained_layout=True)
-    for index, label in zip(_check_labels(result, labels), labels):
+    for index, label in zip(indices, labels):
         ax.plot(result.history["step"], result.history[quantity][:, index], label=label)
     ax.set(xlabel="training step", ylabel=ylabel, yscale="log" if log else "linear")
     ax.legend()
@@ -247,6 +271,7 @@ def rate_distortion_figure(sweep, result, labels):
     """
     import matplotlib.pyplot as plt
 
+    indices = _check_labels(result, labels)
     fig, ax = plt.subplots(figsize=(6.4, 3.6), constrained_layout=True)
     ax.plot(sweep.train_kl, sweep.train_mse, "o-", color="0.6", markersize=4,
             label="fixed σ (the σ sweep)")
@@ -255,7 +280,7 @@ def rate_distortion_figure(sweep, result, labels):
             ax.annotate(f"{sigma:.2g}", (kl, mse), textcoords="offset points", xytext=(3, 5),
                         fontsize=8, color="0.4")
     markers = "s^vD"
-    for n, (index, label) in enumerate(zip(_check_labels(result, labels), labels)):
+    for n, (index, label) in enumerate(zip(indices, labels)):
         ax.plot(result.train_kl[index], result.train_mse[index], markers[n % 4],
                 markersize=9, label=f"{label}: σ = {result.scale[index]:.3f}")
     ax.set(xlabel="rate: KL (nats)", ylabel="distortion: per-pixel MSE", yscale="log",
@@ -273,10 +298,17 @@ def pixel_maps_figure(maps: dict, *, log: bool = False, vmin=None, vmax=None,
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm, Normalize
 
+    if not isinstance(maps, dict):
+        raise ValueError(f"maps: expected a dict of title: 64 values, got {type(maps).__name__}")
     if not maps:
         raise ValueError("maps must hold at least one image")
-    values = {title: np.asarray(image, dtype=float).reshape(DIGIT_SHAPE)
-              for title, image in maps.items()}
+    values = {}
+    for title, image in maps.items():
+        try:
+            values[title] = np.asarray(image, dtype=float).reshape(DIGIT_SHAPE)
+        except (TypeError, ValueError):
+            raise ValueError(f"maps: {title!r} must be 64 numbers (an 8×8 image), got "
+                             f"{np.size(image)} values") from None
     if any(not np.isfinite(image).all() for image in values.values()):
         raise ValueError("maps contain NaN or infinite values")
     norm = (LogNorm if log else Normalize)(vmin=vmin, vmax=vmax)
@@ -300,9 +332,11 @@ def variant_images_figure(result, labels=None, n_samples: int = 8):
     import matplotlib.pyplot as plt
 
     labels = result.labels if labels is None else list(labels)
+    indices = _check_labels(result, labels)
+    n_samples = _check_count(n_samples, "n_samples")
     fig, axes = plt.subplots(len(labels), 2, figsize=(8.4, 1.25 * len(labels)),
                              constrained_layout=True, squeeze=False)
-    for row, (k, label) in enumerate(zip(_check_labels(result, labels), labels)):
+    for row, (k, label) in enumerate(zip(indices, labels)):
         originals = result.recon_originals
         originals = originals[k] if originals.ndim == 3 else originals
         pair = np.concatenate([originals, result.reconstructions[k]])
@@ -351,6 +385,7 @@ def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> 
     from vaebook.likelihoods import Likelihood, continuous_bernoulli_logit_for_mean
 
     mean, sigma, b = _check_pixel_arguments(mean, sigma, b)
+    n_grid = _check_count(n_grid, "n_grid", minimum=2)
     x = torch.linspace(0, 1, n_grid, dtype=torch.float64).reshape(-1, 1)
     full = torch.full_like(x, mean)
     cb_logit = continuous_bernoulli_logit_for_mean(mean)
@@ -424,10 +459,18 @@ def pixel_likelihood_slider(sigma: float, b: float, means=PIXEL_MEANS,
     Introduced in chapter *Other likelihoods side by side*. ``sigma`` and ``b`` are the scales
     of the Gaussian and Laplace decoders (e.g. the learned ones). Every frame is rendered once.
     """
-    means = [float(value) for value in means]
+    try:
+        means = [float(value) for value in means]
+    except (TypeError, ValueError):
+        raise ValueError(f"means: expected a list of predictions in (0, 1), got "
+                         f"{means!r}") from None
     if not means:
         raise ValueError("means must hold at least one prediction")
+    for mean in means:  # every frame's arguments are checked before the first is drawn
+        _check_pixel_arguments(mean, sigma, b)
     start = len(means) // 2 if start is None else start
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(means):
+        raise ValueError(f"start: expected an integer in 0..{len(means) - 1}, got {start!r}")
     frames = []
     for mean in means:
         numbers = pixel_likelihood_numbers(mean, sigma, b)

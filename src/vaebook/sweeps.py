@@ -184,6 +184,7 @@ def train_single(sigma: float, *, latent_dim: int = 2,
     """
     if isinstance(sigma, (list, tuple, np.ndarray, torch.Tensor)) and np.size(sigma) != 1:
         raise ValueError(f"sigma must be one number, got {sigma!r}")
+    training.check_sigmas(sigma, "sigma")
     return run_sigma_sweep([sigma], latent_dim=latent_dim, hidden_dim=hidden_dim, steps=steps,
                            batch_size=batch_size, lr=lr, seed=seed, kl_weight=kl_weight,
                            cache=cache, progress=progress)

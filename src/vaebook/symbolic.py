@@ -5,6 +5,8 @@ Introduced in chapter *From the Gaussian likelihood to the MSE*.
 
 from __future__ import annotations
 
+from numbers import Number
+
 import sympy as sp
 from IPython.display import Math, display
 
@@ -16,6 +18,10 @@ def proved_difference(lhs, rhs) -> sp.Expr:
     evaluated, logarithms expanded (the symbols' assumptions make this valid) and inverse
     hyperbolic functions rewritten as logarithms before simplifying.
     """
+    for name, side in (("lhs", lhs), ("rhs", rhs)):
+        if isinstance(side, bool) or not isinstance(side, (sp.Basic, Number)):
+            raise ValueError(f"{name} must be a SymPy expression or a number, got "
+                             f"{type(side).__name__}")
     difference = sp.expand(sp.expand_log(sp.expand((lhs - rhs).doit()), force=True))
     return sp.simplify(difference.doit().rewrite(sp.log))
 
@@ -26,6 +32,8 @@ def show_equation(lhs, rhs, name: str | None = None) -> None:
     Introduced in chapter *From the Gaussian likelihood to the MSE*. A wrong step raises
     ``AssertionError`` (so it fails the book build) instead of being displayed.
     """
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"name must be a LaTeX string or None, got {type(name).__name__}")
     difference = proved_difference(lhs, rhs)
     if difference != 0:
         raise AssertionError(f"SymPy could not prove the step: lhs - rhs = {difference}")

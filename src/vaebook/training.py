@@ -60,8 +60,11 @@ def check_sigmas(sigmas, name: str = "sigmas") -> torch.Tensor:
     """Validate a list of decoder σ values and return it as a 1-D float64 tensor.
 
     Introduced in chapter *σ trades reconstruction against KL*. Raises :class:`ValueError`
-    (naming ``name``) for an empty list, a non-number, NaN, ±inf or a σ ≤ 0.
+    (naming ``name``) for an empty list, a non-number (``True`` included), NaN, ±inf or a σ ≤ 0.
     """
+    if isinstance(sigmas, bool) or (isinstance(sigmas, (list, tuple)) and any(
+            isinstance(value, bool) for value in sigmas)):
+        raise ValueError(f"{name} must be a sequence of positive numbers, got {sigmas!r}")
     if isinstance(sigmas, Real) and not isinstance(sigmas, bool):
         sigmas = [sigmas]
     try:
@@ -100,9 +103,16 @@ def check_kl_weights(kl_weight, n_models: int, dtype=torch.float32) -> torch.Ten
 
     Introduced in chapter *σ trades reconstruction against KL* (a β-VAE per member).
     """
+    n_models = _check_int(n_models, "n_models")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
     if isinstance(kl_weight, (list, tuple, np.ndarray, torch.Tensor)):
-        values = [float(v) for v in (kl_weight.tolist() if hasattr(kl_weight, "tolist")
-                                     else kl_weight)]
+        try:
+            values = [float(v) for v in (kl_weight.tolist() if hasattr(kl_weight, "tolist")
+                                         else kl_weight)]
+        except (TypeError, ValueError):
+            raise ValueError(f"kl_weight must be one number or a sequence of numbers, got "
+                             f"{kl_weight!r}") from None
         if len(values) != n_models:
             raise ValueError(f"kl_weight must be one number or {n_models} numbers (one per "
                              f"member), got {len(values)}")
@@ -139,6 +149,9 @@ def check_likelihoods(likelihood, model: BatchedVAE) -> list[Likelihood]:
     Raises :class:`ValueError` for an unknown name, a wrong count, or a per-pixel σ on a model
     whose decoder has one output per pixel.
     """
+    if not isinstance(model, BatchedVAE):
+        raise ValueError("model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
+                         f"got {type(model).__name__}")
     if isinstance(likelihood, (str, Likelihood)):
         likelihoods = [get_likelihood(likelihood)] * model.n_models
     elif isinstance(likelihood, (list, tuple)):

@@ -65,6 +65,7 @@ def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
     if torch.isnan(x).any():
         raise ValueError("x contains NaN")
     check_unit_interval(x, "x")
+    training._check_int(seed, "seed", minimum=0)
     generator = torch.Generator().manual_seed(seed)
     noise = torch.rand(x.shape, generator=generator, dtype=torch.float64).to(x.dtype)
     return (x * PIXEL_MAX + noise) / GREY_LEVELS
@@ -77,6 +78,8 @@ def binarise(x: torch.Tensor) -> torch.Tensor:
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise ValueError("x must be a floating-point torch.Tensor")
+    if torch.isnan(x).any():
+        raise ValueError("x contains NaN")
     return (x > BINARY_THRESHOLD).to(x.dtype)
 
 

@@ -24,6 +24,7 @@ import io
 import itertools
 import json
 from dataclasses import dataclass
+from numbers import Real
 
 _ids = itertools.count()
 
@@ -40,6 +41,12 @@ class Frame:
     alt: str
     numbers_html: str
 
+    def __post_init__(self):
+        for name, kind in (("label", str), ("png", bytes), ("alt", str), ("numbers_html", str)):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise ValueError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
+
     def data_uri(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
@@ -51,9 +58,16 @@ def figure_to_png(fig, dpi: int = 80) -> bytes:
     """
     import matplotlib.pyplot as plt
 
+    if not hasattr(fig, "savefig"):
+        raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    plt.close(fig)
+    try:
+        if dpi != "figure" and (isinstance(dpi, bool) or not isinstance(dpi, Real) or not (
+                0 < dpi < float("inf"))):
+            raise ValueError(f"dpi: expected a positive number, got {dpi!r}")
+        fig.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
     return buffer.getvalue()
 
 
@@ -62,6 +76,13 @@ def numbers_table(numbers: dict[str, str]) -> str:
 
     Introduced in chapter *σ trades reconstruction against KL*.
     """
+    if not isinstance(numbers, dict):
+        raise ValueError(f"numbers: expected a dict of names and formatted strings, got "
+                         f"{type(numbers).__name__}")
+    for name, value in numbers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ValueError(f"numbers: expected names and already formatted strings, got "
+                             f"{name!r}: {value!r}")
     rows = "".join(
         f"<tr><th scope='row'>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>"
         for name, value in numbers.items())
@@ -86,11 +107,16 @@ class FrameSlider:
     """
 
     def __init__(self, frames: list[Frame], description: str, aria_label: str, start: int = 0):
+        if isinstance(frames, (str, bytes)) or not hasattr(frames, "__iter__"):
+            raise ValueError(f"frames: expected a list of frames, got {type(frames).__name__}")
         frames = list(frames)
         if not frames:
             raise ValueError("frames: a slider needs at least one frame")
         if not all(isinstance(frame, Frame) for frame in frames):
             raise ValueError("frames: every item must be a vaebook.widgets.Frame")
+        for name, value in (("description", description), ("aria_label", aria_label)):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
         self.frames = frames
         self.description = description
         self.aria_label = aria_label
