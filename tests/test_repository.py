@@ -164,3 +164,29 @@ def test_make_book_takes_the_cpu_torch_on_linux(tmp_path, find_links, expected):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def test_bibliography_labels_read_like_the_citations():
+    """Each entry is labelled as the text cites it (author_year), and no two labels clash."""
+    import sys
+
+    from pybtex.database import parse_file
+
+    sys.path.insert(0, str(REPO / "_ext"))
+    try:
+        import bib_author_year
+    finally:
+        sys.path.pop(0)
+    entries = list(parse_file(REPO / "references.bib").entries.values())
+    labels = list(bib_author_year.AuthorYearLabelStyle().format_labels(entries))
+    by_key = dict(zip((entry.key for entry in entries), labels))
+    assert by_key["kingma2014autoencoding"] == "Kingma and Welling, 2014"
+    assert by_key["doersch2016tutorial"] == "Doersch, 2016"
+    assert by_key["lucas2019dont"] == "Lucas et al., 2019"
+    assert by_key["theis2016note"] == "Theis et al., 2016"
+    assert by_key["aise2021mse"] == "IttayD et al., 2021"  # "and others" counts as more
+    assert len(set(labels)) == len(labels)
+    # two entries that would share a label get a letter each
+    twins = [entries[0], entries[0]]
+    assert list(bib_author_year.AuthorYearLabelStyle().format_labels(twins)) == [
+        "Kingma and Welling, 2014a", "Kingma and Welling, 2014b"]

@@ -91,6 +91,8 @@ def test_bibliography_renders(visit, site):
     for author in ["Kingma", "Lucas", "Rybkin", "Higgins", "Alemi", "Loaiza-Ganem", "Dai",
                    "Doersch", "Tipping", "Artificial Intelligence Stack Exchange"]:
         assert author in text, f"the bibliography does not show {author}"
+    # labelled as the text cites them, not "[KW14]"
+    assert "Kingma and Welling, 2014" in text and "KW14" not in text
     intro = visit(f"{site}book/intro.html")
     citations = intro.page.locator("a[href*='references.html#']")
     assert citations.count() > 0, "the introduction's citations do not link to the bibliography"
