@@ -128,3 +128,14 @@ def test_no_page_keeps_outputs_of_older_code_or_pins(tmp_path):
 
     (book / "requirements.txt").write_text("numpy\nsympy\n")
     assert build()[1] != new_run, "a change of the pinned requirements did not re-execute"
+
+
+def test_pages_carry_no_unused_widget_state(built_html):
+    """The sliders' saved ipywidgets state is not embedded (no widget manager reads it there)."""
+    pages = sorted(built_html.glob("book/*.html"))
+    assert len(pages) >= 8
+    for page in pages:
+        html = page.read_text()
+        assert "application/vnd.jupyter.widget-state+json" not in html, page.name
+    # the static slider views are still there
+    assert 'class="vaebook-slider"' in (built_html / "book" / "sigma-tradeoff.html").read_text()
