@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import (BUILD_FLAGS, JUPYTEXT_HEADER, REPO, build_book, is_notebook, source_of,
                       toc_files)
@@ -139,3 +140,15 @@ def test_pages_carry_no_unused_widget_state(built_html):
         assert "application/vnd.jupyter.widget-state+json" not in html, page.name
     # the static slider views are still there
     assert 'class="vaebook-slider"' in (built_html / "book" / "sigma-tradeoff.html").read_text()
+
+
+def test_browser_tabs_name_the_page_and_the_book_once(built_html):
+    import html as html_module
+
+    def title(page: str) -> str:
+        text = (built_html / "book" / f"{page}.html").read_text()
+        return html_module.unescape(re.search(r"<title>(.*?)</title>", text, re.S).group(1)).strip()
+
+    book = yaml.safe_load((REPO / "_config.yml").read_text())["title"]
+    assert title("intro") == book
+    assert title("sigma-tradeoff") == f"σ trades reconstruction against KL — {book}"
