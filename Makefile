@@ -2,6 +2,7 @@
 #   make book   build the website into _build/html (creates .venv on first use)
 #   make test   run the whole test suite
 # Also: make lab (JupyterLab on the book), make bench (performance figures),
+# make pdf (the whole book as one PDF, _build/html/_static/book.pdf, linked by the website),
 # make robust (every trained claim under 5 seeds x 3 floating-point paths, about an hour),
 # make assignments (graded coursework editions), make clean.
 SHELL := /bin/bash
@@ -22,7 +23,7 @@ TORCH_INDEX ?= $(if $(and $(filter Linux,$(shell uname -s)),$(if $(LOCAL_CPU_TOR
 PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
 # Targets named like folders (book/, tests/) must be phony, or make calls them up to date.
-.PHONY: book test lab bench robust clean venv assignments torch-index
+.PHONY: book pdf test lab bench robust clean venv assignments torch-index
 
 $(BOOK_STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version'
@@ -45,6 +46,13 @@ venv: $(BOOK_STAMP)
 book: $(BOOK_STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is built: open _build/html/index.html in a browser."
+
+# The whole book as one PDF: every chapter on one page (Sphinx's singlehtml builder, from the
+# website's execution cache), printed by the chromium of the tests (tools/book_pdf.py).
+pdf: book $(TEST_STAMP) $(JS_STAMP)
+	tests/ensure-chromium
+	$(BIN)/jupyter-book build . --builder singlehtml --warningiserror --keep-going
+	$(BIN)/python tools/book_pdf.py
 
 # Two pytest workers: the book build and the trained chapters' second run (another seed and
 # floating-point path) each keep one core busy; the other tests fill the gaps.

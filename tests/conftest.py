@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -56,26 +57,41 @@ def is_notebook(path: Path) -> bool:
 
 
 def build_book(source: Path, output: Path, timeout: float = 1800,
-               env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `jupyter-book build` on ``source`` into ``output`` with the flags of `make book`."""
+               env: dict | None = None, builder: str = "html") -> subprocess.CompletedProcess:
+    """Run `jupyter-book build` on ``source`` into ``output`` with the flags of `make book`
+    (``builder="singlehtml"``: the whole-book page of `make pdf`)."""
     if not JUPYTER_BOOK.exists() or shutil.which(str(JUPYTER_BOOK)) is None:
         raise RuntimeError(f"jupyter-book not found next to {sys.executable}: run `make test`")
-    cmd = [str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output), *BUILD_FLAGS]
+    cmd = [str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output), *BUILD_FLAGS,
+           *(["--builder", builder] if builder != "html" else [])]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=source,
                           env=env)
 
 
 @pytest.fixture(scope="session")
 def built_html(tmp_path_factory) -> Path:
-    """Build the whole book once per test session, from an empty execution cache.
+    """Build the website once per test session, from an empty execution cache, as the Pages
+    workflow does: `make book`, then `make pdf` (the PDF the website links).
 
     Every chapter therefore executes from a fresh kernel, exactly as on a clean checkout.
+    For quick work on the website's tests only, ``VAEBOOK_TEST_SITE=_build/html`` reuses a
+    site built by `make book` and `make pdf` instead (CI never sets it).
     """
+    reuse = os.environ.get("VAEBOOK_TEST_SITE")
+    if reuse:
+        return Path(reuse).resolve()
     output = tmp_path_factory.mktemp("book")
-    result = build_book(REPO, output)
-    log = (result.stdout + result.stderr)[-6000:]
-    assert result.returncode == 0, f"the book build failed:\n{log}"
-    return output / "_build" / "html"
+    for builder in ("html", "singlehtml"):
+        result = build_book(REPO, output, builder=builder)
+        log = (result.stdout + result.stderr)[-6000:]
+        assert result.returncode == 0, f"the {builder} build failed:\n{log}"
+    html = output / "_build" / "html"
+    printed = subprocess.run([sys.executable, str(REPO / "tools" / "book_pdf.py"),
+                              "--html", str(output / "_build" / "singlehtml"),
+                              "--output", str(html / "_static" / "book.pdf")],
+                             capture_output=True, text=True, timeout=600)
+    assert printed.returncode == 0, f"make pdf failed:\n{printed.stdout}{printed.stderr}"
+    return html
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from vaebook.audit import LossAudit, audit_loss
+from vaebook.claims import PRINT_WIDTH
+
+
+def said(audit) -> str:
+    """The audit's verdict as one line (str() wraps it to the website's code width)."""
+    return " ".join(str(audit).split())
 
 
 def kl_sum(mu, logvar):
@@ -163,25 +169,25 @@ def test_the_weights_and_the_factor_of_the_elbo(audits):
     audit = audits["mse mean + kl sum / B (sigma^2 = D/2)"]
     assert audit.recon_weight == pytest.approx(1 / (8 * 64), rel=1e-9)
     assert audit.kl_weight == pytest.approx(1 / 8, rel=1e-9)
-    assert "times 1/B (= 0.125)" in str(audit)
-    assert "times 1/(B·D)" in str(audits["BCE mean + kl batchmean (beta = D)"])
-    assert "times 1," in str(audits["mse sum + kl sum"])
+    assert "times 1/B (= 0.125)" in said(audit)
+    assert "times 1/(B·D)" in said(audits["BCE mean + kl batchmean (beta = D)"])
+    assert "times 1," in said(audits["mse sum + kl sum"])
 
 
 def test_str_gives_family_sigma_and_collapse_verdict(audits):
-    text = str(audits["mse mean + kl sum (sigma^2 = BD/2)"])  # σ² = 8 * 64 / 2 = 256
+    text = said(audits["mse mean + kl sum (sigma^2 = BD/2)"])  # σ² = 8 * 64 / 2 = 256
     assert "Gaussian decoder with σ = 16 " in text
     assert "σ² = 256" in text and "collapse" in text
     assert "every latent will collapse" in text  # 256 >= D/4 = 16
     assert "changes with the batch size and the number of pixels" in text
-    sound = str(audits["sigma-VAE: sse / (2 * 0.1^2)"])
+    sound = said(audits["sigma-VAE: sse / (2 * 0.1^2)"])
     assert "σ = 0.1 " in sound and "σ² = 0.01" in sound
     assert "every latent will collapse" not in sound
     assert "does not change with the batch size or the number of pixels" in sound
-    assert "Laplace decoder with b = 64" in str(audits["L1 mean + kl batchmean (b = D)"])
-    bce = str(audits["BCE mean + kl batchmean (beta = D)"])
+    assert "Laplace decoder with b = 64" in said(audits["L1 mean + kl batchmean (b = D)"])
+    bce = said(audits["BCE mean + kl batchmean (beta = D)"])
     assert "Bernoulli decoder with β = 784" in bce and "collapse" in bce
-    assert "continuous Bernoulli decoder with β = 1," in str(
+    assert "continuous Bernoulli decoder with β = 1," in said(
         audits["continuous Bernoulli NLL sum + kl sum"])
 
 
@@ -197,7 +203,7 @@ def test_a_loss_without_kl_is_a_plain_autoencoder():
     audit = audit_loss(lambda x_hat, x, mu, logvar: F.mse_loss(x_hat, x),
                        image_shape=(4, 4), latent_dim=2, batch_size=4)
     assert audit.family == "gaussian" and audit.scale == 0.0 and audit.kl_weight == 0.0
-    assert "No KL term" in str(audit)
+    assert "No KL term" in said(audit)
 
 
 def test_a_float32_only_loss_is_probed_in_float32_with_a_note():
@@ -210,7 +216,7 @@ def test_a_float32_only_loss_is_probed_in_float32_with_a_note():
     assert audit.family == "gaussian" and audit.dtype == "float32"
     assert audit.scale == pytest.approx(math.sqrt(64 / 2), rel=1e-4)
     assert audit.depends_on_batch_size is False and audit.depends_on_image_size is True
-    assert "float32" in audit.notes[0] and "only runs in float32" in str(audit)
+    assert "float32" in audit.notes[0] and "only runs in float32" in said(audit)
 
 
 @pytest.mark.parametrize("loss", [
@@ -222,7 +228,7 @@ def test_float32_arithmetic_inside_a_float64_loss_is_noted(loss):
     assert audit.family == "gaussian" and audit.dtype == "float64"
     assert audit.scale == pytest.approx(math.sqrt(4 * 64 / 2), rel=1e-5)
     assert audit.depends_on_batch_size is True and audit.depends_on_image_size is True
-    assert "float32 arithmetic inside" in str(audit)
+    assert "float32 arithmetic inside" in said(audit)
 
 
 def test_a_loss_that_changes_its_inputs_in_place_does_not_spoil_the_probes():
@@ -244,9 +250,9 @@ def test_a_loss_that_cannot_take_another_image_size_gets_none_and_a_note():
     audit = audit_loss(loss, image_shape=(8, 8), latent_dim=2, batch_size=8)
     assert audit.family == "gaussian" and audit.scale == pytest.approx(math.sqrt(32), rel=1e-9)
     assert audit.depends_on_batch_size is False and audit.depends_on_image_size is None
-    assert "image size could not be probed" in str(audit)
-    assert "fixed image size" in str(audit)
-    assert "dependence on the number of pixels could not be probed" in str(audit)
+    assert "image size could not be probed" in said(audit)
+    assert "fixed image size" in said(audit)
+    assert "dependence on the number of pixels could not be probed" in said(audit)
 
 
 @pytest.mark.parametrize("loss, reason", [
@@ -275,8 +281,8 @@ def test_losses_of_another_form_are_unknown_with_a_reason(loss, reason):
     assert audit.family == "unknown"
     assert audit.scale is None and audit.beta is None and audit.sigma_per_pixel is None
     assert audit.depends_on_batch_size is None and audit.depends_on_image_size is None
-    assert reason in audit.reason and reason in str(audit)
-    assert str(audit).startswith("Unknown loss:")
+    assert reason in audit.reason and reason in said(audit)
+    assert said(audit).startswith("Unknown loss:")
 
 
 def _mse_loss(x_hat, x, mu, logvar):
@@ -341,3 +347,11 @@ def test_the_auditor_is_public_at_the_package_top_level():
     assert vaebook.audit_loss is audit.audit_loss and vaebook.LossAudit is audit.LossAudit
     with pytest.raises(AttributeError, match="no attribute 'audit_losses'"):
         vaebook.audit_losses
+
+
+def test_the_verdict_fits_a_code_block_on_the_website():
+    audit = audit_loss(
+        lambda x_hat, x, mu, logvar: F.mse_loss(x_hat, x) + kl_sum(mu, logvar),
+        image_shape=(784,), latent_dim=20, batch_size=128)
+    lines = str(audit).splitlines()
+    assert len(lines) >= 3 and max(map(len, lines)) <= PRINT_WIDTH

@@ -571,6 +571,18 @@ CASES = [
         says="model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), got str"),
     bad(training.evaluate, "kl_weight < 0", MLP, X4, Y5, [0.1, 0.2], kl_weight=-1.0,
         says="kl_weight must be finite and >= 0, got -1.0"),
+    # training.importance_weighted_nll
+    bad(training.importance_weighted_nll, "samples 0", MLP, X4, [0.1, 0.2], samples=0,
+        says="samples must be an integer >= 1, got 0"),
+    bad(training.importance_weighted_nll, "samples True", MLP, X4, [0.1, 0.2], samples=True,
+        says="samples must be an integer >= 1, got True"),
+    bad(training.importance_weighted_nll, "NaN in x", MLP, _with(X4, math.nan), [0.1, 0.2],
+        says="x contains NaN or infinite values"),
+    bad(training.importance_weighted_nll, "one σ", MLP, X4, [0.1],
+        says="sigmas must hold one σ per member: the model has 2 members, got 1 σ values"),
+    bad(training.importance_weighted_nll, "2 for a Bernoulli", MLP, _with(X4, 2.0), [0.1, 0.2],
+        likelihood="bernoulli", says="x of member 0 must lie in [0, 1], got values in "
+                                     "[0.0269548, 2] (the 'bernoulli' likelihood)"),
 
     # models.BatchedMLPVAE and its methods
     bad(models.BatchedMLPVAE, "n_models 0", 0, says="n_models must be an integer >= 1, got 0"),

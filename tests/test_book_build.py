@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,76 @@ def test_browser_tabs_name_the_page_and_the_book_once(built_html):
     book = yaml.safe_load((REPO / "_config.yml").read_text())["title"]
     assert title("intro") == book
     assert title("sigma-tradeoff") == f"σ trades reconstruction against KL — {book}"
+
+
+# --- The whole book as one PDF (make pdf; built with the website by the built_html fixture) ---
+
+def _pdf(built_html):
+    from pypdf import PdfReader
+
+    path = built_html / "_static" / "book.pdf"
+    assert path.is_file() and path.read_bytes()[:5] == b"%PDF-", f"{path} is not a PDF"
+    reader = PdfReader(path)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return reader, unicodedata.normalize("NFKC", text)  # the fonts' "ﬁ" ligatures -> "fi"
+
+
+def _code_text(built_html) -> str:
+    """Everything inside <pre> and <code> of the website's pages (where TeX may stay raw)."""
+    import html as html_lib
+
+    parts = []
+    for page in toc_files():
+        text = (built_html / f"{page}.html").read_text()
+        parts += re.findall(r"<pre[^>]*>(.*?)</pre>|<code[^>]*>(.*?)</code>", text, re.S)
+    joined = "\n".join(a or b for a, b in parts)
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", joined))
+
+
+def test_the_pdf_holds_every_chapter_in_order_with_typeset_math(built_html):
+    reader, text = _pdf(built_html)
+    flat = " ".join(text.split())
+    titles = []
+    for page in toc_files():
+        heading = re.search(r"^# (.+)$", source_of(page).read_text(), re.M).group(1)
+        titles.append(heading.replace("`", ""))
+    positions = [flat.find(title) for title in titles]
+    assert all(p >= 0 for p in positions), [t for t, p in zip(titles, positions) if p < 0]
+    assert positions == sorted(positions), "the chapters are out of the order of _toc.yml"
+    assert len(reader.pages) > 40
+    # Math was typeset: no TeX delimiters left, and TeX commands only where code shows them.
+    raw = re.compile(r"\\\[|\\\(|\$\$")
+    assert not raw.findall(text), f"untypeset TeX in the PDF: {raw.findall(text)[:5]}"
+    code = _code_text(built_html)
+    for command in (r"\frac", r"\sigma", r"\log", "$"):
+        assert text.count(command) <= code.count(command), (
+            f"{command!r} appears {text.count(command)} times in the PDF but only "
+            f"{code.count(command)} times in the website's code")
+
+
+def test_the_pdf_embeds_the_figures_the_solutions_and_a_note_per_slider(built_html):
+    reader, text = _pdf(built_html)
+    flat = " ".join(text.split())
+    figures = sum(len(re.findall(r'<img[^>]+src="[^"]*_images/', (built_html / f"{page}.html")
+                                 .read_text())) for page in toc_files())
+    sliders = sum((built_html / f"{page}.html").read_text().count('class="vaebook-slider"')
+                  for page in toc_files())
+    embedded = sum(len(page.images) for page in reader.pages)
+    assert figures > 10 and embedded >= figures, (figures, embedded)
+    solutions = sum(source_of(page).read_text().count("````{solution}") for page in toc_files())
+    assert solutions >= 10 and flat.count("Solution to Exercise") == solutions
+    assert "The negative ELBO times" in flat  # inside a solution that the website collapses
+    calculators = sum((built_html / f"{page}.html").read_text().count(
+        'class="vaebook-loss-calculator"') for page in toc_files())
+    spec = importlib.util.spec_from_file_location("book_pdf", REPO / "tools" / "book_pdf.py")
+    book_pdf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(book_pdf)
+    notes = {selector: flat.count(" ".join(note.split()))
+             for selector, note in book_pdf.LIVE_NOTES.items()}
+    assert sliders >= 3 and notes[".vaebook-slider"] == sliders
+    assert calculators == 1 and notes[".vaebook-loss-calculator"] == calculators
+
+
+def test_the_website_links_the_pdf(built_html):
+    page = (built_html / "book" / "how-to-use.html").read_text()
+    assert 'href="../_static/book.pdf"' in page

@@ -74,6 +74,21 @@ def test_check_prints_returns_and_raises(monkeypatch, capsys):
         check("test/nothing")
 
 
+def test_check_prints_lines_that_fit_a_code_block_and_shows_a_short_result(monkeypatch,
+                                                                             capsys):
+    from IPython.lib.pretty import pretty
+
+    monkeypatch.delenv(claims.LOG_ENV, raising=False)
+    long = "a claim whose statement and numbers run on " * 5
+    monkeypatch.setitem(CLAIMS, "test/long", claims.Claim(
+        "test/long", "test", long, lambda: Evidence(0.125, "nats", "numbers " * 20)))
+    evidence = check("test/long")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 2 and max(map(len, lines)) <= claims.PRINT_WIDTH
+    assert " ".join(line.strip() for line in lines).startswith("✔ " + long.strip())
+    assert pretty(evidence) == "Evidence: margin 0.125 nats"
+
+
 def test_check_records_instead_of_raising_in_a_study(monkeypatch, tmp_path, capsys):
     log = tmp_path / "claims.jsonl"
     monkeypatch.setenv(claims.LOG_ENV, str(log))
@@ -243,3 +258,31 @@ def test_assignment_claims_hold_and_break():
                        SimpleNamespace(kl=borderline)).holds
     tie = SimpleNamespace(neg_elbo=np.array([5.0, -9.2, -9.0]))
     assert not measure("training-assignment/best-sigma-is-unambiguous", tie).holds
+
+
+def test_log_likelihood_claims_hold_and_break():
+    labels = ["continuous Bernoulli", "Laplace, b learned", "Gaussian, σ learned",
+              "Gaussian, σ = 0.1", *claims.DEQUANTISED]
+    neg_elbo = np.array([-135.0, -25.0, -10.0, 27.0, -75.0, -27.0, -15.0])
+
+    def result():
+        fake = SimpleNamespace(neg_elbo=neg_elbo, labels=labels,
+                               reconstructions=np.zeros((7, 8, 64)))
+        fake.index_of = labels.index
+        return fake
+
+    good = neg_elbo - np.array([3.0, 4.0, 4.5, 10.0, 2.5, 3.0, 4.0])
+    assert measure("other-likelihoods/log-likelihood-keeps-the-density-ranking",
+                   result(), good).margin == 14.5
+    assert measure("other-likelihoods/log-likelihood-keeps-the-dequantised-ranking",
+                   result(), good).margin == 11
+    assert measure("other-likelihoods/fixed-sigma-has-the-loosest-bound",
+                   result(), good).margin == 3.5
+    # The bounds rank the same, but a far tighter bound for the Gaussians reverses the order.
+    reversed_ = neg_elbo - np.array([0.0, 0.0, 20.0, 60.0, 0.0, 0.0, 20.0])
+    for name in ("log-likelihood-keeps-the-density-ranking",
+                 "log-likelihood-keeps-the-dequantised-ranking"):
+        assert not measure(f"other-likelihoods/{name}", result(), reversed_).holds, name
+    even = neg_elbo - 3.0  # every decoder with the same gap
+    assert not measure("other-likelihoods/fixed-sigma-has-the-loosest-bound",
+                       result(), even).holds

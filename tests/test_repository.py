@@ -58,6 +58,40 @@ def test_chapters_are_myst_notebooks_without_outputs():
         assert '"output_type"' not in (REPO / name).read_text(), f"{name} carries outputs"
 
 
+CODE_WIDTH = 88
+"""Characters of code that fit a code block on the website at 1280 px (_static/reading.css,
+measured by tests/test_site_browser.py); vaebook.claims.PRINT_WIDTH wraps what checks print."""
+
+
+def test_code_cells_fit_the_website_code_blocks():
+    from vaebook.claims import PRINT_WIDTH
+
+    assert PRINT_WIDTH == CODE_WIDTH
+    long = []
+    for page in toc_files():
+        path = source_of(page)
+        for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", path.read_text(), re.S):
+            body = cell.split("\n---\n", 1)[-1] if cell.startswith("---\n") else cell
+            long += [f"{path.name}: {line}" for line in body.splitlines()
+                     if len(line) > CODE_WIDTH and not line.startswith(":")]
+    assert not long, "code lines wider than the website's code blocks:\n" + "\n".join(long)
+
+
+def test_readers_see_no_assert_lines():
+    """Checks stay in the chapters but out of the reader's way: in a collapsed (hide-input)
+    or removed cell, or behind vaebook.claims.check, which prints what it measured."""
+    shown = []
+    for page in toc_files():
+        path = source_of(page)
+        for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", path.read_text(), re.S):
+            header = cell.split("\n\n", 1)[0] if cell.startswith((":", "---")) else ""
+            if re.search(r"hide-input|remove-input|remove-cell", header):
+                continue
+            shown += [f"{path.name}: {line.strip()}" for line in cell.splitlines()
+                      if line.lstrip().startswith("assert ")]
+    assert not shown, "assert lines shown to readers:\n" + "\n".join(shown)
+
+
 def test_every_chapter_has_the_page_skeleton_and_two_exercises_with_solutions():
     chapters = [page for page in toc_files() if page not in FRONT_AND_BACK_MATTER]
     assert len(chapters) >= 6

@@ -56,6 +56,26 @@ def test_the_study_fails_on_a_failed_claim_a_missing_claim_or_a_chapter_error():
     assert not ok and "seed 0, default, linear-vae: ValueError: x" in text
 
 
+def test_an_update_replaces_one_chapters_records_and_keeps_the_rest():
+    margins = every_claim()
+    old = [fake_run(0, "default", margins), fake_run(1, "compatible", margins)]
+    chapter = "other-likelihoods"
+    fresh = {name: 0.5 for name in margins if name.startswith(chapter + "/")}
+    new = [fake_run(1, "compatible", dict(fresh, **{f"{chapter}/a-new-claim": 2.0})),
+           fake_run(2, "default", fresh)]
+    new[0].chapters[chapter]["seconds"] = 99.0
+    merged = robust.merge(old, new, [chapter])
+    assert [(item.seed, item.path) for item in merged] == [
+        (0, "default"), (1, "compatible"), (2, "default")]
+    assert merged[0] is old[0]
+    updated = {record["claim"]: record["margin"] for record in merged[1].records}
+    assert updated[f"{chapter}/a-new-claim"] == 2.0
+    assert all(updated[name] == (0.5 if name in fresh else 1.0) for name in margins)
+    assert len(merged[1].records) == len(margins) + 1
+    assert merged[1].chapters[chapter]["seconds"] == 99.0
+    assert merged[1].chapters["linear-vae"] == old[1].chapters["linear-vae"]
+
+
 def test_unknown_paths_and_chapters_are_refused():
     with pytest.raises(ValueError, match="unknown floating-point path 'fast'"):
         robust.run(0, "fast", ["linear-vae"])

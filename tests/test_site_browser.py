@@ -30,8 +30,9 @@ def site(built_html):
 class PageVisit:
     """Open one page offline, recording console errors and refused requests."""
 
-    def __init__(self, chromium, base_url: str):
-        self.context = chromium.new_context()
+    def __init__(self, chromium, base_url: str, width: int | None = None):
+        self.context = chromium.new_context(
+            **({"viewport": {"width": width, "height": 900}} if width else {}))
         self.router = browser.OfflineRouter(base_url)
         self.context.route("**/*", self.router)
         self.page = self.context.new_page()
@@ -111,7 +112,8 @@ def test_internal_links_resolve(visit, site):
             target, _, fragment = href.partition("#")
             if target not in fetched:
                 response = v.page.request.get(target)
-                fetched[target] = response.text() if response.ok else None
+                fetched[target] = (response.body().decode("utf-8", "replace")
+                                   if response.ok else None)
             html = fetched[target]
             if html is None:
                 broken.append(f"{page_name}: {href} (missing page)")
@@ -222,3 +224,40 @@ def test_the_visible_sidebar_toggles_work(chromium, site, width):
             assert "pst-sidebar-hidden" not in (sidebar.get_attribute("class") or "")
     finally:
         context.close()
+
+
+FIT = """() => {
+  const article = document.querySelector('article').getBoundingClientRect();
+  const widest = pre => pre.innerText.split('\\n').reduce((a, b) => b.length > a.length ? b : a);
+  const blocks = [...document.querySelectorAll('article div.highlight pre')]
+    .filter(pre => pre.innerText.trim());
+  const equations = [...document.querySelectorAll('article mjx-container[display="true"]')];
+  return {
+    blocks: blocks.length, equations: equations.length,
+    cut: blocks.filter(pre => pre.scrollWidth > pre.clientWidth + 1).map(widest),
+    fixed: blocks.filter(pre => getComputedStyle(pre).overflowX !== 'auto').length,
+    clipped: equations.filter(m => m.getBoundingClientRect().right > article.right + 1
+      || (m.scrollWidth > m.clientWidth + 1 && getComputedStyle(m).overflowX !== 'auto'))
+      .map(m => m.getAttribute('aria-label') || m.textContent.slice(0, 60)),
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_code_and_equations_fit_or_scroll(chromium, site, width):
+    """At 1280 px every code block (cell or output) fits; on a phone a wider one scrolls.
+    At both widths a display equation wider than the column scrolls instead of being cut."""
+    blocks = equations = 0
+    for page_name in toc_files():
+        v = PageVisit(chromium, site, width)
+        try:
+            v.open(f"{site}{page_name}.html")
+            found = v.page.evaluate(FIT)
+        finally:
+            v.close()
+        blocks, equations = blocks + found["blocks"], equations + found["equations"]
+        assert not found["clipped"], f"{page_name}: equations cut off: {found['clipped']}"
+        assert not found["fixed"], f"{page_name}: code blocks that cannot scroll"
+        if width >= 1280:
+            assert not found["cut"], f"{page_name}: code wider than its block: {found['cut']}"
+    assert blocks > 100 and equations > 30, (blocks, equations)

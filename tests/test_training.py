@@ -450,3 +450,71 @@ def test_trainable_trains_only_the_named_layers(digits):
         with pytest.raises(ValueError, match="trainable"):
             train_vae(model, digits[0][:128], [0.2], steps=1, batch_size=128, lr=1e-2, seed=0,
                       progress=False, trainable=bad)
+
+
+# --- importance_weighted_nll (chapter *Other likelihoods side by side*) ------------------------
+
+def _linear_gaussian(seed: int, orthogonal: bool):
+    """A linear VAE (float64) with a known marginal ``p(x) = N(b, W Wᵀ + σ² I)``; with
+    ``orthogonal`` columns of W its encoder is set to the exact posterior."""
+    from vaebook.models import BatchedLinearVAE
+
+    generator = torch.Generator().manual_seed(seed)
+    data_dim, latent_dim, sigma = 6, 2, 0.3
+    model = BatchedLinearVAE(1, data_dim, latent_dim, seed=seed)
+    w = torch.randn(data_dim, latent_dim, generator=generator, dtype=torch.float64)
+    if orthogonal:
+        w = torch.linalg.qr(w)[0] * torch.tensor([1.5, 0.7], dtype=torch.float64)
+    b = torch.randn(data_dim, generator=generator, dtype=torch.float64)
+    with torch.no_grad():
+        model.dec_weight.copy_(w.T.unsqueeze(0))
+        model.dec_bias.copy_(b.reshape(1, 1, -1))
+        if orthogonal:  # q(z | x) = p(z | x): mean M⁻¹ Wᵀ (x − b) / σ², variance σ² M⁻¹
+            m_diag = (w**2).sum(dim=0) + sigma**2
+            model.enc_weight.copy_((w / m_diag).unsqueeze(0))
+            model.enc_bias.copy_(-(b @ (w / m_diag)).reshape(1, 1, -1))
+            model.enc_logvar.copy_(torch.log(sigma**2 / m_diag).reshape(1, 1, -1))
+    marginal = torch.distributions.MultivariateNormal(
+        b, w @ w.T + sigma**2 * torch.eye(data_dim, dtype=torch.float64))
+    z = torch.randn(40, latent_dim, generator=generator, dtype=torch.float64)
+    x = b + z @ w.T + sigma * torch.randn(40, data_dim, generator=generator, dtype=torch.float64)
+    return model, x, sigma, -marginal.log_prob(x).numpy()
+
+
+def test_importance_weighted_nll_is_exact_with_the_exact_posterior():
+    # With q(z | x) = p(z | x) every importance weight equals p(x): one sample is exact.
+    model, x, sigma, exact = _linear_gaussian(seed=0, orthogonal=True)
+    for samples in (1, 7):
+        estimate = training.importance_weighted_nll(model, x, [sigma], samples=samples)
+        assert estimate.shape == (1, 40)
+        np.testing.assert_allclose(estimate[0], exact, rtol=0, atol=1e-9)
+
+
+def test_importance_weighted_nll_tightens_towards_the_exact_value():
+    # A poor encoder: the bound must fall with more samples and end near the exact −log p(x).
+    model, x, sigma, exact = _linear_gaussian(seed=1, orthogonal=False)
+    means = [float(training.importance_weighted_nll(model, x, [sigma], samples=samples,
+                                                    seed=3).mean())
+             for samples in (1, 10, 100, 3000)]
+    assert means[0] > means[1] > means[2] > means[3] > exact.mean() - 0.05, (means, exact.mean())
+    assert means[0] - exact.mean() > 1.0, "the encoder must be poor for this test to mean much"
+    assert means[3] - exact.mean() < 0.1 * (means[0] - exact.mean()), (means, exact.mean())
+
+
+def test_importance_weighted_nll_with_one_sample_is_the_elbo_estimate():
+    # S = 1: −log p(x | z) − log p(z) + log q(z | x) at one z, whose expectation is the
+    # −ELBO; the linear VAE's −ELBO is known exactly (linear_vae_neg_elbo). Compare the mean
+    # over 200 seeds with it, within 4 standard errors of that mean.
+    from vaebook.linear import linear_vae_neg_elbo
+
+    model, x, sigma, _ = _linear_gaussian(seed=5, orthogonal=True)
+    with torch.no_grad():  # an encoder near the posterior, not on it: the bound is not tight
+        model.enc_logvar.add_(0.7)
+        model.enc_bias.add_(0.3)
+    draws = np.stack([training.importance_weighted_nll(model, x, [sigma], samples=1,
+                                                       seed=seed)[0] for seed in range(200)])
+    exact = float(linear_vae_neg_elbo(model, x, [sigma])[0])
+    error = draws.mean(axis=1).std(ddof=1) / math.sqrt(len(draws))
+    assert abs(draws.mean() - exact) < 4 * error, (draws.mean(), exact, error)
+    assert error < 0.05, "too noisy for the comparison to mean much"
+    assert exact - float(_linear_gaussian(seed=5, orthogonal=True)[3].mean()) > 0.1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import textwrap
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -68,7 +69,10 @@ class LossAudit:
     def __str__(self) -> str:
         lines = ([f"Unknown loss: {self.reason}."] if self.family == "unknown"
                  else [self._verdict(), self._dependence()])
-        return "\n".join(lines + [f"Note: {note}." for note in self.notes])
+        lines += [f"Note: {note}." for note in self.notes]
+        # Wrapped to the width of a code block on the website (vaebook.claims.PRINT_WIDTH).
+        return "\n".join(textwrap.fill(line, width=88, subsequent_indent="  ")
+                         for line in lines)
 
     def _verdict(self) -> str:
         name, term = FAMILIES[self.family]

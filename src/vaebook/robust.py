@@ -14,7 +14,10 @@ checked, fails the study.
 ``make test`` calls :func:`run` once (another path, another seed) to guard the chapters cheaply.
 
 Usage: ``python -m vaebook.robust [--seeds 0 1 2 3 4] [--paths default compatible ...]
-[--jobs 2] [--chapters ...] [--output bench/robustness.md]``.
+[--jobs 2] [--chapters ...] [--output bench/robustness.md] [--records bench/robustness.json]``.
+With ``--update``, only ``--chapters`` are re-run and their records replace theirs in the
+existing ``--records`` file; the table then covers every chapter (a new claim in one chapter
+needs that chapter's runs, not the whole hour).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from vaebook import settings
 
 __all__ = ["PATHS", "SOURCES", "TRAINED_CHAPTERS", "CELL_TIMEOUT", "Run", "repository",
            "execute_chapter",
-           "run", "study", "table", "main"]
+           "run", "study", "merge", "table", "main"]
 
 PATHS: dict[str, dict[str, str]] = {
     "default": {},
@@ -207,6 +210,27 @@ def study(seeds, paths, chapters=TRAINED_CHAPTERS, *, jobs: int = 2, progress=pr
     return [runs[key] for key in grid]
 
 
+def merge(old: list[Run], new: list[Run], chapters) -> list[Run]:
+    """``old`` runs with the records and chapter reports of ``chapters`` taken from the ``new``
+    run of the same seed and path (runs only in ``new`` are added at the end)."""
+    chapters = set(chapters)
+    fresh = {(item.seed, item.path): item for item in new}
+    merged = []
+    for item in old:
+        update = fresh.pop((item.seed, item.path), None)
+        if update is None:
+            merged.append(item)
+            continue
+        records = [record for record in item.records if record["chapter"] not in chapters]
+        reports = {name: report for name, report in item.chapters.items()
+                   if name not in chapters}
+        merged.append(Run(item.seed, item.path,
+                          records + [r for r in update.records if r["chapter"] in chapters],
+                          {**reports, **{name: update.chapters[name] for name in chapters
+                                         if name in update.chapters}}))
+    return merged + list(fresh.values())
+
+
 def _margin(value, unit) -> str:
     return "—" if value is None else f"{value:.3g} {unit}".strip()
 
@@ -274,14 +298,31 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--output", help="also write the table (Markdown) to this file")
     parser.add_argument("--records", help="also write every run's records (JSON) to this file")
+    parser.add_argument("--update", action="store_true",
+                        help="re-run only --chapters and merge them into the --records file")
     arguments = parser.parse_args(argv)
+    previous = None
+    if arguments.update:
+        if not arguments.records or not Path(arguments.records).is_file():
+            parser.error("--update needs the --records file of an earlier study")
+        previous = [Run(**item) for item in json.loads(Path(arguments.records).read_text())]
     start = time.perf_counter()
     runs = study(arguments.seeds, arguments.paths, arguments.chapters, jobs=arguments.jobs)
-    text, ok = table(runs, arguments.chapters)
     minutes = (time.perf_counter() - start) / 60
-    summary = (f"{len(runs)} runs (seeds {' '.join(map(str, arguments.seeds))} × paths "
-               f"{', '.join(arguments.paths)}), {arguments.jobs} at a time, {minutes:.0f} min; "
-               f"every claim held in every run: {'yes' if ok else 'NO'}.")
+    rerun = ""
+    if previous is not None:
+        runs = merge(previous, runs, arguments.chapters)
+        rerun = (f" The chapter(s) {', '.join(arguments.chapters)} were re-run alone on "
+                 f"{_datetime.date.today().isoformat()} ({minutes:.0f} min) and merged into "
+                 "the earlier records.")
+        arguments.chapters = TRAINED_CHAPTERS
+    text, ok = table(runs, arguments.chapters)
+    seeds = sorted({item.seed for item in runs})
+    paths = list(dict.fromkeys(item.path for item in runs))
+    summary = (f"{len(runs)} runs (seeds {' '.join(map(str, seeds))} × paths "
+               f"{', '.join(paths)}), {arguments.jobs} at a time"
+               + (f", {minutes:.0f} min" if previous is None else "") + "; every claim held "
+               f"in every run: {'yes' if ok else 'NO'}.{rerun}")
     print(text + "\n\n" + summary)
     if arguments.records:
         Path(arguments.records).write_text(json.dumps(
@@ -289,7 +330,7 @@ def main(argv=None) -> int:
     if arguments.output:
         paths = "\n".join(f"- `{name}`: " + (" ".join(f"{k}={v}" for k, v in env.items())
                                              or "the CPU's own kernels")
-                          for name, env in PATHS.items() if name in arguments.paths)
+                          for name, env in PATHS.items() if name in paths)
         Path(arguments.output).write_text(
             "# Robustness study (`make robust`)\n\n"
             f"Generated by `python -m vaebook.robust` on "

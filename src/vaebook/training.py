@@ -33,6 +33,8 @@ __all__ = [
     "TrainingDiverged",
     "train_vae",
     "evaluate",
+    "IWAE_SAMPLES",
+    "importance_weighted_nll",
 ]
 
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -43,6 +45,11 @@ NEG_ELBO_SAMPLES = 8
 
 LR_FLOOR = 0.01
 """The cosine learning-rate schedule decays from ``lr`` to ``LR_FLOOR * lr``."""
+
+IWAE_SAMPLES = 1000
+"""Importance samples per image in :func:`importance_weighted_nll`. On the models of chapter
+*Other likelihoods side by side*, 3000 samples instead of 1000 lower the estimate by at most
+0.8 nats per image, little beside the differences the chapter compares."""
 
 PROGRESS_DELAY_SECONDS = 2.0
 """With ``progress="auto"`` the bar appears only once training has lasted this long."""
@@ -609,3 +616,58 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
         "labels": y,
     }
     return {name: value.detach().cpu().numpy() for name, value in arrays.items()}
+
+
+@torch.no_grad()
+def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas, *,
+                            likelihood="gaussian", samples: int = IWAE_SAMPLES,
+                            seed: int = 0) -> np.ndarray:
+    """An importance-weighted estimate of ``-log p(x)`` of every image, shape ``(K, N)``.
+
+    Introduced in chapter *Other likelihoods side by side*. Arguments as in :func:`evaluate`.
+    With ``z_1 ... z_S`` drawn from the encoder's ``q(z | x)`` (``S = samples``, the same
+    noise for every member, from ``seed``), the estimate is
+    ``-log (1/S) sum_s p(x | z_s) p(z_s) / q(z_s | x)`` (Burda et al., 2016). Its expectation
+    lies between ``-log p(x)`` and the −ELBO and falls towards ``-log p(x)`` as ``S`` grows;
+    ``S = 1`` is the −ELBO's own one-sample estimate. Every constant is kept, so the numbers
+    are comparable with :func:`evaluate`'s ``neg_elbo``.
+    """
+    sigmas = check_sigmas(sigmas)
+    _check_model(model, sigmas)
+    x = _check_data(x, model, "x")
+    likelihoods = [item.frozen() for item in check_likelihoods(likelihood, model)]
+    _check_data_for(likelihoods, x, "x")
+    samples = _check_int(samples, "samples")
+    seed = _check_int(seed, "seed", minimum=0)
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    n_models, data_dim, n_images = model.n_models, model.data_dim, x.shape[-2]
+    groups = _groups(likelihoods)
+    # One row per (member, image): the likelihoods then return one value per image.
+    scale = _member_sigma(sigmas, model.dtype).expand(n_models, n_images, 1)
+
+    def nll_per_image(output: torch.Tensor) -> torch.Tensor:
+        def compute(item: Likelihood, members):
+            member_x = _member_data(x, members, n_models)
+            member_output = _member_output(_select(output, members), item, data_dim)
+            rows = member_x.shape[0] * n_images
+            return item._nll(member_x.reshape(rows, data_dim),
+                             member_output.reshape(rows, -1),
+                             _select(scale, members).reshape(rows, 1)
+                             ).reshape(-1, n_images)
+        return _by_group(groups, compute)
+
+    mu, logvar = model.encode(x)
+    std = torch.exp(0.5 * logvar)
+    log_two_pi = math.log(2 * math.pi)
+    log_weights = []
+    for _ in range(samples):
+        eps = torch.randn(n_images, model.latent_dim, generator=generator, dtype=model.dtype)
+        z = mu + std * eps
+        log_prior = -0.5 * (log_two_pi + z**2).sum(dim=-1)
+        log_posterior = -0.5 * (log_two_pi + logvar + eps**2).sum(dim=-1)
+        log_weights.append((log_prior - log_posterior - nll_per_image(model.decode(z)))
+                           .double())
+    stacked = torch.stack(log_weights)  # (S, K, N)
+    estimate = -(torch.logsumexp(stacked, dim=0) - math.log(samples))
+    return estimate.cpu().numpy()
