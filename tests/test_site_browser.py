@@ -261,3 +261,23 @@ def test_code_and_equations_fit_or_scroll(chromium, site, width):
         if width >= 1280:
             assert not found["cut"], f"{page_name}: code wider than its block: {found['cut']}"
     assert blocks > 100 and equations > 30, (blocks, equations)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_one_search_box(chromium, site, width):
+    """One way to search per page: the chapter list's field on a desktop, a button on a phone."""
+    v = PageVisit(chromium, site, width)
+    try:
+        v.open(f"{site}book/sigma-tradeoff.html")
+        visible = v.page.evaluate("""() => [...document.querySelectorAll(
+            '.search-button-field, .search-button__button')].filter(e => {
+              const box = e.getBoundingClientRect();
+              return box.width > 0 && box.height > 0 && getComputedStyle(e).visibility
+                !== 'hidden';
+            }).length""")
+        assert visible == 1, f"{visible} search boxes or buttons at {width} px"
+        v.page.keyboard.press("Control+k")
+        v.page.wait_for_selector(".search-button__search-container input:visible, "
+                                 "#pst-search-dialog[open] input", timeout=5000)
+    finally:
+        v.close()

@@ -235,14 +235,10 @@ class VariantResult(_cache.StoredResult):
         (:func:`~vaebook.training.importance_weighted_nll`). The −ELBO minus this estimate
         is the gap of each member's bound.
         """
-        x, y = self.test_data()
-        variants = self.variants
-        if all(item.data == "grey" for item in variants):
-            x = x[0]
-        scales = np.where(np.isnan(self.scale), 1.0, self.scale)
+        x, _ = self.test_data()
         return training.importance_weighted_nll(
-            self.model(), x, scales, likelihood=self.likelihoods, samples=samples,
-            seed=self.hyperparameters["seed"]).mean(axis=1)
+            self.model(), x, _evaluation_scales(self.scale), likelihood=self.likelihoods,
+            samples=samples, seed=self.hyperparameters["seed"]).mean(axis=1)
 
     def index_of(self, label: str) -> int:
         """The member index of the variant called ``label``."""
@@ -274,6 +270,12 @@ def _member_data(x: torch.Tensor, variants: list[Variant], split: str,
     return torch.stack([versions[item.data] for item in variants])
 
 
+def _evaluation_scales(scale: np.ndarray) -> np.ndarray:
+    """The trained scales as the σ of :func:`~vaebook.training.evaluate`: members without a
+    shared scale (NaN) ignore theirs, so any positive number stands in."""
+    return np.where(np.isnan(scale), 1.0, scale)
+
+
 def _train_and_evaluate(params: dict, progress, model: BatchedMLPVAE | None = None,
                         trainable: tuple[str, ...] | None = None) -> VariantResult:
     """Train one member per variant of ``params`` (from ``model``'s weights if given, else
@@ -295,8 +297,7 @@ def _train_and_evaluate(params: dict, progress, model: BatchedMLPVAE | None = No
         seed=params["seed"], progress=progress, record_every=params["record_every"],
         trainable=trainable)
     seconds = time.perf_counter() - start
-    # Evaluate with the trained scales; members without a shared scale ignore them.
-    scales = np.where(np.isnan(trained["scale"]), 1.0, trained["scale"])
+    scales = _evaluation_scales(trained["scale"])
     test = training.evaluate(model, x_test, y_test, scales, likelihood=likelihoods,
                              seed=params["seed"])
     train = training.evaluate(model, x_train, y_train, scales, likelihood=likelihoods,
