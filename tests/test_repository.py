@@ -107,9 +107,16 @@ def test_every_chapter_has_the_page_skeleton_and_two_exercises_with_solutions():
 
 
 def test_every_public_helper_names_the_chapter_that_introduces_it():
-    titles = [re.search(r"^# (.+)$", source_of(page).read_text(), re.M).group(1)
-              for page in toc_files() if page not in FRONT_AND_BACK_MATTER]
-    checked = 0
+    """"Introduced in chapter *X*": X is the first chapter (in the order of _toc.yml) whose
+    code cells use the name. A name that no chapter uses says "Used behind the scenes in
+    chapter *X*" instead, naming a chapter."""
+    pages = [page for page in toc_files() if page not in FRONT_AND_BACK_MATTER]
+    titles = {page: re.search(r"^# (.+)$", source_of(page).read_text(), re.M).group(1)
+              for page in pages}
+    code = {page: "\n".join(re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```",
+                                        source_of(page).read_text(), re.S))
+            for page in pages}
+    wrong, checked = [], 0
     for module_info in pkgutil.iter_modules(vaebook.__path__):
         if module_info.name.startswith("_") or module_info.name in ("lab_settings", "robust", "integrity"):
             continue  # private checks; the JupyterLab set-up, the robustness study
@@ -121,10 +128,20 @@ def test_every_public_helper_names_the_chapter_that_introduces_it():
             if not (inspect.isfunction(item) or inspect.isclass(item)) or (
                     item.__module__ != module.__name__):
                 continue
-            assert any(f"*{title}*" in (item.__doc__ or "") for title in titles), (
-                f"vaebook.{module_info.name}.{name}: the docstring names no chapter")
+            doc = " ".join((item.__doc__ or "").split())
+            first = next((page for page in pages
+                          if re.search(rf"\b{re.escape(name)}\b", code[page])), None)
+            if first:
+                expected = [f"Introduced in chapter *{titles[first]}*"]
+            else:
+                expected = [f"Used behind the scenes in chapter *{title}*"
+                            for title in titles.values()]
+            if not any(phrase in doc for phrase in expected):
+                wrong.append(f"vaebook.{module_info.name}.{name}: expected "
+                             f"{expected[0] if first else 'Used behind the scenes in chapter *…*'}")
             checked += 1
-    assert checked >= 40
+    assert checked >= 80
+    assert not wrong, "docstrings that name the wrong chapter:\n" + "\n".join(wrong)
 
 
 def test_no_chapter_installs_packages_or_edits_sys_path():

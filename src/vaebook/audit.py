@@ -34,15 +34,15 @@ FAMILIES = {"gaussian": ("Gaussian", "squared error"), "laplace": ("Laplace", "a
 class LossAudit:
     """What :func:`audit_loss` found out about a VAE loss; ``str()`` gives the verdict.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. ``family`` is one of
-    ``FAMILIES`` or ``"unknown"`` (then ``reason`` says why). ``scale`` is the Gaussian σ or
+    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*. ``family`` is one
+    of ``FAMILIES`` or ``"unknown"`` (then ``reason`` says why). ``scale`` is the Gaussian σ or
     Laplace ``b`` for which the loss is a multiple of the −ELBO (``beta`` is then 1); for the
     Bernoulli families ``scale`` is None and ``beta`` is the KL weight relative to the summed
     cross-entropy. ``sigma_per_pixel`` is the decoder's noise standard deviation per pixel on
     [0, 1] (σ, or ``sqrt(2) b``). ``recon_weight`` and ``kl_weight`` are ``a`` and ``c``, and
-    ``factor`` describes the multiple of the −ELBO (e.g. ``"1/B (= 0.125)"``). The
-    ``depends_on_*`` flags say whether σ, ``b`` or β changes at twice the batch size or twice
-    the last image dimension; None if that could not be probed (see ``notes``).
+    ``factor`` describes the multiple of the −ELBO (e.g. ``"1/B (= 0.125)"``). The ``depends_on_*``
+    flags say whether σ, ``b`` or β changes at twice the batch size or twice the last image
+    dimension; None if that could not be probed (see ``notes``).
     """
 
     family: str

@@ -63,14 +63,14 @@ SOURCE_MODULES = tuple(sorted(
 class CacheWarning(UserWarning):
     """A cache entry was damaged and is recomputed, or a result could not be stored.
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
 
 
 class CacheDamaged(ValueError):
     """A cache entry fails its manifest or schema check (see :func:`verify`).
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
 
 
@@ -84,7 +84,7 @@ value errors); anything else is a bug and propagates."""
 def cache_dir() -> Path:
     """The folder of the cache (created if missing).
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     override = os.environ.get(ENV_VAR)
     if override:
@@ -103,7 +103,7 @@ def cache_dir() -> Path:
 def source_fingerprint(modules: tuple[str, ...] = SOURCE_MODULES) -> dict[str, str]:
     """SHA-256 of the source file of each module in ``modules`` (read, not imported).
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     if isinstance(modules, str) or not isinstance(modules, (tuple, list)) or not all(
             isinstance(name, str) for name in modules):
@@ -124,7 +124,7 @@ def environment() -> dict:
     """What besides the code decides a trained number's bits: the Python, numpy and
     scikit-learn versions and the floating-point path (:func:`vaebook.settings.numerics`).
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     return {"python": platform.python_version(), "numpy": np.__version__,
             "scikit-learn": sklearn.__version__, **settings.numerics()}
@@ -146,7 +146,7 @@ def _plain(value):
 def cache_key(kind: str, hyperparameters: dict) -> str:
     """A hex digest of ``kind``, every hyperparameter, the code and the torch version.
 
-    Introduced in chapter *σ trades reconstruction against KL*. The key also covers
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. The key also covers
     :func:`environment` and :func:`source_fingerprint`. ``hyperparameters`` must be a
     dict of JSON-friendly values (numbers, strings, lists; numpy arrays and tensors are
     converted to lists).
@@ -165,7 +165,7 @@ def cache_key(kind: str, hyperparameters: dict) -> str:
 def cache_path(kind: str, hyperparameters: dict) -> Path:
     """Where the result of ``kind`` with ``hyperparameters`` is (or will be) stored.
 
-    Introduced in chapter *σ trades reconstruction against KL*. The path is a folder
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. The path is a folder
     ``<cache_dir>/<kind>-<key>``; it exists only once a result was completely stored.
     """
     return cache_dir() / f"{kind}-{cache_key(kind, hyperparameters)}"
@@ -188,9 +188,10 @@ def _sha256(file: Path) -> str:
 def store(path: Path, write) -> Path:
     """Call ``write(folder)`` on a fresh temporary folder, then move it to ``path`` atomically.
 
-    Introduced in chapter *σ trades reconstruction against KL*. The entry gets a manifest with
-    the SHA-256 of every file ``write`` created (:func:`verify` checks it). An interrupted
-    write never leaves a half-written entry behind; if ``path`` already exists it is kept as is.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. The entry gets a
+    manifest with the SHA-256 of every file ``write`` created (:func:`verify` checks it). An
+    interrupted write never leaves a half-written entry behind; if ``path`` already exists it is
+    kept as is.
     """
     path = _as_path(path)
     if not callable(write):
@@ -214,9 +215,9 @@ def store(path: Path, write) -> Path:
 def verify(path: Path) -> None:
     """Raise :class:`CacheDamaged` unless ``path`` is a complete, unmodified cache entry.
 
-    Introduced in chapter *σ trades reconstruction against KL*. The entry must be a folder with
-    the manifest written by :func:`store`, holding exactly the files it lists, each with its
-    recorded SHA-256.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. The entry must be a
+    folder with the manifest written by :func:`store`, holding exactly the files it lists, each
+    with its recorded SHA-256.
     """
     path = _as_path(path)
     if not path.is_dir():
@@ -251,9 +252,9 @@ def load_or_compute(kind: str, key: dict, load, compute, *, enabled: bool = True
                     modules: tuple[str, ...] = ()):
     """The cached result for ``(kind, key)``, or ``compute()`` stored for next time.
 
-    Introduced in chapter *σ trades reconstruction against KL*. ``load(folder)`` reads a stored
-    result and ``compute()`` returns a new one with a ``save(folder)`` method. A result read
-    from disk gets ``from_cache = True``. ``enabled=False`` just returns ``compute()``;
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. ``load(folder)`` reads
+    a stored result and ``compute()`` returns a new one with a ``save(folder)`` method. A result
+    read from disk gets ``from_cache = True``. ``enabled=False`` just returns ``compute()``;
     ``modules`` adds the source of more modules (beyond :data:`SOURCE_MODULES`) to the key.
 
     A damaged entry (see :func:`verify`, or one that ``load`` rejects) is reported with a
@@ -300,11 +301,11 @@ _ARRAYS_FILE, _META_FILE, _SCHEMA_KEY = "arrays.npz", "meta.json", "_schema"
 class StoredResult:
     """``save`` and ``load`` for the book's result dataclasses, without pickle.
 
-    Introduced in chapter *σ trades reconstruction against KL*. Every dataclass field is an
-    array stored in ``arrays.npz``, except ``from_cache``, the JSON fields ``META_FIELDS``
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. Every dataclass field
+    is an array stored in ``arrays.npz``, except ``from_cache``, the JSON fields ``META_FIELDS``
     (stored in ``meta.json``) and the dict-of-arrays fields ``DICT_FIELDS`` (stored in
-    ``arrays.npz`` as ``<field>/<key>``). ``meta.json`` also records the dtype and shape of
-    every array, and :meth:`load` checks them.
+    ``arrays.npz`` as ``<field>/<key>``). ``meta.json`` also records the dtype and shape of every
+    array, and :meth:`load` checks them.
     """
 
     META_FIELDS: tuple[str, ...] = ("hyperparameters", "train_seconds")

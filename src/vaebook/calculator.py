@@ -51,14 +51,14 @@ def loss_assumptions(recon_loss: str, recon_reduction: str, kl_reduction: str,
                      pixel_range: str = "0..1") -> dict:
     """The decoder, scale, β and collapse risk that a loss's settings imply.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. Returns a dict with
-    ``family`` (``"gaussian"``, ``"laplace"``, ``"bernoulli"``), ``scale`` (σ or b in the data's
-    own units; None for Bernoulli), ``scale_01`` (the same on pixels rescaled to [0, 1]),
-    ``beta`` (1 for Gaussian and Laplace), ``depends_on_batch_size``,
-    ``depends_on_image_size``, ``depends_on_latent_dim``, ``collapse`` (Gaussian only: ``"all"`` when σ² on [0, 1] pixels
-    is at least D/4, the largest variance such data can have in any direction, so the linear
-    VAE keeps no latent; ``"some"`` otherwise, when latents whose principal variance is below σ²
-    collapse; None for the other families) and ``formula`` (how the number was computed).
+    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*. Returns a dict
+    with ``family`` (``"gaussian"``, ``"laplace"``, ``"bernoulli"``), ``scale`` (σ or b in the
+    data's own units; None for Bernoulli), ``scale_01`` (the same on pixels rescaled to [0, 1]),
+    ``beta`` (1 for Gaussian and Laplace), ``depends_on_batch_size``, ``depends_on_image_size``,
+    ``depends_on_latent_dim``, ``collapse`` (Gaussian only: ``"all"`` when σ² on [0, 1] pixels is
+    at least D/4, the largest variance such data can have in any direction, so the linear VAE keeps
+    no latent; ``"some"`` otherwise, when latents whose principal variance is below σ² collapse;
+    None for the other families) and ``formula`` (how the number was computed).
     """
     _choice(recon_loss, "recon_loss", tuple(RECON_LOSSES))
     _choice(recon_reduction, "recon_reduction", REDUCTIONS)
@@ -105,7 +105,7 @@ def loss_assumptions(recon_loss: str, recon_reduction: str, kl_reduction: str,
 def loss_calculator_html(element_id: str = "loss-calculator") -> str:
     """The calculator as a self-contained HTML form with its script (no kernel, no CDN).
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*.
+    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*.
     """
     if not isinstance(element_id, str) or not element_id:
         raise ValueError(f"element_id must be a non-empty string, got {element_id!r}")

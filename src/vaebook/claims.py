@@ -45,7 +45,7 @@ def _say(text: str) -> None:
 class ClaimFailed(AssertionError):
     """A chapter's claim does not hold for the model it was checked on.
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
 
 
@@ -54,7 +54,7 @@ class Evidence:
     """What a claim's predicate measured: ``margin`` (≥ 0: the claim holds) in ``unit``,
     and ``detail``, the numbers behind it in words.
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
 
     margin: float
@@ -76,7 +76,7 @@ class Claim:
     """A named claim of one chapter: its ``statement`` in words and the ``predicate`` that
     measures it (``predicate(*inputs) -> Evidence``).
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
 
     name: str
@@ -105,7 +105,7 @@ def _claim(name: str, statement: str):
 def claims_of(chapter: str) -> list[Claim]:
     """The registered claims of one chapter (its file name without ``.md``).
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     return [item for item in CLAIMS.values() if item.chapter == chapter]
 

@@ -25,10 +25,10 @@ IMAGE_SHAPE = (8, 8)
 def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.float32):
     """The digits as ``(x_train, y_train, x_test, y_test)`` torch tensors.
 
-    Introduced in chapter *σ trades reconstruction against KL*. ``x_*`` have shape ``(N, 64)``
-    and values in [0, 1] (raw grey value / 16) with the floating-point ``dtype``; ``y_*`` are
-    the digit labels (``torch.int64``, shape ``(N,)``). The split is stratified by label and
-    fixed by ``seed``: the default gives 1347 training and 450 test images.
+    Introduced in chapter *Scaling, learned σ and other likelihoods*. ``x_*`` have shape
+    ``(N, 64)`` and values in [0, 1] (raw grey value / 16) with the floating-point ``dtype``;
+    ``y_*`` are the digit labels (``torch.int64``, shape ``(N,)``). The split is stratified by
+    label and fixed by ``seed``: the default gives 1347 training and 450 test images.
     """
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not (
         0 < test_fraction < 1

@@ -198,8 +198,8 @@ def _cb_log_normalizer(logits: torch.Tensor) -> torch.Tensor:
 def continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum"):
     """Negative log-density of the continuous Bernoulli on [0, 1]^D.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. Per pixel it is the binary
-    cross-entropy minus ``log C(lambda)``, so it integrates to one over [0, 1]
+    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*. Per pixel it is
+    the binary cross-entropy minus ``log C(lambda)``, so it integrates to one over [0, 1]
     (Loaiza-Ganem and Cunningham, 2019). ``reduction`` is as in :func:`gaussian_nll`.
     """
     _check_pair(x, logits, "logits")
@@ -321,10 +321,10 @@ LIKELIHOOD_NAMES = tuple(_LIKELIHOOD_KINDS)
 def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
     """``log(floor) + softplus(log_scale - log(floor))``: a smooth ``max(log_scale, log floor)``.
 
-    Introduced in chapter *Learning σ*. Far above the floor it returns ``log_scale`` unchanged;
-    far below it returns ``log(floor)``, so ``exp`` of the result never drops below ``floor``.
-    This is the "soft clip" of the σ-VAE code (Rybkin et al., 2021). ``floor = 0`` means no
-    floor: ``log_scale`` is returned as it is. A negative, infinite or NaN floor is a
+    Used behind the scenes in chapter *Learning σ*. Far above the floor it returns ``log_scale``
+    unchanged; far below it returns ``log(floor)``, so ``exp`` of the result never drops below
+    ``floor``. This is the "soft clip" of the σ-VAE code (Rybkin et al., 2021). ``floor = 0`` means
+    no floor: ``log_scale`` is returned as it is. A negative, infinite or NaN floor is a
     ``ValueError``.
     """
     if isinstance(floor, bool) or not isinstance(floor, Real) or not (
@@ -341,8 +341,8 @@ def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
 class Likelihood:
     """A decoder likelihood by name: how the decoder's output becomes ``p(x | z)``.
 
-    Introduced in chapter *Learning σ*; build one with :func:`get_likelihood`. The names are
-    :data:`LIKELIHOOD_NAMES`:
+    Used behind the scenes in chapter *Learning σ*; build one with :func:`get_likelihood`. The
+    names are :data:`LIKELIHOOD_NAMES`:
 
     * ``"gaussian"``: mean ``x_hat``, a fixed ``sigma`` (:func:`gaussian_nll`);
     * ``"gaussian-learned"``: one shared ``sigma`` learned by gradient descent with the weights;
@@ -505,8 +505,8 @@ class Likelihood:
 def get_likelihood(likelihood, scale_floor: float = 0.0) -> Likelihood:
     """A :class:`Likelihood` from its name (or the same :class:`Likelihood` back).
 
-    Introduced in chapter *Learning σ*. An unknown name raises a :class:`ValueError` that lists
-    the known ones.
+    Used behind the scenes in chapter *Learning σ*. An unknown name raises a :class:`ValueError`
+    that lists the known ones.
     """
     if isinstance(likelihood, Likelihood):
         return likelihood
@@ -535,7 +535,7 @@ def continuous_bernoulli_mean(logits: torch.Tensor) -> torch.Tensor:
 def continuous_bernoulli_logit_for_mean(mean) -> torch.Tensor:
     """The logit ``eta`` whose continuous Bernoulli has the given mean (elementwise, float64).
 
-    Introduced in chapter *Other likelihoods side by side*. The mean
+    Used behind the scenes in chapter *Other likelihoods side by side*. The mean
     (:func:`continuous_bernoulli_mean`) rises strictly from 0 to 1 as ``eta`` goes from −∞ to
     ∞, so 80 bisection steps on [−200, 200] find ``eta`` to about 1e-22 relative to the
     interval. Near 0 the mean behaves like ``-1/eta`` (near 1 like ``1 - 1/eta``), so there the

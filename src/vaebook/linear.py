@@ -118,8 +118,8 @@ def ppca_active_dims(eigenvalues, sigma, latent_dim: int | None = None) -> int:
 def ppca_column_norms_sq(eigenvalues, sigma, latent_dim: int) -> np.ndarray:
     """Optimal squared decoder column norms ``max(λ_i − σ², 0)`` for the top ``latent_dim``.
 
-    Introduced in chapter *Posterior collapse in the linear VAE*. Largest first; padded with
-    zeros when ``latent_dim`` exceeds the number of eigenvalues.
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. Largest first; padded
+    with zeros when ``latent_dim`` exceeds the number of eigenvalues.
     """
     values = _as_eigenvalues(eigenvalues)
     latent_dim = _as_latent_dim(latent_dim)
@@ -131,9 +131,9 @@ def ppca_column_norms_sq(eigenvalues, sigma, latent_dim: int) -> np.ndarray:
 def ppca_kl_per_latent(eigenvalues, sigma, latent_dim: int) -> np.ndarray:
     """KL of each latent at the optimum, ``max(0, ½ log(λ_i / σ²))`` nats, largest first.
 
-    Introduced in chapter *Posterior collapse in the linear VAE*. At the optimum the encoder
-    of latent ``i`` has variance ``σ² / λ_i`` and means of variance ``1 − σ² / λ_i`` over the
-    data, which gives this KL; a collapsed latent has KL 0.
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. At the optimum the
+    encoder of latent ``i`` has variance ``σ² / λ_i`` and means of variance ``1 − σ² / λ_i`` over
+    the data, which gives this KL; a collapsed latent has KL 0.
     """
     values = _as_eigenvalues(eigenvalues)
     latent_dim = _as_latent_dim(latent_dim)
@@ -169,8 +169,8 @@ def ppca_neg_log_likelihood(x, sigma, latent_dim: int) -> float:
 def linear_vae_neg_elbo(model: BatchedLinearVAE, x: torch.Tensor, sigmas) -> np.ndarray:
     """The exact −ELBO per data point (nats) of each member of a linear VAE, no sampling.
 
-    Introduced in chapter *Posterior collapse in the linear VAE*. For a linear decoder the
-    expectation over ``q(z | x) = N(mu, diag(v))`` is exact:
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. For a linear decoder
+    the expectation over ``q(z | x) = N(mu, diag(v))`` is exact:
     ``E ||x − W z − b||² = ||x − W mu − b||² + Σ_j ||W_j||² v_j``, so the −ELBO is
     ``(D/2) log(2πσ²) + E||x − W z − b||² / (2σ²) + KL``, averaged over the rows of ``x``.
     """
@@ -196,8 +196,8 @@ def linear_vae_neg_elbo(model: BatchedLinearVAE, x: torch.Tensor, sigmas) -> np.
 class LinearSweepResult(_cache.StoredResult):
     """A trained linear-VAE σ sweep next to its closed form: one row per σ.
 
-    Introduced in chapter *Posterior collapse in the linear VAE*. Measured on the training
-    digits (the data the closed form is computed on):
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. Measured on the
+    training digits (the data the closed form is computed on):
 
     * ``kl_per_latent`` (K, L): KL of each latent (nats), as trained; ``active_units`` (K,):
       latents with KL above :data:`~vaebook.training.ACTIVE_UNIT_THRESHOLD` (0.01 nats);

@@ -53,8 +53,8 @@ class BatchedVAE(nn.Module):
     """What every batched VAE of the book shares: ``n_models``, ``data_dim``, ``latent_dim``,
     ``dtype``, ``encode``, ``decode`` and the reparameterised ``forward``.
 
-    Introduced in chapter *Posterior collapse in the linear VAE*, where the MLP VAE gets a
-    linear sibling; :func:`vaebook.training.train_vae` and :func:`vaebook.training.evaluate`
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*, where the MLP VAE
+    gets a linear sibling; :func:`vaebook.training.train_vae` and :func:`vaebook.training.evaluate`
     accept any subclass.
     """
 
@@ -241,8 +241,8 @@ class BatchedMLPVAE(BatchedVAE):
 class BatchedLinearVAE(BatchedVAE):
     """``n_models`` independent *linear* VAEs with Gaussian encoders, trained in one pass.
 
-    Introduced in chapter *Posterior collapse in the linear VAE*. Each member is the linear
-    VAE of Lucas et al. (2019):
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. Each member is the
+    linear VAE of Lucas et al. (2019):
 
     * decoder ``x_hat = W z + b``: the mean of the Gaussian ``p(x | z) = N(W z + b, σ² I)``;
     * encoder mean ``mu = V x + c``, linear in ``x``;

@@ -67,7 +67,7 @@ def image_strip(images, n_cols: int, shape=DIGIT_SHAPE, gap: int = 1) -> np.ndar
 def sigma_numbers(result, index: int) -> dict[str, str]:
     """The numbers the σ slider shows for grid point ``index`` (formatted strings).
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     i = _check_index(result, index)
     kl_per_latent = ", ".join(f"{value:.2f}" for value in result.kl_per_latent[i])
@@ -86,11 +86,11 @@ def sigma_numbers(result, index: int) -> dict[str, str]:
 def sigma_figure(result, index: int):
     """The σ slider's picture for grid point ``index``: a matplotlib figure with four panels.
 
-    Introduced in chapter *σ trades reconstruction against KL*. Top left: test digits (top row)
-    and their reconstructions (bottom row). Top right: decoded samples from the prior. Bottom
-    left: the test digits' posterior means in the 2-D latent space, coloured by class. Bottom
-    right: the sweep's rate (KL) against distortion (per-pixel MSE) on the training digits, the
-    trade the training objective makes, with this σ marked.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. Top left: test digits
+    (top row) and their reconstructions (bottom row). Top right: decoded samples from the prior.
+    Bottom left: the test digits' posterior means in the 2-D latent space, coloured by class.
+    Bottom right: the sweep's rate (KL) against distortion (per-pixel MSE) on the training digits,
+    the trade the training objective makes, with this σ marked.
     """
     import matplotlib.pyplot as plt
 
@@ -127,7 +127,7 @@ def sigma_figure(result, index: int):
 def sigma_frame(result, index: int, dpi: int = 70) -> Frame:
     """One precomputed slider frame for grid point ``index``.
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     numbers = sigma_numbers(result, index)
     sigma = numbers["σ (decoder standard deviation)"]
@@ -157,11 +157,11 @@ def sigma_slider(result, start: int | None = None) -> FrameSlider:
 def linear_figure(result, index: int, n_eigen: int = 20):
     """The linear-VAE slider's picture for σ number ``index`` of a linear sweep.
 
-    Introduced in chapter *Posterior collapse in the linear VAE*. Left: the top ``n_eigen``
-    eigenvalues λ_i of the data covariance as bars (dark: λ_i > σ², the directions that
-    survive), the line σ², and the trained ``||W_i||² + σ²`` as dots (they sit on the bars of
-    the surviving directions and on the line for the collapsed ones). Right: test digits (upper
-    half) and their reconstructions (lower half).
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. Left: the top
+    ``n_eigen`` eigenvalues λ_i of the data covariance as bars (dark: λ_i > σ², the directions that
+    survive), the line σ², and the trained ``||W_i||² + σ²`` as dots (they sit on the bars of the
+    surviving directions and on the line for the collapsed ones). Right: test digits (upper half)
+    and their reconstructions (lower half).
     """
     import matplotlib.pyplot as plt
 
@@ -196,7 +196,7 @@ def linear_figure(result, index: int, n_eigen: int = 20):
 def linear_numbers(result, index: int) -> dict[str, str]:
     """The numbers the linear-VAE slider shows for σ number ``index`` (formatted strings).
 
-    Introduced in chapter *Posterior collapse in the linear VAE*.
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*.
     """
     i = _check_index(result, index)
     return {
@@ -411,7 +411,7 @@ def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> 
 def pixel_likelihood_numbers(mean: float, sigma: float, b: float) -> dict[str, str]:
     """The numbers the one-pixel likelihood slider shows (formatted strings).
 
-    Introduced in chapter *Other likelihoods side by side*.
+    Used behind the scenes in chapter *Other likelihoods side by side*.
     """
     result = pixel_densities(mean, sigma, b)
     densities, mass = result["densities"], result["mass"]
@@ -429,9 +429,10 @@ def pixel_likelihood_numbers(mean: float, sigma: float, b: float) -> dict[str, s
 def pixel_likelihood_figure(mean: float, sigma: float, b: float):
     """The one-pixel likelihood slider's picture: ``p(x | z)`` over x in [0, 1].
 
-    Introduced in chapter *Other likelihoods side by side*. Solid: the Gaussian, Laplace and
-    continuous-Bernoulli densities for a prediction ``mean``; dashed: ``exp(-BCE)``, which is
-    not a density; stems: the Bernoulli probabilities of x = 0 and x = 1 (for binary data).
+    Used behind the scenes in chapter *Other likelihoods side by side*. Solid: the Gaussian,
+    Laplace and continuous-Bernoulli densities for a prediction ``mean``; dashed: ``exp(-BCE)``,
+    which is not a density; stems: the Bernoulli probabilities of x = 0 and x = 1 (for binary
+    data).
     """
     import matplotlib.pyplot as plt
 

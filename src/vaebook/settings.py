@@ -52,8 +52,8 @@ def _env_int(name: str, default: int, minimum: int) -> int:
 def default_seed() -> int:
     """The seed of the book's trained experiments: ``$VAEBOOK_SEED``, or 0.
 
-    Introduced in chapter *σ trades reconstruction against KL*. Raises :class:`ValueError` if the variable
-    is set to anything but an integer >= 0.
+    Introduced in chapter *σ trades reconstruction against KL*. Raises :class:`ValueError` if the
+    variable is set to anything but an integer >= 0.
     """
     return _env_int(SEED_ENV, 0, 0)
 
@@ -61,7 +61,7 @@ def default_seed() -> int:
 def torch_threads() -> int:
     """The number of torch threads used for training: ``$VAEBOOK_THREADS``, or 1.
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     return _env_int(THREADS_ENV, 1, 1)
 
@@ -70,7 +70,7 @@ def torch_threads() -> int:
 def training_threads():
     """Run the body with :func:`torch_threads` torch threads, then restore the old number.
 
-    Introduced in chapter *σ trades reconstruction against KL* (every training and
+    Used behind the scenes in chapter *σ trades reconstruction against KL* (every training and
     evaluation of :mod:`vaebook.training` runs inside it).
     """
     wanted, before = torch_threads(), torch.get_num_threads()
@@ -87,8 +87,8 @@ def numerics() -> dict[str, str | int]:
     """The floating-point path of this process: torch version, ATen's CPU capability, the
     MKL/ATen pinning variables that are set, and the training threads.
 
-    Introduced in chapter *σ trades reconstruction against KL*. Two processes with the same
-    :func:`numerics` compute the same bits; different ones may differ in the last bits.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. Two processes with the
+    same :func:`numerics` compute the same bits; different ones may differ in the last bits.
     """
     path: dict[str, str | int] = {
         "torch": torch.__version__,

@@ -64,7 +64,7 @@ def sigma_grid(n: int = 12, low: float = 0.03, high: float = 1.5) -> np.ndarray:
 class SweepResult(_cache.StoredResult):
     """Everything a σ sweep produced: one entry per σ along the first axis of every array.
 
-    Introduced in chapter *σ trades reconstruction against KL*. The arrays are those of
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. The arrays are those of
     :func:`~vaebook.training.evaluate` on the test digits (see there for shapes and units),
     plus ``train_neg_elbo``, ``train_mse`` and ``train_kl`` (the same measures on the training
     digits: at small σ the test MSE is higher, the decoder memorises), the trained ``weights`` (so
@@ -178,8 +178,8 @@ def train_single(sigma: float, *, latent_dim: int = 2,
                  progress="auto") -> SweepResult:
     """Train ONE VAE with decoder ``sigma`` alone: a one-member :func:`run_sigma_sweep`.
 
-    Introduced in chapter *σ trades reconstruction against KL*. Same code, data, seed and
-    initial weights as the batched sweep, so its numbers match the sweep's member for ``sigma``
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. Same code, data, seed
+    and initial weights as the batched sweep, so its numbers match the sweep's member for ``sigma``
     (up to floating-point rounding).
     """
     if isinstance(sigma, (list, tuple, np.ndarray, torch.Tensor)) and np.size(sigma) != 1:

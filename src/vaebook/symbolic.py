@@ -14,8 +14,8 @@ from IPython.display import Math, display
 def proved_difference(lhs, rhs) -> sp.Expr:
     """Return ``lhs - rhs`` simplified; zero when SymPy proves the two sides equal.
 
-    Introduced in chapter *From the Gaussian likelihood to the MSE*. Sums and products are
-    evaluated, logarithms expanded (the symbols' assumptions make this valid) and inverse
+    Used behind the scenes in chapter *From the Gaussian likelihood to the MSE*. Sums and products
+    are evaluated, logarithms expanded (the symbols' assumptions make this valid) and inverse
     hyperbolic functions rewritten as logarithms before simplifying.
     """
     for name, side in (("lhs", lhs), ("rhs", rhs)):

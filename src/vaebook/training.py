@@ -59,15 +59,17 @@ class TrainingDiverged(ValueError):
     """Training produced a NaN or infinite loss: the message names the step, the loss and
     the remedy.
 
-    Introduced in chapter *σ trades reconstruction against KL* (raised by :func:`train_vae`).
+    Used behind the scenes in chapter *σ trades reconstruction against KL* (raised by
+    :func:`train_vae`).
     """
 
 
 def check_sigmas(sigmas, name: str = "sigmas") -> torch.Tensor:
     """Validate a list of decoder σ values and return it as a 1-D float64 tensor.
 
-    Introduced in chapter *σ trades reconstruction against KL*. Raises :class:`ValueError`
-    (naming ``name``) for an empty list, a non-number (``True`` included), NaN, ±inf or a σ ≤ 0.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. Raises
+    :class:`ValueError` (naming ``name``) for an empty list, a non-number (``True`` included), NaN,
+    ±inf or a σ ≤ 0.
     """
     if isinstance(sigmas, bool) or (isinstance(sigmas, (list, tuple)) and any(
             isinstance(value, bool) for value in sigmas)):
@@ -108,7 +110,7 @@ def _check_number(value, name: str, *, allow_zero: bool = False) -> float:
 def check_kl_weights(kl_weight, n_models: int, dtype=torch.float32) -> torch.Tensor:
     """One KL weight per member, shape ``(K,)``: a number (shared) or a sequence of ``K``.
 
-    Introduced in chapter *σ trades reconstruction against KL* (a β-VAE per member).
+    Used behind the scenes in chapter *σ trades reconstruction against KL* (a β-VAE per member).
     """
     n_models = _check_int(n_models, "n_models")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
@@ -151,7 +153,7 @@ def _check_data(x, model: BatchedVAE, name: str) -> torch.Tensor:
 def check_likelihoods(likelihood, model: BatchedVAE) -> list[Likelihood]:
     """One :class:`~vaebook.likelihoods.Likelihood` per member of ``model``.
 
-    Introduced in chapter *Learning σ*. ``likelihood`` is one name or
+    Used behind the scenes in chapter *Learning σ*. ``likelihood`` is one name or
     :class:`~vaebook.likelihoods.Likelihood` for every member, or a sequence of one per member.
     Raises :class:`ValueError` for an unknown name, a wrong count, or a per-pixel σ on a model
     whose decoder has one output per pixel.
@@ -624,13 +626,13 @@ def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas, *,
                             seed: int = 0) -> np.ndarray:
     """An importance-weighted estimate of ``-log p(x)`` of every image, shape ``(K, N)``.
 
-    Introduced in chapter *Other likelihoods side by side*. Arguments as in :func:`evaluate`.
-    With ``z_1 ... z_S`` drawn from the encoder's ``q(z | x)`` (``S = samples``, the same
-    noise for every member, from ``seed``), the estimate is
+    Used behind the scenes in chapter *Other likelihoods side by side*. Arguments as in
+    :func:`evaluate`. With ``z_1 ... z_S`` drawn from the encoder's ``q(z | x)`` (``S = samples``,
+    the same noise for every member, from ``seed``), the estimate is
     ``-log (1/S) sum_s p(x | z_s) p(z_s) / q(z_s | x)`` (Burda et al., 2016). Its expectation
     lies between ``-log p(x)`` and the −ELBO and falls towards ``-log p(x)`` as ``S`` grows;
-    ``S = 1`` is the −ELBO's own one-sample estimate. Every constant is kept, so the numbers
-    are comparable with :func:`evaluate`'s ``neg_elbo``.
+    ``S = 1`` is the −ELBO's own one-sample estimate. Every constant is kept, so the numbers are
+    comparable with :func:`evaluate`'s ``neg_elbo``.
     """
     sigmas = check_sigmas(sigmas)
     _check_model(model, sigmas)

@@ -54,11 +54,11 @@ _DEQUANTISE_SEEDS = {"train": 1, "test": 2}
 def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
     """Spread each grey level ``k / 16`` uniformly over its own bin ``[k, k + 1) / 17``.
 
-    Introduced in chapter *Other likelihoods side by side*. Returns ``(16 x + u) / 17`` with
-    ``u ~ U(0, 1)`` drawn from ``seed``: continuous data in [0, 1) without repeated values.
+    Introduced in chapter *Scaling, learned σ and other likelihoods*. Returns ``(16 x + u) / 17``
+    with ``u ~ U(0, 1)`` drawn from ``seed``: continuous data in [0, 1) without repeated values.
     For a density ``p`` of the result, ``-log p + D log 17`` estimates an upper bound on the
-    ``-log`` probability of the discrete digits (Theis et al., 2016). ``x`` must lie in
-    [0, 1] (``ValueError`` otherwise).
+    ``-log`` probability of the discrete digits (Theis et al., 2016). ``x`` must lie in [0, 1]
+    (``ValueError`` otherwise).
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise ValueError("x must be a floating-point torch.Tensor")
@@ -74,7 +74,8 @@ def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
 def binarise(x: torch.Tensor) -> torch.Tensor:
     """``1.0`` where ``x > BINARY_THRESHOLD``, else ``0.0`` (same dtype as ``x``).
 
-    Introduced in chapter *Other likelihoods side by side* (Bernoulli on binarised digits).
+    Used behind the scenes in chapter *Other likelihoods side by side* (Bernoulli on binarised
+    digits).
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise ValueError("x must be a floating-point torch.Tensor")
@@ -87,7 +88,7 @@ def binarise(x: torch.Tensor) -> torch.Tensor:
 class Variant:
     """One member of a :func:`run_variants` comparison.
 
-    Introduced in chapter *Learning σ*. ``label`` names it in tables and plots;
+    Used behind the scenes in chapter *Learning σ*. ``label`` names it in tables and plots;
     ``likelihood`` is a name of :data:`vaebook.likelihoods.LIKELIHOOD_NAMES`; ``sigma`` is the
     fixed σ (or Laplace scale) or the starting value of a learned one (ignored otherwise);
     ``scale_floor`` is the soft floor of a learned, optimal or per-pixel scale (0: none);
@@ -142,7 +143,7 @@ LIKELIHOOD_VARIANTS = (
 class VariantResult(_cache.StoredResult):
     """Everything :func:`run_variants` produced: one entry per variant along the first axis.
 
-    Introduced in chapter *Learning σ*. The test-set arrays are those of
+    Used behind the scenes in chapter *Learning σ*. The test-set arrays are those of
     :func:`~vaebook.training.evaluate` (see there for shapes and units); ``train_neg_elbo``,
     ``train_mse``, ``train_kl`` and ``train_pixel_scale`` are measured on the training digits.
     ``scale`` and ``fitted_scale`` (K,) come from :func:`~vaebook.training.train_vae` (NaN where

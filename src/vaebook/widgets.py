@@ -33,7 +33,7 @@ _ids = itertools.count()
 class Frame:
     """One slider position: a label, a PNG picture, its alt text and an HTML block of numbers.
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
 
     label: str
@@ -54,7 +54,7 @@ class Frame:
 def figure_to_png(fig, dpi: int = 80) -> bytes:
     """Render a matplotlib figure to PNG bytes (and close it so it is not shown twice).
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     import matplotlib.pyplot as plt
 
@@ -74,7 +74,7 @@ def figure_to_png(fig, dpi: int = 80) -> bytes:
 def numbers_table(numbers: dict[str, str]) -> str:
     """An HTML table of named, already formatted numbers.
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     if not isinstance(numbers, dict):
         raise ValueError(f"numbers: expected a dict of names and formatted strings, got "
@@ -92,7 +92,7 @@ def numbers_table(numbers: dict[str, str]) -> str:
 class FrameSlider:
     """A slider over precomputed frames, shown as an ipywidget or as static HTML/JS.
 
-    Introduced in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
 
     Parameters
     ----------
