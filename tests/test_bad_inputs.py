@@ -317,6 +317,13 @@ CASES = [
     bad(likelihoods.optimal_sigma, "overflow", torch.full((1, 2), 1e20), torch.zeros(1, 2),
         says=OVERFLOW.format(function="optimal_sigma", why="the squared errors exceed its "
                                                             "largest number")),
+    # likelihoods.kl_to_recon_weight (effective_sigma's checks are its checks)
+    bad(likelihoods.kl_to_recon_weight, "data_dim 0", 0,
+        says="data_dim must be an integer >= 1, got 0"),
+    bad(likelihoods.kl_to_recon_weight, "kl_reduction none", 64, kl_reduction="none",
+        says="kl_reduction must be one of ('sum', 'batchmean', 'mean'), got 'none'"),
+    bad(likelihoods.kl_to_recon_weight, "no latent_dim for a mean KL", 64, kl_reduction="mean",
+        says='latent_dim is needed when kl_reduction="mean"'),
     # likelihoods.effective_sigma
     bad(likelihoods.effective_sigma, "data_dim 0", 0,
         says="data_dim must be an integer >= 1, got 0"),

@@ -510,3 +510,17 @@ def test_effective_sigma_needs_latent_dim_for_mean_kl():
 def test_effective_sigma_rejects_bad_kl_weight(kl_weight):
     with pytest.raises(ValueError, match="kl_weight"):
         effective_sigma(784, 128, kl_weight=kl_weight)
+
+
+def test_kl_to_recon_weight_is_twice_the_implied_variance():
+    from vaebook.likelihoods import effective_sigma, kl_to_recon_weight
+
+    # F.mse_loss (mean over B*D) + KL summed over latents and batch: one nat of KL weighs as
+    # much as B*D units of the mean squared error.
+    assert math.isclose(kl_to_recon_weight(784, 128, "mean", "sum"), 128 * 784, rel_tol=1e-12)
+    assert math.isclose(kl_to_recon_weight(64, 8, "batchmean", "mean", latent_dim=4,
+                                           kl_weight=2.0), 0.5, rel_tol=1e-12)
+    for reductions in (("sum", "sum"), ("mean", "batchmean"), ("batchmean", "mean")):
+        weight = kl_to_recon_weight(64, 8, *reductions, latent_dim=4, kl_weight=3.0)
+        sigma = effective_sigma(64, 8, *reductions, latent_dim=4, kl_weight=3.0)
+        assert abs(weight / 2 - sigma**2) < 1e-12 * weight

@@ -24,12 +24,14 @@ import json
 import math
 from pathlib import Path
 
+from vaebook.likelihoods import RECON_REDUCTIONS, kl_to_recon_weight
+
 __all__ = ["RECON_LOSSES", "REDUCTIONS", "PIXEL_RANGES", "loss_assumptions",
            "loss_calculator_html", "show_loss_calculator"]
 
 RECON_LOSSES = {"mse": "squared error (MSE)", "l1": "absolute error (L1)",
                 "bce": "binary cross-entropy (BCE)"}
-REDUCTIONS = ("sum", "batchmean", "mean")
+REDUCTIONS = RECON_REDUCTIONS
 # name -> width of the pixel range (pixels on [0, 1] have width 1)
 PIXEL_RANGES = {"0..1": 1.0, "-1..1": 2.0, "0..255": 255.0}
 
@@ -78,9 +80,7 @@ def loss_assumptions(recon_loss: str, recon_reduction: str, kl_reduction: str,
         raise ValueError("binary cross-entropy needs targets in [0, 1]: choose pixel_range "
                          f"'0..1', not {pixel_range!r}")
     dim, width = math.prod(shape), PIXEL_RANGES[pixel_range]
-    w_recon = {"sum": 1.0, "batchmean": 1.0 / batch, "mean": 1.0 / (batch * dim)}[recon_reduction]
-    w_kl = {"sum": 1.0, "batchmean": 1.0 / batch, "mean": 1.0 / (batch * latents)}[kl_reduction]
-    ratio = kl_weight * w_kl / w_recon
+    ratio = kl_to_recon_weight(dim, batch, recon_reduction, kl_reduction, latents, kl_weight)
     names = {"sum": "1", "batchmean": "1/B", "mean": "1/(B·D)"}
     kl_names = {"sum": "1", "batchmean": "1/B", "mean": "1/(B·L)"}
     weights = f"kl_weight·w_k/w_r = {kl_weight:g}·{kl_names[kl_reduction]}/({names[recon_reduction]})"

@@ -43,6 +43,7 @@ __all__ = [
     "kl_standard_normal",
     "optimal_sigma",
     "effective_sigma",
+    "kl_to_recon_weight",
     "LIKELIHOOD_NAMES",
     "soft_floor",
     "Likelihood",
@@ -255,6 +256,41 @@ def optimal_sigma(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     return sigma
 
 
+def kl_to_recon_weight(
+    data_dim: int,
+    batch_size: int = 1,
+    recon_reduction: str = "mean",
+    kl_reduction: str = "batchmean",
+    latent_dim: int | None = None,
+    kl_weight: float = 1.0,
+) -> float:
+    """``kl_weight * w_k / w_r``: what one nat of the batch's total KL costs in units of its
+    total reconstruction loss, for the given reductions.
+
+    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods* (by
+    :func:`effective_sigma` and the loss calculator). A loss that reduces the batch's
+    reconstruction terms with ``recon_reduction`` weighs their total by ``w_r`` (1 for
+    ``"sum"``, ``1/B`` for ``"batchmean"``, ``1/(B * D)`` for ``"mean"``), and its KL term by
+    ``w_k`` (1, ``1/B`` or ``1/(B * latent_dim)``). Arguments as in :func:`effective_sigma`.
+    """
+    data_dim = check_positive_int(data_dim, "data_dim")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    check_choice(recon_reduction, "recon_reduction", RECON_REDUCTIONS)
+    check_choice(kl_reduction, "kl_reduction", KL_REDUCTIONS)
+    kl_weight = check_positive_number(kl_weight, "kl_weight")
+    if latent_dim is not None:
+        latent_dim = check_positive_int(latent_dim, "latent_dim")
+    elif kl_reduction == "mean":
+        raise ValueError('latent_dim is needed when kl_reduction="mean"')
+
+    w_recon = {"sum": 1.0, "batchmean": 1.0 / batch_size, "mean": 1.0 / (batch_size * data_dim)}
+    if kl_reduction == "mean":
+        w_kl = 1.0 / (batch_size * latent_dim)
+    else:
+        w_kl = {"sum": 1.0, "batchmean": 1.0 / batch_size}[kl_reduction]
+    return kl_weight * w_kl / w_recon[recon_reduction]
+
+
 def effective_sigma(
     data_dim: int,
     batch_size: int = 1,
@@ -278,25 +314,11 @@ def effective_sigma(
 
     If the loss weighs the batch's total SSE by ``w_r`` and its total KL by ``w_k``, it is
     proportional to the Gaussian ``-ELBO`` (up to constants) for ``sigma^2 = kl_weight * w_k /
-    (2 * w_r)``. For example ``F.mse_loss`` plus a KL summed over latents and batch gives
-    ``sigma^2 = B * D / 2``.
+    (2 * w_r)`` (:func:`kl_to_recon_weight`). For example ``F.mse_loss`` plus a KL summed over
+    latents and batch gives ``sigma^2 = B * D / 2``.
     """
-    data_dim = check_positive_int(data_dim, "data_dim")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    check_choice(recon_reduction, "recon_reduction", RECON_REDUCTIONS)
-    check_choice(kl_reduction, "kl_reduction", KL_REDUCTIONS)
-    kl_weight = check_positive_number(kl_weight, "kl_weight")
-    if latent_dim is not None:
-        latent_dim = check_positive_int(latent_dim, "latent_dim")
-    elif kl_reduction == "mean":
-        raise ValueError('latent_dim is needed when kl_reduction="mean"')
-
-    w_recon = {"sum": 1.0, "batchmean": 1.0 / batch_size, "mean": 1.0 / (batch_size * data_dim)}
-    if kl_reduction == "mean":
-        w_kl = 1.0 / (batch_size * latent_dim)
-    else:
-        w_kl = {"sum": 1.0, "batchmean": 1.0 / batch_size}[kl_reduction]
-    return math.sqrt(kl_weight * w_kl / (2.0 * w_recon[recon_reduction]))
+    return math.sqrt(kl_to_recon_weight(data_dim, batch_size, recon_reduction, kl_reduction,
+                                        latent_dim, kl_weight) / 2.0)
 
 
 # ---------------------------------------------------------------------------------------------
