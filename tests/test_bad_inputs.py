@@ -49,6 +49,9 @@ COVERED_ELSEWHERE = {
         "tests/test_training.py::test_diverging_training_names_the_step_the_loss_and_the_remedy",
     "vaebook.cache.CacheWarning":
         "tests/test_cache.py::test_a_damaged_entry_warns_once_is_recomputed_and_healed",
+    # Takes no input at all.
+    "vaebook.plotting.use_book_style":
+        "tests/test_plotting.py::test_use_book_style_sets_the_shared_figure_settings",
     # A frozen record that only audit_loss builds; its bad inputs are audit_loss's (rows below).
     "vaebook.audit.LossAudit": "tests/test_audit.py::test_clear_errors",
 }

@@ -133,3 +133,13 @@ def test_pixel_slider_frames_follow_the_prediction():
         assert frame.alt.startswith(f"For a predicted pixel value of {mean:.2f}")
     with pytest.raises(ValueError, match="at least one"):
         pixel_likelihood_slider(0.2, 0.1, means=())
+
+
+def test_use_book_style_sets_the_shared_figure_settings():
+    import matplotlib
+
+    from vaebook.plotting import BOOK_STYLE, use_book_style
+
+    with matplotlib.rc_context({"figure.dpi": 123}):
+        use_book_style()
+        assert all(matplotlib.rcParams[key] == value for key, value in BOOK_STYLE.items())

@@ -13,9 +13,21 @@ from numbers import Integral
 
 import numpy as np
 
+from vaebook.data import IMAGE_SHAPE
 from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table
 
-DIGIT_SHAPE = (8, 8)
+BOOK_STYLE = {"figure.dpi": 80}
+"""The matplotlib settings every chapter's figures share (:func:`use_book_style`)."""
+
+
+def use_book_style() -> None:
+    """Apply :data:`BOOK_STYLE` to matplotlib: the chapters' one piece of shared set-up.
+
+    Introduced in chapter *σ trades reconstruction against KL* (in a hidden first cell).
+    """
+    import matplotlib
+
+    matplotlib.rcParams.update(BOOK_STYLE)
 
 
 def _check_count(value, name: str, minimum: int = 1) -> int:
@@ -36,7 +48,7 @@ def _check_index(result, index) -> int:
     return int(index)
 
 
-def image_strip(images, n_cols: int, shape=DIGIT_SHAPE, gap: int = 1) -> np.ndarray:
+def image_strip(images, n_cols: int, shape=IMAGE_SHAPE, gap: int = 1) -> np.ndarray:
     """Tile flat images (N, H·W) into one array of ``n_cols`` columns, with white gaps.
 
     Introduced in chapter *σ trades reconstruction against KL*.
@@ -305,7 +317,7 @@ def pixel_maps_figure(maps: dict, *, log: bool = False, vmin=None, vmax=None,
     values = {}
     for title, image in maps.items():
         try:
-            values[title] = np.asarray(image, dtype=float).reshape(DIGIT_SHAPE)
+            values[title] = np.asarray(image, dtype=float).reshape(IMAGE_SHAPE)
         except (TypeError, ValueError):
             raise ValueError(f"maps: {title!r} must be 64 numbers (an 8×8 image), got "
                              f"{np.size(image)} values") from None
