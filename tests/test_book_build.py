@@ -227,3 +227,19 @@ def test_the_pdf_embeds_the_figures_the_solutions_and_a_note_per_slider(built_ht
 def test_the_website_links_the_pdf(built_html):
     page = (built_html / "book" / "how-to-use.html").read_text()
     assert 'href="../_static/book.pdf"' in page
+
+
+def test_downloadable_notebooks_depend_on_the_source_alone(built_html):
+    """"Download .ipynb" serves the chapter's cells without outputs, the same on every build."""
+    spec = importlib.util.spec_from_file_location(
+        "notebook_downloads", REPO / "_ext" / "notebook_downloads.py")
+    downloads = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(downloads)
+    notebooks = [page for page in toc_files() if is_notebook(source_of(page))]
+    assert len(notebooks) >= 6
+    for page in notebooks:
+        published = (built_html / "_sources" / f"{page}.ipynb").read_bytes()
+        assert published == downloads.notebook_bytes(source_of(page)), page
+        assert b'"output_type"' not in published and b'"cell-0"' in published
+        html = (built_html / f"{page}.html").read_text()
+        assert f'_sources/{page}.ipynb"' in html.replace("../", ""), f"{page}: no download"
