@@ -59,7 +59,7 @@ pdf: book $(TEST_STAMP) $(JS_STAMP)
 test: $(TEST_STAMP) $(JS_STAMP)
 	tests/ensure-chromium
 	tests/ensure-bubblewrap
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20
 
 lab: $(BOOK_STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. book/intro.md

@@ -9,9 +9,12 @@ assignment format, kept as text in git) this script
 2. runs ``otter assign`` on it, which writes ``<out>/<NN-name>/student/`` (solutions and hidden
    tests removed, public checks kept) and ``<out>/<NN-name>/autograder/`` (the solutions, every
    test and ``<name>-autograder_<date>.zip``), and fails unless the master passes all its tests;
-3. validates the student edition: no hidden test, no solution code, no otter markers, no
+3. puts a set-up cell first in the student edition, for Colab (:func:`add_setup_cell`): where
+   ``vaebook`` is missing it installs the package at the built commit and otter-grader, and
+   on Colab, where otter reads public checks only from files, it writes them to ``tests/``;
+4. validates the student edition: no hidden test, no solution code, no otter markers, no
    autograder zip (:func:`validate_student_edition`);
-4. writes ``<out>/<NN-name>/questions.json``: every question with its points, and which ones are
+5. writes ``<out>/<NN-name>/questions.json``: every question with its points, and which ones are
    graded by hand; ``assignments/grade.py`` reads it.
 
 Usage: ``python assignments/build.py [--out DIR] [--course-seed N] [NAME ...]`` (default
@@ -32,6 +35,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import pprint
 import random
 import re
 import shutil
@@ -141,6 +145,83 @@ def autograder_requirements() -> str:
     if OTTER_PIN.search(binder) is None:
         raise SystemExit("binder/requirements.txt pins no otter-grader==<version>")
     return "# Written by assignments/build.py from binder/requirements.txt (the book's pins).\n" + binder
+
+
+def _notebook_downloads():
+    """The website's notebook publisher (_ext/notebook_downloads.py): the repository URL, the
+    pinned commit and the install source are the same for the chapters and the assignments."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "notebook_downloads", REPO / "_ext" / "notebook_downloads.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SETUP_TAG = "setup-colab"
+"""The tag of the set-up cell that :func:`add_setup_cell` puts first in a student edition."""
+
+SETUP_CELL = '''\
+#@title Set up (only where the book's packages are missing, as on Colab)
+# Added by assignments/build.py. In the book's environment (a clone, Binder, a JupyterHub
+# built from the book's requirements) the packages are there and this cell does nothing.
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("vaebook") is None:
+    source = os.environ.get("{env}", "{source}")
+    print("Installing vaebook and otter-grader (about a minute)")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source,
+                    "{otter}"], check=True)
+    importlib.invalidate_caches()
+
+# The public checks (the same as in this notebook's metadata). Otter on Colab cannot read
+# the notebook's own file, so it needs them as files in tests/.
+PUBLIC_CHECKS = {checks}
+if "google.colab" in sys.modules:
+    os.makedirs("tests", exist_ok=True)
+    for question, text in PUBLIC_CHECKS.items():
+        with open(os.path.join("tests", question + ".py"), "w") as file:
+            file.write(text)
+'''
+
+
+def add_setup_cell(student_notebook: Path) -> str:
+    """Put the set-up cell (:data:`SETUP_CELL`) first in a student edition; its source."""
+    import nbformat
+
+    downloads = _notebook_downloads()
+    config = yaml_config()
+    url = config["repository"]["url"]
+    revision = downloads.build_revision(REPO, config["repository"].get("branch", "main"))
+    otter = OTTER_PIN.search((REPO / "requirements.txt").read_text())
+    if otter is None:
+        raise SystemExit("requirements.txt pins no otter-grader==<version>")
+    notebook = nbformat.read(student_notebook, as_version=4)
+    checks = notebook.metadata["otter"]["tests"]
+    source = (SETUP_CELL.replace("{env}", downloads.INSTALL_SOURCE_ENV)
+              .replace("{source}", downloads.pip_source(url, revision))
+              .replace("{otter}", otter.group(0))
+              .replace("{checks}", pprint.pformat(dict(checks), width=88)))
+    cell = nbformat.v4.new_code_cell(source.rstrip("\n"), metadata={
+        "tags": [SETUP_TAG], "cellView": "form", "jupyter": {"source_hidden": True}})
+    if "id" in notebook.cells[0]:
+        cell["id"] = SETUP_TAG  # a fixed id: the same edition on every build
+    else:
+        cell.pop("id", None)
+    notebook.cells.insert(0, cell)
+    nbformat.write(notebook, student_notebook)
+    return cell.source
+
+
+def yaml_config() -> dict:
+    import yaml
+
+    return yaml.safe_load((REPO / "_config.yml").read_text())
 
 
 def stage(master: Path, out: Path, course_seed: int | None = None) -> Path:
@@ -349,12 +430,15 @@ def build(master: Path, out_root: Path, course_seed: int | None = None) -> Path:
     zips = sorted((out / "autograder").glob("*-autograder_*.zip"))
     if len(zips) != 1:
         raise SystemExit(f"{out / 'autograder'}: expected one autograder zip, found {zips}")
+    setup_cell = add_setup_cell(out / "student" / notebook.name)
     validate_student_edition(out / "student", zips[0], notebook)
     questions = question_table(notebook, zips[0])
     (out / "questions.json").write_text(json.dumps(
         {"assignment": master.parent.name, "notebook": notebook.name,
          "autograder_zip": str(zips[0].relative_to(out)), "questions": questions,
-         "course_seed": course_seed}, indent=1))
+         "course_seed": course_seed,
+         # grade.py does not read this cell for tamper flags when a submission keeps it as is
+         "setup_cells": [setup_cell]}, indent=1))
     return out
 
 

@@ -91,8 +91,10 @@ INIT_CELL = re.compile(r"^# Initialize Otter\nimport otter\ngrader = otter\.Note
 CHECK_CALL = re.compile(r"^\s*grader\.check(_all)?\([^)]*\)\s*$", re.MULTILINE)
 
 
-def submission_code(path: Path) -> str:
-    """The code of a submission, without otter's init cell and ``grader.check`` calls."""
+def submission_code(path: Path, trusted: tuple[str, ...] = ()) -> str:
+    """The code of a submission, without otter's init cell, ``grader.check`` calls and the
+    cells that are exactly one of ``trusted`` (the edition's own set-up cell, which installs
+    packages where they are missing and so names ``subprocess`` and ``sys.modules``)."""
     if path.suffix != ".ipynb":
         return ""
     try:
@@ -105,15 +107,16 @@ def submission_code(path: Path) -> str:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        if INIT_CELL.match(source):
+        if INIT_CELL.match(source) or source in trusted:
             continue
         code.append(CHECK_CALL.sub("", source))
     return "\n".join(code)
 
 
-def tamper_flags(path: Path) -> list[str]:
-    """Names of the :data:`TAMPER_PATTERNS` found in a submission's code (sorted)."""
-    code = submission_code(path)
+def tamper_flags(path: Path, trusted: tuple[str, ...] = ()) -> list[str]:
+    """Names of the :data:`TAMPER_PATTERNS` found in a submission's code (sorted); cells that
+    are exactly one of ``trusted`` are not read (:func:`submission_code`)."""
+    code = submission_code(path, trusted)
     return sorted(name for name, pattern in TAMPER_PATTERNS.items() if re.search(pattern, code))
 
 
@@ -414,6 +417,7 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
     questions = meta["questions"]
     auto = [q["name"] for q in questions if not q["manual"]]
     manual = [q for q in questions if q["manual"]]
+    trusted = tuple(meta.get("setup_cells", ()))  # written by build.py: the set-up cell
     files = sorted(p for p in submissions.iterdir()
                    if p.suffix in (".ipynb", ".zip") and p.is_file() and not p.is_symlink())
     if not files:
@@ -444,7 +448,7 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
             "scores": {name: scores[name]["score"] for name in auto},
             "total": sum(scores[name]["score"] for name in auto),
             "possible": sum(q["points"] for q in questions if not q["manual"]),
-            "flags": tamper_flags(path),
+            "flags": tamper_flags(path, trusted),
             "failures": {name: scores[name]["output"] for name in auto
                          if scores[name]["score"] < scores[name]["possible"]},
             "seconds": run["seconds"],

@@ -624,3 +624,45 @@ def test_two_courses_grade_their_own_answers_and_not_each_others(tmp_path):
         # q4: loss_sigma is right (2 points), the copied sigma_course is not (0 of 1)
         assert {k: table["copied"][k] for k in ("q1", "q2", "q3", "q4", "total")} == {
             "q1": 2, "q2": 1, "q3": 2, "q4": 2, "total": 7}, table["copied"]
+
+
+@pytest.mark.parametrize("name", ["01-derivation", "02-training"])
+def test_a_student_edition_runs_on_colab(editions, tmp_path, name):
+    """The published student edition, answered, runs in a fresh folder and a fresh venv
+    without vaebook and with a kernel that looks like Colab's (tests/colab.py): its set-up cell
+    installs the package and writes the public checks to tests/, where otter on Colab reads
+    them, and every public check passes."""
+    import colab
+
+    assignment = editions / name
+    answered = submission(assignment, tmp_path / "answered", "answered")
+    meta = json.loads((assignment / "questions.json").read_text())
+    first = nbformat.read(assignment / "student" / meta["notebook"], as_version=4).cells[0]
+    assert first.metadata["tags"] == [build.SETUP_TAG] and "google.colab" in first.source
+    notebook = tmp_path / meta["notebook"]
+    shutil.copy(answered, notebook)
+    report = colab.run_like_colab(colab.prepare(tmp_path / "parts"), notebook, tmp_path / "run",
+                                  colab=True)
+    assert report["vaebook"].startswith(report["venv"]), report["vaebook"]
+    assert report["otter_interpreter"] == "COLAB", report
+    public = {question for question, text in
+              nbformat.read(notebook, as_version=4).metadata["otter"]["tests"].items()}
+    written = [path for path in report["files"] if path != ".OTTER_LOG"]  # otter's own log
+    assert written == sorted([meta["notebook"]] + [f"tests/{q}.py" for q in public])
+    assert report["checks"] == {question: "passed" for question in public}, report["checks"]
+
+
+def test_the_set_up_cell_is_trusted_only_as_built(editions, tmp_path):
+    """The set-up cell names subprocess and sys.modules: the grader does not flag it when a
+    submission keeps it as built (questions.json holds it), and flags any edit of it."""
+    assignment = editions / "01-derivation"
+    meta = json.loads((assignment / "questions.json").read_text())
+    trusted = tuple(meta["setup_cells"])
+    student = assignment / "student" / meta["notebook"]
+    assert grade.tamper_flags(student, trusted) == []
+    assert {"process", "sys.modules"} <= set(grade.tamper_flags(student))
+    notebook = nbformat.read(student, as_version=4)
+    notebook.cells[0].source += "\nimportlib.import_module('os').getcwd()"
+    edited = tmp_path / meta["notebook"]
+    nbformat.write(notebook, edited)
+    assert {"process", "sys.modules"} <= set(grade.tamper_flags(edited, trusted))

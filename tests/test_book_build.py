@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
+import subprocess
 import unicodedata
 from pathlib import Path
 
@@ -229,17 +231,63 @@ def test_the_website_links_the_pdf(built_html):
     assert 'href="../_static/book.pdf"' in page
 
 
-def test_downloadable_notebooks_depend_on_the_source_alone(built_html):
-    """"Download .ipynb" serves the chapter's cells without outputs, the same on every build."""
+def load_notebook_downloads():
     spec = importlib.util.spec_from_file_location(
         "notebook_downloads", REPO / "_ext" / "notebook_downloads.py")
     downloads = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(downloads)
+    return downloads
+
+
+def test_downloadable_notebooks_depend_on_the_source_and_commit_alone(built_html):
+    """"Download .ipynb" serves the install cell and the chapter's cells without outputs, the
+    same on every build of a commit; the install cell pins that commit."""
+    downloads = load_notebook_downloads()
+    url = yaml.safe_load((REPO / "_config.yml").read_text())["repository"]["url"]
+    commit = downloads.build_revision(REPO, "main")  # tested below
     notebooks = [page for page in toc_files() if is_notebook(source_of(page))]
     assert len(notebooks) >= 6
     for page in notebooks:
         published = (built_html / "_sources" / f"{page}.ipynb").read_bytes()
-        assert published == downloads.notebook_bytes(source_of(page)), page
+        assert published == downloads.notebook_bytes(source_of(page), url, commit), page
         assert b'"output_type"' not in published and b'"cell-0"' in published
+        first = json.loads(published)["cells"][0]
+        assert first["metadata"]["tags"] == ["install-vaebook"], page
+        assert f'"git+{url}@{commit}"' in "".join(first["source"]), page
         html = (built_html / f"{page}.html").read_text()
         assert f'_sources/{page}.ipynb"' in html.replace("../", ""), f"{page}: no download"
+
+
+def test_the_install_cell_pins_the_commit_or_else_the_branch(tmp_path):
+    downloads = load_notebook_downloads()
+    assert downloads.build_revision(tmp_path, "main") == "main"   # not a git checkout
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "--quiet", str(tmp_path)], check=True)
+    (tmp_path / "a.txt").write_text("a")
+    subprocess.run([*git, "-C", str(tmp_path), "add", "a.txt"], check=True)
+    subprocess.run([*git, "-C", str(tmp_path), "commit", "--quiet", "-m", "a"], check=True)
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    assert len(head) == 40 and downloads.build_revision(tmp_path, "main") == head
+    source = downloads.pip_source("https://github.com/a/b", head)
+    assert source == f"git+https://github.com/a/b@{head}"
+
+
+def test_every_notebook_page_opens_in_colab_from_the_published_branch(built_html):
+    """The launch menu's Colab entry points at the page's notebook on the branch that the Pages
+    workflow fills with the website's `_sources/` notebooks."""
+    downloads = load_notebook_downloads()
+    url = yaml.safe_load((REPO / "_config.yml").read_text())["repository"]["url"]
+    owner, name = url.removeprefix("https://github.com/").split("/")
+    workflow = (REPO / ".github" / "workflows" / "book.yml").read_text()
+    branch = downloads.COLAB_BRANCH
+    assert f'.git" {branch}\n' in workflow and f"--initial-branch {branch}" in workflow
+    assert "cd _build/html/_sources" in workflow
+    for page in (page for page in toc_files() if is_notebook(source_of(page))):
+        html = (built_html / f"{page}.html").read_text()
+        links = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', html)
+        assert links == [f"https://colab.research.google.com/github/{owner}/{name}/blob/"
+                         f"{branch}/{page}.ipynb"], (page, links)
+        assert (built_html / "_sources" / f"{page}.ipynb").is_file(), page
+    with pytest.raises(ValueError, match="repository.url"):
+        downloads.colab_url("https://gitlab.com/a/b", "book/intro")

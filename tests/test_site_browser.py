@@ -143,7 +143,8 @@ def test_launch_buttons_open_the_chapter(visit, site):
     assert binder, "no Binder launch button"
     assert "urlpath=lab/tree/book/intro.md" in binder[0], binder[0]
     assert v.page.locator(".btn-launch-thebe").count() > 0, "no Thebe live-code button"
-    assert not any("colab" in link for link in links), "Colab cannot open .md chapters"
+    colab = [link for link in links if "colab.research.google.com" in link]
+    assert colab and colab[0].endswith("/blob/notebooks/book/intro.ipynb"), colab
 
 
 @pytest.mark.parametrize("page_name", [f"book/{name}" for name in (
@@ -281,3 +282,37 @@ def test_one_search_box(chromium, site, width):
                                  "#pst-search-dialog[open] input", timeout=5000)
     finally:
         v.close()
+
+
+SLIDER_PICTURES = """() => [...document.querySelectorAll('.vaebook-slider')].map(slider => {
+  const image = slider.querySelector('img'), box = slider.querySelector('.vaebook-slider-figure');
+  return {shown: image.getBoundingClientRect().width, natural: image.naturalWidth,
+          declared: Number(image.getAttribute('width')), box: box.clientWidth,
+          scrolls: box.scrollWidth > box.clientWidth,
+          hint: slider.querySelector('.vaebook-slider-hint').getBoundingClientRect().height > 0,
+          overflow: getComputedStyle(box).overflowX};
+})"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_slider_pictures_keep_their_size_and_are_sharp(chromium, site, width):
+    """A slider's picture is never shrunk (its tick labels stay legible on a phone, where it
+    scrolls sideways, with a line that says so) and holds twice the pixels it is shown at
+    (sharp on high-density screens)."""
+    pictures = []
+    for page_name in ("sigma-tradeoff", "linear-vae", "other-likelihoods"):
+        v = PageVisit(chromium, site, width)
+        try:
+            v.open(f"{site}book/{page_name}.html")
+            found = v.page.evaluate(SLIDER_PICTURES)
+        finally:
+            v.close()
+        assert found, f"{page_name}: no slider"
+        pictures += [(page_name, picture) for picture in found]
+    for page_name, picture in pictures:
+        assert picture["declared"] > 300, (page_name, picture)
+        assert abs(picture["shown"] - picture["declared"]) < 1, (page_name, picture)
+        assert picture["natural"] == 2 * picture["declared"], (page_name, picture)
+        assert picture["overflow"] == "auto", (page_name, picture)
+        # On a phone the picture scrolls, and a line under it says so; on a desktop it fits.
+        assert picture["scrolls"] == picture["hint"] == (width < 500), (page_name, picture)

@@ -103,3 +103,32 @@ def test_static_view_moves_with_the_keyboard_in_a_real_browser(chromium):
     assert slider.get_attribute("aria-valuetext") == f"σ = {frames[2].label}"
     assert not errors
     page.close()
+
+
+def test_density_two_draws_twice_the_pixels_with_a_palette():
+    import io
+
+    from PIL import Image
+
+    def picture(density):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, 1], [0, 1], label="a line")
+        ax.legend()
+        return Image.open(io.BytesIO(figure_to_png(fig, dpi=50, density=density)))
+
+    plain, sharp = picture(1), picture(2)
+    assert plain.size == (150, 100) and sharp.size == (300, 200)
+    assert plain.mode in ("RGB", "RGBA") and sharp.mode == "P"  # at most 256 colours
+
+
+def test_a_frame_width_sets_the_shown_size_in_both_views():
+    frames = [Frame(label=f.label, png=f.png, alt=f.alt, numbers_html=f.numbers_html,
+                    width=123) for f in make_frames(2)]
+    slider = FrameSlider(frames, description="σ", aria_label="σ")
+    page = slider.to_html()
+    assert 'width="123" style="max-width: none;"' in page and "overflow-x: auto" in page
+    assert 'class="vaebook-slider-hint" hidden' in page  # shown by the page's script if needed
+    assert slider.widget.children[1].width == "123"
+    unsized = FrameSlider(make_frames(2), description="σ", aria_label="σ")
+    assert 'style="max-width: 100%;"' in unsized.to_html()
+    assert unsized.widget.children[1].width == ""

@@ -16,6 +16,10 @@ import numpy as np
 from vaebook.data import IMAGE_SHAPE
 from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table
 
+SLIDER_DPI = 70
+"""Pixels per inch of a slider frame as shown (CSS pixels): a frame is drawn at twice that,
+for high-density screens, and never shown narrower (a phone scrolls it sideways)."""
+
 BOOK_STYLE = {"figure.dpi": 80}
 """The matplotlib settings every chapter's figures share (:func:`use_book_style`)."""
 
@@ -136,7 +140,19 @@ def sigma_figure(result, index: int):
     return fig
 
 
-def sigma_frame(result, index: int, dpi: int = 70) -> Frame:
+def slider_frame(fig, label: str, alt: str, numbers: dict[str, str]) -> Frame:
+    """A slider frame from a figure: drawn at twice :data:`SLIDER_DPI`, shown at its size.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
+    """
+    if not hasattr(fig, "get_size_inches"):
+        raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
+    width = round(float(fig.get_size_inches()[0]) * SLIDER_DPI)
+    return Frame(label=label, png=figure_to_png(fig, dpi=SLIDER_DPI, density=2), alt=alt,
+                 numbers_html=numbers_table(numbers), width=width)
+
+
+def sigma_frame(result, index: int) -> Frame:
     """One precomputed slider frame for grid point ``index``.
 
     Used behind the scenes in chapter *σ trades reconstruction against KL*.
@@ -147,8 +163,7 @@ def sigma_frame(result, index: int, dpi: int = 70) -> Frame:
            f"2-D latent space coloured by digit, and this σ's point on the rate–distortion "
            f"curve (KL {numbers['KL, total (nats)']} nats, test MSE "
            f"{numbers['per-pixel MSE, test digits']}).")
-    return Frame(label=sigma, png=figure_to_png(sigma_figure(result, index), dpi=dpi),
-                 alt=alt, numbers_html=numbers_table(numbers))
+    return slider_frame(sigma_figure(result, index), sigma, alt, numbers)
 
 
 def sigma_slider(result, start: int | None = None) -> FrameSlider:
@@ -241,8 +256,7 @@ def linear_slider(result, start: int | None = None) -> FrameSlider:
                f"{int(result.active_units[i])} eigenvalues above it marked as surviving, the "
                f"trained squared decoder column norms plus σ² on top of them, and test digits "
                f"with their reconstructions.")
-        frames.append(Frame(label=sigma, png=figure_to_png(linear_figure(result, i), dpi=70),
-                            alt=alt, numbers_html=numbers_table(numbers)))
+        frames.append(slider_frame(linear_figure(result, i), sigma, alt, numbers))
     return FrameSlider(frames, description="σ", aria_label="Decoder standard deviation σ",
                        start=start)
 
@@ -492,8 +506,7 @@ def pixel_likelihood_slider(sigma: float, b: float, means=PIXEL_MEANS,
                f"exp(−BCE) curve, and the Bernoulli probabilities of 0 and 1. The continuous "
                f"Bernoulli's density at 0 is "
                f"{numbers['continuous Bernoulli: density at x = 0']}.")
-        frames.append(Frame(label=f"{mean:.2f}",
-                            png=figure_to_png(pixel_likelihood_figure(mean, sigma, b), dpi=70),
-                            alt=alt, numbers_html=numbers_table(numbers)))
+        frames.append(slider_frame(pixel_likelihood_figure(mean, sigma, b), f"{mean:.2f}", alt,
+                                   numbers))
     return FrameSlider(frames, description="prediction",
                        aria_label="Decoder prediction for one pixel", start=start)
