@@ -1,8 +1,10 @@
-"""Input checks shared by the functions of :mod:`vaebook.likelihoods`.
+"""Input checks shared by the modules of :mod:`vaebook`: one function per kind of argument.
 
 Every check raises a :class:`ValueError` whose message starts with the name of the offending
-argument, so that a wrong call says which argument is wrong. The checks run on detached
-values: they never take part in autograd.
+argument, so that a wrong call says which argument is wrong, and returns the value in the type
+the caller works with. The checks run on detached values: they never take part in autograd.
+``tests/test_checks.py`` tests each message once; ``tests/test_bad_inputs.py`` checks that
+every public function reaches them.
 """
 
 from __future__ import annotations
@@ -120,28 +122,33 @@ def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def check_positive_int(value, name: str) -> int:
-    """Check that ``value`` is an integer of at least 1 (``bool`` is refused)."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return value
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """Check that ``value`` is an integer of at least ``minimum`` (``bool`` is refused)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def check_seed(value, name: str = "seed") -> int:
     """Check that ``value`` is a random seed: an integer >= 0 (``bool`` is refused)."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return value
+    return check_int(value, name, minimum=0)
 
 
-def check_positive_number(value, name: str) -> float:
-    """Check that ``value`` is a positive, finite real number and return it as a float."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    value = float(value)
-    if math.isnan(value) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return value
+def check_number(value, name: str, *, allow_zero: bool = False) -> float:
+    """Check that ``value`` is a finite real number, > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not (value >= 0 if allow_zero else value > 0) or math.isinf(value):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return float(value)
+
+
+def check_dtype(dtype) -> torch.dtype:
+    """Check that ``dtype`` is a floating-point torch dtype."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
+    return dtype
 
 
 def reduce_batch(per_sample: torch.Tensor, reduction: str) -> torch.Tensor:

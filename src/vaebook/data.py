@@ -13,6 +13,8 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from vaebook._checks import check_dtype
+
 __all__ = ["PIXEL_MAX", "IMAGE_SHAPE", "load_digits_split"]
 
 PIXEL_MAX = 16.0
@@ -38,8 +40,7 @@ def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.fl
         raise ValueError(f"seed must be an integer, got {seed!r}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32) (scikit-learn's range), got {seed!r}")
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
+    check_dtype(dtype)
     digits = load_digits()
     n_images, n_digits = len(digits.target), len(np.unique(digits.target))
     n_test = math.ceil(test_fraction * n_images)  # as scikit-learn rounds it

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 
 from vaebook._checks import (
     check_choice,
-    check_positive_int,
-    check_positive_number,
+    check_int,
+    check_number,
     check_positive_scale,
     check_reduction,
     check_same_shape,
@@ -273,13 +273,13 @@ def kl_to_recon_weight(
     ``"sum"``, ``1/B`` for ``"batchmean"``, ``1/(B * D)`` for ``"mean"``), and its KL term by
     ``w_k`` (1, ``1/B`` or ``1/(B * latent_dim)``). Arguments as in :func:`effective_sigma`.
     """
-    data_dim = check_positive_int(data_dim, "data_dim")
-    batch_size = check_positive_int(batch_size, "batch_size")
+    data_dim = check_int(data_dim, "data_dim")
+    batch_size = check_int(batch_size, "batch_size")
     check_choice(recon_reduction, "recon_reduction", RECON_REDUCTIONS)
     check_choice(kl_reduction, "kl_reduction", KL_REDUCTIONS)
-    kl_weight = check_positive_number(kl_weight, "kl_weight")
+    kl_weight = check_number(kl_weight, "kl_weight")
     if latent_dim is not None:
-        latent_dim = check_positive_int(latent_dim, "latent_dim")
+        latent_dim = check_int(latent_dim, "latent_dim")
     elif kl_reduction == "mean":
         raise ValueError('latent_dim is needed when kl_reduction="mean"')
 

@@ -29,6 +29,7 @@ import torch
 from vaebook import cache as _cache
 from vaebook import settings
 from vaebook import training
+from vaebook._checks import check_int, check_number
 from vaebook.data import load_digits_split
 from vaebook.models import BatchedLinearVAE
 
@@ -86,13 +87,6 @@ def _as_eigenvalues(eigenvalues) -> np.ndarray:
     return np.sort(np.clip(values, 0.0, None))[::-1]
 
 
-def _as_latent_dim(latent_dim) -> int:
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or (
-            latent_dim < 1):
-        raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}")
-    return int(latent_dim)
-
-
 def covariance_eigenvalues(x) -> np.ndarray:
     """Eigenvalues of the maximum-likelihood covariance of ``x`` ``(N, D)``, largest first.
 
@@ -112,7 +106,7 @@ def ppca_active_dims(eigenvalues, sigma, latent_dim: int | None = None) -> int:
     """
     values = _as_eigenvalues(eigenvalues)
     count = int((values > _as_sigma(sigma) ** 2).sum())
-    return count if latent_dim is None else min(count, _as_latent_dim(latent_dim))
+    return count if latent_dim is None else min(count, check_int(latent_dim, "latent_dim"))
 
 
 def ppca_column_norms_sq(eigenvalues, sigma, latent_dim: int) -> np.ndarray:
@@ -122,7 +116,7 @@ def ppca_column_norms_sq(eigenvalues, sigma, latent_dim: int) -> np.ndarray:
     with zeros when ``latent_dim`` exceeds the number of eigenvalues.
     """
     values = _as_eigenvalues(eigenvalues)
-    latent_dim = _as_latent_dim(latent_dim)
+    latent_dim = check_int(latent_dim, "latent_dim")
     top = np.zeros(latent_dim)
     top[:min(latent_dim, values.size)] = values[:latent_dim]
     return np.maximum(top - _as_sigma(sigma) ** 2, 0.0)
@@ -136,7 +130,7 @@ def ppca_kl_per_latent(eigenvalues, sigma, latent_dim: int) -> np.ndarray:
     the data, which gives this KL; a collapsed latent has KL 0.
     """
     values = _as_eigenvalues(eigenvalues)
-    latent_dim = _as_latent_dim(latent_dim)
+    latent_dim = check_int(latent_dim, "latent_dim")
     top = np.zeros(latent_dim)
     top[:min(latent_dim, values.size)] = values[:latent_dim]
     sigma_sq = _as_sigma(sigma) ** 2
@@ -156,7 +150,7 @@ def ppca_neg_log_likelihood(x, sigma, latent_dim: int) -> float:
     """
     x = _as_data(x)
     sigma_sq = _as_sigma(sigma) ** 2
-    latent_dim = _as_latent_dim(latent_dim)
+    latent_dim = check_int(latent_dim, "latent_dim")
     values = covariance_eigenvalues(x)
     c = np.full(values.size, sigma_sq)
     k = min(latent_dim, values.size)
@@ -282,13 +276,13 @@ def run_linear_sweep(sigmas=LINEAR_SIGMAS, *, latent_dim: int = 16,
     """
     sigma_values = training.check_sigmas(sigmas)
     params = {"sigmas": [float(s) for s in sigma_values],
-              "latent_dim": _as_latent_dim(latent_dim),
-              "steps": training._check_int(steps, "steps"),
-              "batch_size": training._check_int(batch_size, "batch_size"),
-              "lr": training._check_number(lr, "lr"),
-              "seed": training._check_int(settings.default_seed() if seed is None else seed,
+              "latent_dim": check_int(latent_dim, "latent_dim"),
+              "steps": check_int(steps, "steps"),
+              "batch_size": check_int(batch_size, "batch_size"),
+              "lr": check_number(lr, "lr"),
+              "seed": check_int(settings.default_seed() if seed is None else seed,
                                           "seed", minimum=0),
-              "n_recon": training._check_int(n_recon, "n_recon")}
+              "n_recon": check_int(n_recon, "n_recon")}
     return _cache.load_or_compute("linear-sweep", params, LinearSweepResult.load,
                                   lambda: _train_and_measure(params, progress),
                                   enabled=cache, modules=("vaebook.linear",))

@@ -9,10 +9,10 @@ that σ. They are plain functions, tested directly; :func:`sigma_slider` only wi
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 import numpy as np
 
+from vaebook._checks import check_int, check_number
 from vaebook.data import IMAGE_SHAPE
 from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table
 
@@ -34,12 +34,6 @@ def use_book_style() -> None:
     matplotlib.rcParams.update(BOOK_STYLE)
 
 
-def _check_count(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_index(result, index) -> int:
     if getattr(result, "sigmas", None) is None:
         raise ValueError(f"result: expected a sweep result (with sigmas), got "
@@ -59,8 +53,8 @@ def image_strip(images, n_cols: int, shape=IMAGE_SHAPE, gap: int = 1) -> np.ndar
     """
     if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise ValueError(f"shape: expected (height, width), got {shape!r}")
-    height, width = (_check_count(size, "shape") for size in shape)
-    n_cols, gap = _check_count(n_cols, "n_cols"), _check_count(gap, "gap", minimum=0)
+    height, width = (check_int(size, "shape") for size in shape)
+    n_cols, gap = check_int(n_cols, "n_cols"), check_int(gap, "gap", minimum=0)
     try:
         images = np.asarray(images, dtype=float)
     except (TypeError, ValueError):
@@ -193,7 +187,7 @@ def linear_figure(result, index: int, n_eigen: int = 20):
     import matplotlib.pyplot as plt
 
     i = _check_index(result, index)
-    n_eigen = _check_count(n_eigen, "n_eigen")
+    n_eigen = check_int(n_eigen, "n_eigen")
     sigma_sq = float(result.sigmas[i]) ** 2
     latent_dim = result.column_norms_sq.shape[1]
     values = np.asarray(result.eigenvalues)[:n_eigen]
@@ -359,7 +353,7 @@ def variant_images_figure(result, labels=None, n_samples: int = 8):
 
     labels = result.labels if labels is None else list(labels)
     indices = _check_labels(result, labels)
-    n_samples = _check_count(n_samples, "n_samples")
+    n_samples = check_int(n_samples, "n_samples")
     fig, axes = plt.subplots(len(labels), 2, figsize=(8.4, 1.25 * len(labels)),
                              constrained_layout=True, squeeze=False)
     for row, (k, label) in enumerate(zip(indices, labels)):
@@ -384,12 +378,8 @@ PIXEL_MEANS = (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.98)
 
 
 def _check_pixel_arguments(mean, sigma, b) -> tuple[float, float, float]:
-    values = []
-    for name, value, low in (("mean", mean, 0.0), ("sigma", sigma, 0.0), ("b", b, 0.0)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or (
-                not np.isfinite(value)) or value <= low:
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-        values.append(float(value))
+    values = [check_number(value, name) for name, value in (("mean", mean), ("sigma", sigma),
+                                                                ("b", b))]
     if values[0] >= 1:
         raise ValueError(f"mean must lie strictly between 0 and 1, got {mean!r}")
     return tuple(values)
@@ -411,7 +401,7 @@ def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> 
     from vaebook.likelihoods import Likelihood, continuous_bernoulli_logit_for_mean
 
     mean, sigma, b = _check_pixel_arguments(mean, sigma, b)
-    n_grid = _check_count(n_grid, "n_grid", minimum=2)
+    n_grid = check_int(n_grid, "n_grid", minimum=2)
     x = torch.linspace(0, 1, n_grid, dtype=torch.float64).reshape(-1, 1)
     full = torch.full_like(x, mean)
     cb_logit = continuous_bernoulli_logit_for_mean(mean)

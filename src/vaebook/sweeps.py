@@ -21,6 +21,7 @@ import torch
 from vaebook import cache as _cache
 from vaebook import settings
 from vaebook import training
+from vaebook._checks import check_int, check_number
 from vaebook.data import load_digits_split
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
 
@@ -48,8 +49,7 @@ def sigma_grid(n: int = 12, low: float = 0.03, high: float = 1.5) -> np.ndarray:
 
     Introduced in chapter *σ trades reconstruction against KL*. ``n=1`` gives ``[low]``.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    n = check_int(n, "n")
     for name, value in (("low", low), ("high", high)):
         if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -102,9 +102,7 @@ class SweepResult(_cache.StoredResult):
 
         Introduced in chapter *σ trades reconstruction against KL*.
         """
-        if isinstance(sigma, bool) or not isinstance(sigma, Real) or math.isnan(sigma) or (
-                sigma <= 0) or math.isinf(sigma):
-            raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+        sigma = check_number(sigma, "sigma")
         return int(np.argmin(np.abs(np.log(self.sigmas) - math.log(sigma))))
 
     def model(self) -> BatchedMLPVAE:
@@ -124,7 +122,7 @@ def _hyperparameters(sigmas, *, latent_dim, hidden_dim, steps, batch_size, lr, s
     return {"sigmas": [float(s) for s in training.check_sigmas(sigmas)],
             "latent_dim": latent_dim, "hidden_dim": hidden_dim, "steps": steps,
             "batch_size": batch_size, "lr": lr,
-            "seed": training._check_int(settings.default_seed() if seed is None else seed,
+            "seed": check_int(settings.default_seed() if seed is None else seed,
                                         "seed", minimum=0),
             "kl_weight": [float(w) for w in
                           training.check_kl_weights(kl_weight, len(sigmas), torch.float64)]}

@@ -12,13 +12,14 @@ each member trains exactly as if alone.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from vaebook import settings
+from vaebook._checks import check_dtype, check_int, check_number
 from vaebook.likelihoods import (Likelihood, _kl_standard_normal, get_likelihood,
                                  kl_standard_normal, recon_sse, soft_floor)
 from vaebook.models import BatchedVAE
@@ -92,29 +93,13 @@ def check_sigmas(sigmas, name: str = "sigmas") -> torch.Tensor:
     return values
 
 
-def _check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_number(value, name: str, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if not (value >= 0 if allow_zero else value > 0) or math.isinf(value):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
-    return float(value)
-
-
 def check_kl_weights(kl_weight, n_models: int, dtype=torch.float32) -> torch.Tensor:
     """One KL weight per member, shape ``(K,)``: a number (shared) or a sequence of ``K``.
 
     Used behind the scenes in chapter *σ trades reconstruction against KL* (a β-VAE per member).
     """
-    n_models = _check_int(n_models, "n_models")
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}")
+    n_models = check_int(n_models, "n_models")
+    check_dtype(dtype)
     if isinstance(kl_weight, (list, tuple, np.ndarray, torch.Tensor)):
         try:
             values = [float(v) for v in (kl_weight.tolist() if hasattr(kl_weight, "tolist")
@@ -125,9 +110,9 @@ def check_kl_weights(kl_weight, n_models: int, dtype=torch.float32) -> torch.Ten
         if len(values) != n_models:
             raise ValueError(f"kl_weight must be one number or {n_models} numbers (one per "
                              f"member), got {len(values)}")
-        weights = [_check_number(v, "kl_weight", allow_zero=True) for v in values]
+        weights = [check_number(v, "kl_weight", allow_zero=True) for v in values]
     else:
-        weights = [_check_number(kl_weight, "kl_weight", allow_zero=True)] * n_models
+        weights = [check_number(kl_weight, "kl_weight", allow_zero=True)] * n_models
     return torch.tensor(weights, dtype=dtype)
 
 
@@ -368,16 +353,16 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
     likelihoods = check_likelihoods(likelihood, model)
     _check_data_for(likelihoods, x_train, "x_train")
     kl_weight = check_kl_weights(kl_weight, model.n_models, model.dtype)
-    steps = _check_int(steps, "steps")
-    batch_size = _check_int(batch_size, "batch_size")
-    lr = _check_number(lr, "lr")
-    seed = _check_int(seed, "seed", minimum=0)
+    steps = check_int(steps, "steps")
+    batch_size = check_int(batch_size, "batch_size")
+    lr = check_number(lr, "lr")
+    seed = check_int(seed, "seed", minimum=0)
     if lr_schedule not in ("cosine", "constant"):
         raise ValueError(f'lr_schedule must be "cosine" or "constant", got {lr_schedule!r}')
     if loss_fn is not None and not callable(loss_fn):
         raise ValueError(f"loss_fn must be callable or None, got {loss_fn!r}")
     if record_every is not None:
-        record_every = _check_int(record_every, "record_every")
+        record_every = check_int(record_every, "record_every")
     parameters = _trainable_parameters(model, trainable)
 
     frozen = [param for param in model.parameters()
@@ -566,9 +551,9 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
     if not isinstance(y, torch.Tensor) or y.shape != (n_images,):
         raise ValueError(f"y must be a tensor of shape ({n_images},), one label per image")
     kl_weight = check_kl_weights(kl_weight, model.n_models, model.dtype)
-    seed = _check_int(seed, "seed", minimum=0)
-    n_recon = _check_int(n_recon, "n_recon")
-    n_samples = _check_int(n_samples, "n_samples")
+    seed = check_int(seed, "seed", minimum=0)
+    n_recon = check_int(n_recon, "n_recon")
+    n_samples = check_int(n_samples, "n_samples")
     if n_recon > n_images:
         raise ValueError(f"n_recon must be at most the number of images, {n_images}")
     model.eval()
@@ -639,8 +624,8 @@ def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas, *,
     x = _check_data(x, model, "x")
     likelihoods = [item.frozen() for item in check_likelihoods(likelihood, model)]
     _check_data_for(likelihoods, x, "x")
-    samples = _check_int(samples, "samples")
-    seed = _check_int(seed, "seed", minimum=0)
+    samples = check_int(samples, "samples")
+    seed = check_int(seed, "seed", minimum=0)
     model.eval()
     generator = torch.Generator().manual_seed(seed)
     n_models, data_dim, n_images = model.n_models, model.data_dim, x.shape[-2]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from numbers import Real
 
 import numpy as np
 import torch
@@ -22,7 +21,7 @@ import torch
 from vaebook import cache as _cache
 from vaebook import settings
 from vaebook import training
-from vaebook._checks import check_unit_interval
+from vaebook._checks import check_int, check_number, check_unit_interval
 from vaebook.data import PIXEL_MAX, load_digits_split
 from vaebook.likelihoods import Likelihood
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
@@ -65,7 +64,7 @@ def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
     if torch.isnan(x).any():
         raise ValueError("x contains NaN")
     check_unit_interval(x, "x")
-    training._check_int(seed, "seed", minimum=0)
+    check_int(seed, "seed", minimum=0)
     generator = torch.Generator().manual_seed(seed)
     noise = torch.rand(x.shape, generator=generator, dtype=torch.float64).to(x.dtype)
     return (x * PIXEL_MAX + noise) / GREY_LEVELS
@@ -104,9 +103,7 @@ class Variant:
     def __post_init__(self):
         if not isinstance(self.label, str) or not self.label:
             raise ValueError(f"label must be a non-empty string, got {self.label!r}")
-        if isinstance(self.sigma, bool) or not isinstance(self.sigma, Real) or not (
-                0 < self.sigma < math.inf):
-            raise ValueError(f"sigma must be a positive finite number, got {self.sigma!r}")
+        check_number(self.sigma, "sigma")
         if self.data not in DATA_KINDS:
             raise ValueError(f"data must be one of {DATA_KINDS}, got {self.data!r}")
         self.make_likelihood()  # raises a ValueError for an unknown name or a bad floor
@@ -327,14 +324,14 @@ def run_variants(variants, *, latent_dim: int = 2, hidden_dim: int = DEFAULT_HID
     """
     variants = _check_variants(variants)
     params = {"variants": [dataclasses.asdict(item) for item in variants],
-              "latent_dim": training._check_int(latent_dim, "latent_dim"),
-              "hidden_dim": training._check_int(hidden_dim, "hidden_dim"),
-              "steps": training._check_int(steps, "steps"),
-              "batch_size": training._check_int(batch_size, "batch_size"),
-              "lr": training._check_number(lr, "lr"),
-              "seed": training._check_int(settings.default_seed() if seed is None else seed,
+              "latent_dim": check_int(latent_dim, "latent_dim"),
+              "hidden_dim": check_int(hidden_dim, "hidden_dim"),
+              "steps": check_int(steps, "steps"),
+              "batch_size": check_int(batch_size, "batch_size"),
+              "lr": check_number(lr, "lr"),
+              "seed": check_int(settings.default_seed() if seed is None else seed,
                                           "seed", minimum=0),
-              "record_every": training._check_int(record_every, "record_every")}
+              "record_every": check_int(record_every, "record_every")}
     return _cache.load_or_compute("variants", params, VariantResult.load,
                                   lambda: _train_and_evaluate(params, progress),
                                   enabled=cache, modules=("vaebook.variants",))
@@ -368,7 +365,7 @@ def lower_floor(result: VariantResult, label: str, *, factor: float = 10.0,
     if base.likelihood != "gaussian-per-pixel" or base.scale_floor <= 0:
         raise ValueError(f"lower_floor needs a per-pixel σ with a floor; {label!r} is "
                          f"{base.likelihood!r} with floor {base.scale_floor:g}")
-    factor = training._check_number(factor, "factor")
+    factor = check_number(factor, "factor")
     if factor <= 1:
         raise ValueError(f"factor must be > 1 (it divides the floor), got {factor!r}")
     floors = (base.scale_floor, base.scale_floor / factor)
@@ -377,8 +374,8 @@ def lower_floor(result: VariantResult, label: str, *, factor: float = 10.0,
     params = {key: result.hyperparameters[key] for key in (
         "latent_dim", "hidden_dim", "batch_size", "seed", "record_every")}
     params.update({"variants": [dataclasses.asdict(item) for item in variants],
-                   "steps": training._check_int(steps, "steps"),
-                   "lr": training._check_number(lr, "lr"),
+                   "steps": check_int(steps, "steps"),
+                   "lr": check_number(lr, "lr"),
                    "start": {"hyperparameters": result.hyperparameters, "member": label},
                    "trainable": ["dec_out"]})
 
