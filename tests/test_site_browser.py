@@ -51,6 +51,17 @@ class PageVisit:
         self.context.close()
 
 
+def evaluate_on_pages(chromium, site: str, width: int, pages, script: str):
+    """``(page, result)`` of ``script`` evaluated on each page, each opened offline at ``width``."""
+    for page_name in pages:
+        v = PageVisit(chromium, site, width)
+        try:
+            v.open(f"{site}{page_name}.html")
+            yield page_name, v.page.evaluate(script)
+        finally:
+            v.close()
+
+
 @pytest.fixture()
 def visit(chromium, site):
     visits = []
@@ -249,13 +260,7 @@ def test_code_and_equations_fit_or_scroll(chromium, site, width):
     """At 1280 px every code block (cell or output) fits; on a phone a wider one scrolls.
     At both widths a display equation wider than the column scrolls instead of being cut."""
     blocks = equations = 0
-    for page_name in toc_files():
-        v = PageVisit(chromium, site, width)
-        try:
-            v.open(f"{site}{page_name}.html")
-            found = v.page.evaluate(FIT)
-        finally:
-            v.close()
+    for page_name, found in evaluate_on_pages(chromium, site, width, toc_files(), FIT):
         blocks, equations = blocks + found["blocks"], equations + found["equations"]
         assert not found["clipped"], f"{page_name}: equations cut off: {found['clipped']}"
         assert not found["fixed"], f"{page_name}: code blocks that cannot scroll"
@@ -300,13 +305,8 @@ def test_slider_pictures_keep_their_size_and_are_sharp(chromium, site, width):
     scrolls sideways, with a line that says so) and holds twice the pixels it is shown at
     (sharp on high-density screens)."""
     pictures = []
-    for page_name in ("sigma-tradeoff", "linear-vae", "other-likelihoods"):
-        v = PageVisit(chromium, site, width)
-        try:
-            v.open(f"{site}book/{page_name}.html")
-            found = v.page.evaluate(SLIDER_PICTURES)
-        finally:
-            v.close()
+    pages = [f"book/{name}" for name in ("sigma-tradeoff", "linear-vae", "other-likelihoods")]
+    for page_name, found in evaluate_on_pages(chromium, site, width, pages, SLIDER_PICTURES):
         assert found, f"{page_name}: no slider"
         pictures += [(page_name, picture) for picture in found]
     for page_name, picture in pictures:
