@@ -774,6 +774,10 @@ CASES = [
         says="seed must be an integer >= 0, got -1"),
     bad(linear.run_linear_sweep, "n_recon 0", [0.5], n_recon=0,
         says="n_recon must be an integer >= 1, got 0"),
+    bad(linear.run_linear_sweep, "pixel_range 16 bit", [0.5], pixel_range="0..65535",
+        says="pixel_range must be one of '0..1', '-1..1', '0..255', got '0..65535'"),
+    bad(linear.PixelRangeLinearVAE, "pixel_range 255", 2, 4, 2, pixel_range=255,
+        says="pixel_range must be one of '0..1', '-1..1', '0..255', got 255"),
     bad(linear.LinearSweepResult.load, "nothing stored", MISSING_PATH,
         says=f"path '{MISSING_PATH}' holds no saved LinearSweepResult"),
 
@@ -912,6 +916,11 @@ CASES = [
     bad(variants.lower_floor, "lr < 0", VARIANTS, "per pixel", lr=-1.0,
         says="lr must be finite and > 0, got -1.0"),
 
+    # data.pixel_range_bounds, data.to_pixel_range
+    bad(data.pixel_range_bounds, "[0, 1] spelled otherwise", "[0, 1]",
+        says="pixel_range must be one of '0..1', '-1..1', '0..255', got '[0, 1]'"),
+    bad(data.to_pixel_range, "None", np.ones(3), None,
+        says="pixel_range must be one of '0..1', '-1..1', '0..255', got None"),
     # data.load_digits_split
     bad(data.load_digits_split, "test_fraction 0", 0,
         says="test_fraction must be a number in (0, 1), got 0"),

@@ -286,3 +286,40 @@ def test_log_likelihood_claims_hold_and_break():
     even = neg_elbo - 3.0  # every decoder with the same gap
     assert not measure("other-likelihoods/fixed-sigma-has-the-loosest-bound",
                        result(), even).holds
+
+
+def pixel_studies(active_on_255=10, gap_on_255=0.002, norm_error_01=0.004):
+    """Synthetic one-σ linear sweeps on the three pixel ranges, as the chapter trains them."""
+    def study(width, predicted, active, gap, error):
+        kl = np.zeros((1, 16))
+        kl[0, :active] = np.linspace(0.9, 0.065, active) if active else 0
+        kl[0, active:] = 1e-4
+        norms = np.zeros((1, 16))
+        return SimpleNamespace(sigmas=np.array([90.5]), predicted_active=np.array([predicted]),
+                               kl_per_latent=kl, active_units=np.array([active]),
+                               elbo_gap=np.array([gap]), pixel_width=width,
+                               column_norms_sq=norms + error * width ** 2,
+                               predicted_norms_sq=norms)
+    return {"0..1": study(1.0, 0, 0, 4e-8, 1e-4), "-1..1": study(2.0, 0, 0, 1e-7, 1e-4),
+            "0..255": study(255.0, 10, active_on_255, gap_on_255, norm_error_01)}
+
+
+def test_pixel_range_claims_hold_and_break():
+    collapse = "linear-vae/pixel-range-decides-collapse"
+    optimum = "linear-vae/pixel-range-runs-reach-the-optimum"
+    evidence = measure(collapse, pixel_studies())
+    assert evidence.holds and evidence.margin == pytest.approx(np.log10(6.5), abs=1e-6)
+    assert not measure(collapse, pixel_studies(active_on_255=9)).holds
+    assert not measure(collapse, pixel_studies(active_on_255=11)).holds
+    no_collapse = pixel_studies()
+    no_collapse["0..1"].predicted_active = np.array([1])  # the theory itself disagrees
+    assert measure(collapse, no_collapse).margin == -np.inf
+    with pytest.raises(ValueError, match="one study per pixel range"):
+        claims.CLAIMS[collapse].predicate({"0..1": pixel_studies()["0..1"]})
+    evidence = measure(optimum, pixel_studies())
+    assert evidence.holds and evidence.margin == pytest.approx(0.92)  # norms: 0.046/0.05
+    assert not measure(optimum, pixel_studies(gap_on_255=0.12)).holds
+    assert not measure(optimum, pixel_studies(gap_on_255=-1e-5)).holds  # below the optimum
+    assert not measure(optimum, pixel_studies(norm_error_01=0.06)).holds
+    # the norms are compared in [0, 1] units: 0.04 on 0..255 pixels is 0.04 · 255²
+    assert measure(optimum, pixel_studies(norm_error_01=0.04)).holds

@@ -13,8 +13,8 @@ import torch
 from scipy.optimize import minimize
 from scipy.stats import multivariate_normal
 
-from vaebook.data import load_digits_split
-from vaebook.linear import (LinearSweepResult, covariance_eigenvalues, linear_vae_neg_elbo,
+from vaebook.data import PIXEL_RANGES, load_digits_split, to_pixel_range
+from vaebook.linear import (LinearSweepResult, PixelRangeLinearVAE, covariance_eigenvalues, linear_vae_neg_elbo,
                             ppca_active_dims, ppca_column_norms_sq, ppca_kl_per_latent,
                             ppca_neg_log_likelihood, run_linear_sweep)
 from vaebook.models import BatchedLinearVAE, BatchedMLPVAE
@@ -160,6 +160,49 @@ def test_sweep_is_cached_and_slider_renders():
     slider = linear_slider(second)
     assert len(slider.frames) == 1 and "σ = 0.9" in slider.frames[0].alt
     assert linear_numbers(second, 0)["σ (decoder standard deviation)"] == "0.9"
+
+
+def test_pixel_ranges_map_zero_and_one_to_their_ends():
+    x = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)
+    for name, (low, high) in PIXEL_RANGES.items():
+        mapped = to_pixel_range(x, name)
+        assert mapped.tolist() == [low, (low + high) / 2, high]
+    assert to_pixel_range(x, "0..1") is x
+    np.testing.assert_array_equal(to_pixel_range(np.array([0.5]), "-1..1"), [0.0])
+
+
+def test_pixel_range_model_is_the_plain_model_in_other_units():
+    plain = BatchedLinearVAE(2, 6, 3, seed=4)
+    same = PixelRangeLinearVAE(2, 6, 3, seed=4)
+    wide = PixelRangeLinearVAE(2, 6, 3, pixel_range="-1..1", seed=4)
+    x = torch.rand(5, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    z = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    for mine, theirs in ((same.encode(x), plain.encode(x)), ((same.decode(z),), (plain.decode(z),))):
+        for a, b in zip(mine, theirs):
+            assert torch.equal(a, b)
+    for a, b in zip(wide.encode(2 * x - 1), plain.encode(x)):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(wide.decode(z), 2 * plain.decode(z) - 1, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(wide.column_norms_sq(), 4 * plain.column_norms_sq())
+
+
+def test_training_on_0_255_pixels_is_training_on_0_1_pixels_with_sigma_times_255():
+    """A change of units moves σ, the eigenvalues and −log p(x) (by D log 255), nothing else."""
+    unit = run_linear_sweep([0.6], latent_dim=3, steps=150, cache=False, progress=False)
+    byte = run_linear_sweep([0.6 * 255], latent_dim=3, steps=150, pixel_range="0..255",
+                            cache=False, progress=False)
+    np.testing.assert_allclose(byte.kl_per_latent, unit.kl_per_latent, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(byte.active_units, unit.active_units)
+    np.testing.assert_allclose(byte.eigenvalues, 255 ** 2 * unit.eigenvalues, rtol=1e-9,
+                               atol=1e-6)
+    np.testing.assert_allclose(byte.column_norms_sq, 255 ** 2 * unit.column_norms_sq,
+                               rtol=1e-6)
+    np.testing.assert_allclose(byte.train_neg_elbo, unit.train_neg_elbo + 64 * math.log(255),
+                               rtol=1e-9)
+    np.testing.assert_allclose(byte.elbo_gap, unit.elbo_gap, atol=1e-6)
+    np.testing.assert_allclose(byte.reconstructions, 255 * unit.reconstructions, rtol=1e-6)
+    assert byte.pixel_width == 255 and unit.pixel_width == 1
+    assert byte.hyperparameters["pixel_range"] == "0..255"
 
 
 # --- bad inputs ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import json
 import math
 from pathlib import Path
 
+from vaebook import data
 from vaebook.likelihoods import RECON_REDUCTIONS, kl_to_recon_weight
 
 __all__ = ["RECON_LOSSES", "REDUCTIONS", "PIXEL_RANGES", "loss_assumptions",
@@ -33,7 +34,7 @@ RECON_LOSSES = {"mse": "squared error (MSE)", "l1": "absolute error (L1)",
                 "bce": "binary cross-entropy (BCE)"}
 REDUCTIONS = RECON_REDUCTIONS
 # name -> width of the pixel range (pixels on [0, 1] have width 1)
-PIXEL_RANGES = {"0..1": 1.0, "-1..1": 2.0, "0..255": 255.0}
+PIXEL_RANGES = {name: high - low for name, (low, high) in data.PIXEL_RANGES.items()}
 
 
 def _positive_int(value, name: str) -> int:

@@ -15,13 +15,17 @@ from sklearn.model_selection import train_test_split
 
 from vaebook._checks import check_dtype
 
-__all__ = ["PIXEL_MAX", "IMAGE_SHAPE", "load_digits_split"]
+__all__ = ["PIXEL_MAX", "IMAGE_SHAPE", "PIXEL_RANGES", "load_digits_split", "pixel_range_bounds",
+           "to_pixel_range"]
 
 PIXEL_MAX = 16.0
 """Largest grey value of the raw digits; dividing by it maps the pixels to [0, 1]."""
 
 IMAGE_SHAPE = (8, 8)
 """Height and width of one digit; a flattened image has 64 pixels."""
+
+PIXEL_RANGES = {"0..1": (0.0, 1.0), "-1..1": (-1.0, 1.0), "0..255": (0.0, 255.0)}
+"""The pixel ranges VAE code commonly trains on: name -> (darkest, brightest) value."""
 
 
 def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.float32):
@@ -58,3 +62,26 @@ def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.fl
         return torch.as_tensor(x, dtype=dtype), torch.as_tensor(y, dtype=torch.int64)
 
     return (*as_tensors(x_train, y_train), *as_tensors(x_test, y_test))
+
+
+def pixel_range_bounds(pixel_range: str) -> tuple[float, float]:
+    """``(darkest, brightest)`` pixel value of ``pixel_range``, a key of :data:`PIXEL_RANGES`.
+
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*; a clear error for
+    any other name.
+    """
+    if not isinstance(pixel_range, str) or pixel_range not in PIXEL_RANGES:
+        raise ValueError(f"pixel_range must be one of {', '.join(map(repr, PIXEL_RANGES))}, "
+                         f"got {pixel_range!r}")
+    return PIXEL_RANGES[pixel_range]
+
+
+def to_pixel_range(x, pixel_range: str):
+    """Pixels ``x`` on [0, 1] mapped linearly onto ``pixel_range`` (a key of :data:`PIXEL_RANGES`).
+
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. ``"-1..1"`` gives ``2x − 1``
+    and ``"0..255"`` gives ``255x``; ``"0..1"`` returns ``x`` unchanged. Works on tensors and
+    numpy arrays alike.
+    """
+    low, high = pixel_range_bounds(pixel_range)
+    return x if (low, high) == (0.0, 1.0) else low + (high - low) * x

@@ -30,13 +30,13 @@ from vaebook import cache as _cache
 from vaebook import settings
 from vaebook import training
 from vaebook._checks import check_int, check_number
-from vaebook.data import load_digits_split
+from vaebook.data import load_digits_split, pixel_range_bounds, to_pixel_range
 from vaebook.models import BatchedLinearVAE
 
 __all__ = ["LINEAR_SIGMAS", "LINEAR_STEPS", "LINEAR_LR", "covariance_eigenvalues",
            "ppca_active_dims", "ppca_column_norms_sq", "ppca_kl_per_latent",
-           "ppca_neg_log_likelihood", "linear_vae_neg_elbo", "LinearSweepResult",
-           "run_linear_sweep"]
+           "ppca_neg_log_likelihood", "linear_vae_neg_elbo", "PixelRangeLinearVAE",
+           "LinearSweepResult", "run_linear_sweep"]
 
 LINEAR_SIGMAS = (0.5, 0.55, 0.65, 0.7, 0.9)
 """The σ grid of the chapter, chosen so that its claims hold for every seed and floating-point
@@ -186,6 +186,37 @@ def linear_vae_neg_elbo(model: BatchedLinearVAE, x: torch.Tensor, sigmas) -> np.
     return (nll + kl).cpu().numpy()
 
 
+class PixelRangeLinearVAE(BatchedLinearVAE):
+    """A :class:`~vaebook.models.BatchedLinearVAE` that reads and writes pixels on another range.
+
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. Its encoder reads
+    ``(x − low) / width`` and its decoder outputs ``low + width · (W z + b)``: the layers work
+    in [0, 1] units, as a ``Normalize`` layer would make them, so that the same learning rate
+    suits every range (Adam's steps are in parameter units). It is still a linear VAE on the
+    pixels it reads, with decoder columns ``width · W_j``; :meth:`column_norms_sq` reports
+    those. With ``pixel_range="0..1"`` it computes exactly what the plain model computes.
+    """
+
+    def __init__(self, n_models: int, data_dim: int = 64, latent_dim: int = 16, *,
+                 pixel_range: str = "0..1", seed: int = 0, dtype: torch.dtype = torch.float64):
+        super().__init__(n_models, data_dim, latent_dim, seed=seed, dtype=dtype)
+        self.low, high = pixel_range_bounds(pixel_range)
+        self.pixel_range = pixel_range
+        self.width = high - self.low
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and log-variance of pixels ``x`` on the model's range."""
+        return super().encode((x - self.low) / self.width)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder mean on the model's pixel range, ``(K, B, D)``."""
+        return self.low + self.width * super().decode(z)
+
+    def column_norms_sq(self) -> torch.Tensor:
+        """``||width · W_j||²`` of every decoder column on the pixel range, ``(K, latent_dim)``."""
+        return self.width ** 2 * super().column_norms_sq()
+
+
 @dataclasses.dataclass
 class LinearSweepResult(_cache.StoredResult):
     """A trained linear-VAE σ sweep next to its closed form: one row per σ.
@@ -203,6 +234,9 @@ class LinearSweepResult(_cache.StoredResult):
       ``optimal_nll`` (K,), the exact optimal −log p(x) per digit;
     * ``reconstructions`` (K, n, D) of the test digits ``recon_originals`` (n, D), decoded
       from the posterior means.
+
+    Everything is in the units of ``hyperparameters["pixel_range"]`` (eigenvalues and squared
+    norms scale with the square of the range's width, −log p(x) shifts by D·log(width)).
     """
 
     sigmas: np.ndarray
@@ -226,12 +260,21 @@ class LinearSweepResult(_cache.StoredResult):
         """Trained −ELBO minus the closed-form optimum, nats per digit (≥ 0 up to noise)."""
         return self.train_neg_elbo - self.optimal_nll
 
+    @property
+    def pixel_width(self) -> float:
+        """Width of the pixel range the sweep was trained on (1 for [0, 1] pixels)."""
+        low, high = pixel_range_bounds(self.hyperparameters.get("pixel_range", "0..1"))
+        return high - low
+
 
 def _train_and_measure(params: dict, progress) -> LinearSweepResult:
     sigmas = np.asarray(params["sigmas"])
     latent_dim = params["latent_dim"]
-    x_train, y_train, x_test, y_test = load_digits_split(dtype=torch.float64)
-    model = BatchedLinearVAE(len(sigmas), x_train.shape[1], latent_dim, seed=params["seed"])
+    x_train, y_train, x_test, y_test = (
+        to_pixel_range(x, params["pixel_range"]) if x.is_floating_point() else x
+        for x in load_digits_split(dtype=torch.float64))
+    model = PixelRangeLinearVAE(len(sigmas), x_train.shape[1], latent_dim,
+                                pixel_range=params["pixel_range"], seed=params["seed"])
     start = time.perf_counter()
     training.train_vae(model, x_train, sigmas, steps=params["steps"],
                        batch_size=params["batch_size"], lr=params["lr"], seed=params["seed"],
@@ -264,16 +307,20 @@ def _train_and_measure(params: dict, progress) -> LinearSweepResult:
 def run_linear_sweep(sigmas=LINEAR_SIGMAS, *, latent_dim: int = 16,
                      steps: int = LINEAR_STEPS, batch_size: int = 4096,
                      lr: float = LINEAR_LR, seed: int | None = None, n_recon: int = 8,
-                     cache: bool = True, progress="auto") -> LinearSweepResult:
+                     pixel_range: str = "0..1", cache: bool = True,
+                     progress="auto") -> LinearSweepResult:
     """Train one linear VAE per σ on the training digits (ONE float64 batched model), cached.
 
     Introduced in chapter *Posterior collapse in the linear VAE*. Trains a
     :class:`~vaebook.models.BatchedLinearVAE` with :func:`~vaebook.training.train_vae`
     (``batch_size`` ≥ 1347 means full-batch steps, the default) and returns a
     :class:`LinearSweepResult` holding the trained measurements next to the closed form.
+    ``pixel_range`` (a key of :data:`vaebook.data.PIXEL_RANGES`) trains on the digits mapped
+    onto that range, with σ in its units, through a :class:`PixelRangeLinearVAE`.
     With ``cache=True`` a result with the same arguments and the same code (this module
     included) is loaded from disk instead of retrained.
     """
+    pixel_range_bounds(pixel_range)
     sigma_values = training.check_sigmas(sigmas)
     params = {"sigmas": [float(s) for s in sigma_values],
               "latent_dim": check_int(latent_dim, "latent_dim"),
@@ -282,7 +329,7 @@ def run_linear_sweep(sigmas=LINEAR_SIGMAS, *, latent_dim: int = 16,
               "lr": check_number(lr, "lr"),
               "seed": check_int(settings.default_seed() if seed is None else seed,
                                           "seed", minimum=0),
-              "n_recon": check_int(n_recon, "n_recon")}
+              "n_recon": check_int(n_recon, "n_recon"), "pixel_range": pixel_range}
     return _cache.load_or_compute("linear-sweep", params, LinearSweepResult.load,
                                   lambda: _train_and_measure(params, progress),
                                   enabled=cache, modules=("vaebook.linear",))
