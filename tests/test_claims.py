@@ -323,3 +323,52 @@ def test_pixel_range_claims_hold_and_break():
     assert not measure(optimum, pixel_studies(norm_error_01=0.06)).holds
     # the norms are compared in [0, 1] units: 0.04 on 0..255 pixels is 0.04 · 255²
     assert measure(optimum, pixel_studies(norm_error_01=0.04)).holds
+
+
+def tricks_result(annealed_kl=None, free_kl=(0.48, 0.49), plain_kl=0.0,
+                  neg_elbo=(72.13, 72.13, 72.74)):
+    """A synthetic run of the recipe's three VAEs at σ = 1.2: plain, annealed, free bits."""
+    from vaebook.variants import Variant
+
+    variants = [Variant("plain", "gaussian", sigma=1.2),
+                Variant("annealed", "gaussian", sigma=1.2, kl_warmup=2500),
+                Variant("free bits", "gaussian", sigma=1.2, free_bits=0.5)]
+    steps = np.arange(0, 5000, 50)
+    sigma_t = 1.2 * np.sqrt(np.minimum(1, (steps + 1) / 2500))
+    if annealed_kl is None:  # a code below √λ₁ = 0.835, none above it
+        annealed_kl = np.where(sigma_t < 0.835, 1.0, 1e-4)
+    kl = np.column_stack([np.zeros_like(steps, dtype=float), annealed_kl, np.full(100, 1.0)])
+    labels = [item.label for item in variants]
+    return SimpleNamespace(variants=variants, index_of=labels.index,
+                           history={"step": steps, "kl": kl},
+                           kl=np.array([plain_kl, annealed_kl[-1], sum(free_kl)]),
+                           kl_per_latent=np.array([[plain_kl / 2] * 2, [0, 0], free_kl]),
+                           neg_elbo=np.array(neg_elbo))
+
+
+def test_recipe_claims_hold_and_break():
+    delays = "recipe/annealing-delays-collapse-until-sqrt-lambda1"
+    assert measure(delays, tricks_result(), 0.835).margin == pytest.approx(1.0)
+    steps = np.arange(0, 5000, 50)
+    sigma_t = 1.2 * np.sqrt(np.minimum(1, (steps + 1) / 2500))
+    early = np.where(sigma_t < 0.6, 1.0, 1e-4)  # the code empties too early
+    assert not measure(delays, tricks_result(annealed_kl=early), 0.835).holds
+    late = np.where(sigma_t < 1.0, 1.0, 1e-4)  # still a code at 1.15·√λ₁
+    assert not measure(delays, tricks_result(annealed_kl=late), 0.835).holds
+    ends = "recipe/annealing-ends-where-plain-ends"
+    assert measure(ends, tricks_result()).margin == pytest.approx(0.1)
+    assert not measure(ends, tricks_result(neg_elbo=(72.13, 72.3, 72.74))).holds
+    keep = "recipe/free-bits-keep-lambda-per-latent"
+    assert measure(keep, tricks_result()).margin == pytest.approx(0.16)
+    assert not measure(keep, tricks_result(free_kl=(0.48, 0.3))).holds
+    assert not measure(keep, tricks_result(plain_kl=0.5)).holds  # the plain VAE kept a code
+    cost = "recipe/free-bits-cost-elbo"
+    assert measure(cost, tricks_result()).margin == pytest.approx(0.61)
+    assert not measure(cost, tricks_result(neg_elbo=(72.13, 72.13, 72.0))).holds
+    choice = "recipe/held-out-elbo-picks-an-interior-sigma"
+    elbo = np.array([1128.6, 478.4, 187.7, 47.3, 6.2, -10.5, -6.8, 6.4, 24.1, 43.6, 64.1, 85.8])
+    sigmas = np.geomspace(0.03, 1.5, 12)
+    grid = SimpleNamespace(sigmas=sigmas, neg_elbo=elbo)
+    assert measure(choice, grid).margin == pytest.approx(3.7)
+    shifted = SimpleNamespace(sigmas=sigmas, neg_elbo=np.roll(elbo, 2))  # lowest at σ = 0.36
+    assert not measure(choice, shifted).holds

@@ -518,3 +518,54 @@ def test_importance_weighted_nll_with_one_sample_is_the_elbo_estimate():
     assert abs(draws.mean() - exact) < 4 * error, (draws.mean(), exact, error)
     assert error < 0.05, "too noisy for the comparison to mean much"
     assert exact - float(_linear_gaussian(seed=5, orthogonal=True)[3].mean()) > 0.1
+
+
+# --- KL annealing and free bits (chapter *A recipe for a sound VAE loss*) --------------------
+
+def _trained(**options):
+    """Two members trained for 6 steps on random grey images; returns (model, result)."""
+    x = torch.rand(40, 64, generator=torch.Generator().manual_seed(3))
+    model = BatchedMLPVAE(2, hidden_dim=16, latent_dim=3, seed=5)
+    result = train_vae(model, x, [0.3, 1.2], steps=6, batch_size=16, lr=1e-2, seed=2,
+                       progress=False, **options)
+    return model, result
+
+
+def _same_weights(a, b) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a.state_dict().values(),
+                                                  b.state_dict().values()))
+
+
+def test_warmup_weight_grows_linearly_to_one():
+    assert training.warmup_weight(0, 0) == 1.0
+    assert training.warmup_weight(0, 4) == 0.25 and training.warmup_weight(3, 4) == 1.0
+    np.testing.assert_allclose(training.warmup_weight(np.arange(6), 4),
+                               [0.25, 0.5, 0.75, 1, 1, 1])
+
+
+def test_kl_warmup_weights_the_kl_step_by_step():
+    # one step of a 2-step warm-up is one step at half the KL weight
+    x = torch.rand(40, 64, generator=torch.Generator().manual_seed(3))
+    models = [BatchedMLPVAE(2, hidden_dim=16, latent_dim=3, seed=5) for _ in range(2)]
+    train_vae(models[0], x, [0.3, 1.2], steps=1, batch_size=16, lr=1e-2, seed=2,
+              progress=False, kl_warmup=2)
+    train_vae(models[1], x, [0.3, 1.2], steps=1, batch_size=16, lr=1e-2, seed=2,
+              progress=False, kl_weight=0.5)
+    assert _same_weights(*models)
+    # a warm-up of one step is no warm-up; a long one trains differently
+    assert _same_weights(_trained(kl_warmup=1)[0], _trained()[0])
+    assert not _same_weights(_trained(kl_warmup=1000)[0], _trained()[0])
+    # per member: only the member with a warm-up changes
+    plain, annealed = _trained()[0], _trained(kl_warmup=[0, 1000])[0]
+    assert torch.equal(plain.dec_out_weight[0], annealed.dec_out_weight[0])
+    assert not torch.equal(plain.dec_out_weight[1], annealed.dec_out_weight[1])
+
+
+def test_free_bits_above_every_kl_make_the_kl_free():
+    """A floor above every latent's KL leaves no gradient on the KL: kl_weight = 0 exactly."""
+    free, result = _trained(free_bits=1e6)
+    autoencoder, plain_result = _trained(kl_weight=0.0)
+    assert _same_weights(free, autoencoder)
+    np.testing.assert_array_equal(result["kl"], plain_result["kl"])  # the true KL, no floor
+    assert np.all(result["loss"] > 1e6)  # the loss counts the floor: 3 latents × 1e6
+    assert not _same_weights(_trained(free_bits=1e-3)[0], autoencoder)

@@ -62,6 +62,7 @@ SOURCES = {
     "linear-vae": "book/linear-vae.md",
     "learned-sigma": "book/learned-sigma.md",
     "other-likelihoods": "book/other-likelihoods.md",
+    "recipe": "book/recipe.md",
     "training-assignment": "assignments/02-training/training.md",
 }
 """Where each trained chapter is, relative to the repository. The last is the master of the

@@ -98,22 +98,57 @@ def check_kl_weights(kl_weight, n_models: int, dtype=torch.float32) -> torch.Ten
 
     Used behind the scenes in chapter *σ trades reconstruction against KL* (a β-VAE per member).
     """
+    return _per_member(kl_weight, n_models, "kl_weight", dtype)
+
+
+def _per_member(value, n_models: int, name: str, dtype=torch.float32) -> torch.Tensor:
+    """One number ≥ 0 per member, shape ``(K,)``, from a number (shared) or a sequence of K."""
     n_models = check_int(n_models, "n_models")
     check_dtype(dtype)
-    if isinstance(kl_weight, (list, tuple, np.ndarray, torch.Tensor)):
+    if isinstance(value, (list, tuple, np.ndarray, torch.Tensor)):
         try:
-            values = [float(v) for v in (kl_weight.tolist() if hasattr(kl_weight, "tolist")
-                                         else kl_weight)]
+            values = [float(v) for v in (value.tolist() if hasattr(value, "tolist")
+                                         else value)]
         except (TypeError, ValueError):
-            raise ValueError(f"kl_weight must be one number or a sequence of numbers, got "
-                             f"{kl_weight!r}") from None
+            raise ValueError(f"{name} must be one number or a sequence of numbers, got "
+                             f"{value!r}") from None
         if len(values) != n_models:
-            raise ValueError(f"kl_weight must be one number or {n_models} numbers (one per "
+            raise ValueError(f"{name} must be one number or {n_models} numbers (one per "
                              f"member), got {len(values)}")
-        weights = [check_number(v, "kl_weight", allow_zero=True) for v in values]
+        numbers = [check_number(v, name, allow_zero=True) for v in values]
     else:
-        weights = [check_number(kl_weight, "kl_weight", allow_zero=True)] * n_models
-    return torch.tensor(weights, dtype=dtype)
+        numbers = [check_number(value, name, allow_zero=True)] * n_models
+    return torch.tensor(numbers, dtype=dtype)
+
+
+def _check_warmup(kl_warmup, n_models: int) -> list[int]:
+    """One warm-up length (an integer number of steps ≥ 0) per member."""
+    if not isinstance(kl_warmup, (list, tuple)):
+        return [check_int(kl_warmup, "kl_warmup", minimum=0)] * n_models
+    if len(kl_warmup) != n_models:
+        raise ValueError(f"kl_warmup must be one integer or {n_models} integers (one per "
+                         f"member), got {len(kl_warmup)}")
+    return [check_int(value, "kl_warmup", minimum=0) for value in kl_warmup]
+
+
+def warmup_weight(step, kl_warmup: int):
+    """The factor on the KL weight at ``step`` (from 0) of a linear warm-up of ``kl_warmup``
+    steps: ``min(1, (step + 1) / kl_warmup)``, or 1 without a warm-up (``kl_warmup=0``).
+
+    Introduced in chapter *A recipe for a sound VAE loss*. ``step`` may be a number or a numpy
+    array of steps (the ``history["step"]`` of :func:`train_vae`).
+    """
+    kl_warmup = check_int(kl_warmup, "kl_warmup", minimum=0)
+    steps = np.asarray(step, dtype=np.float64)
+    if not np.isfinite(steps).all() or (steps < 0).any():
+        raise ValueError(f"step must be a number >= 0 or an array of them, got {step!r}")
+    factor = np.ones_like(steps) if kl_warmup == 0 else np.minimum(1.0, (steps + 1) / kl_warmup)
+    return float(factor) if factor.ndim == 0 else factor
+
+
+def _warmup_factor(warmup: list[int], step: int, dtype) -> torch.Tensor:
+    """:func:`warmup_weight` of every member at ``step``, shape ``(K,)``."""
+    return torch.tensor([warmup_weight(step, n) for n in warmup], dtype=dtype)
 
 
 def _check_data(x, model: BatchedVAE, name: str) -> torch.Tensor:
@@ -294,7 +329,8 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
               kl_weight: float = 1.0, steps: int, batch_size: int, lr: float, seed: int,
               progress=True, lr_schedule: str = "cosine", loss_fn=None,
               record_every: int | None = None,
-              trainable: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+              trainable: tuple[str, ...] | None = None, kl_warmup=0,
+              free_bits=0.0) -> dict[str, np.ndarray]:
     """Train member ``k`` of ``model`` as a VAE with its own decoder likelihood.
 
     Introduced in chapter *σ trades reconstruction against KL*. By default member ``k`` has a
@@ -340,6 +376,14 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
         trainable: if set, only the model's parameters whose names start with one of these
             prefixes are trained (e.g. ``("dec_out",)``: the decoder's output layer); the
             others stay fixed (chapter *Learning σ*, where a trained model's floor is lowered).
+        kl_warmup: KL annealing (chapter *A recipe for a sound VAE loss*): over the first
+            ``kl_warmup`` steps the KL weight grows linearly, ``kl_weight · min(1, (step + 1)
+            / kl_warmup)``; 0 (the default) means no warm-up. One number of steps, or one per
+            member.
+        free_bits: free bits (same chapter): a floor ``λ`` in nats on the batch-mean KL of
+            each latent, so the KL term is ``Σ_j max(KL_j, λ)``, with no gradient on a latent
+            while its KL is below ``λ``; 0 (the default) is the plain KL. One number, or one
+            per member. The returned ``kl`` is the true KL, without the floor.
 
     ``scale`` is the fixed σ, the learned σ, or for ``"gaussian-optimal"`` the optimum
     ``sqrt(MSE)`` over the whole training set; ``fitted_scale`` is the maximum-likelihood shared
@@ -353,6 +397,8 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
     likelihoods = check_likelihoods(likelihood, model)
     _check_data_for(likelihoods, x_train, "x_train")
     kl_weight = check_kl_weights(kl_weight, model.n_models, model.dtype)
+    warmup = _check_warmup(kl_warmup, model.n_models)
+    free_bits = _per_member(free_bits, model.n_models, "free_bits", model.dtype)
     steps = check_int(steps, "steps")
     batch_size = check_int(batch_size, "batch_size")
     lr = check_number(lr, "lr")
@@ -372,7 +418,8 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
             param.requires_grad_(False)
         with settings.training_threads():
             return _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size,
-                          lr, seed, progress, lr_schedule, loss_fn, record_every, parameters)
+                          lr, seed, progress, lr_schedule, loss_fn, record_every, parameters,
+                          warmup, free_bits)
     finally:
         for param in frozen:
             param.requires_grad_(True)
@@ -395,7 +442,8 @@ def _trainable_parameters(model: BatchedVAE, trainable) -> list[torch.nn.Paramet
 
 
 def _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size, lr, seed,
-           progress, lr_schedule, loss_fn, record_every, parameters) -> dict[str, np.ndarray]:
+           progress, lr_schedule, loss_fn, record_every, parameters, warmup,
+           free_bits) -> dict[str, np.ndarray]:
     """The loop of :func:`train_vae`, on checked arguments."""
     generator = torch.Generator().manual_seed(seed)
     groups = _groups(likelihoods)
@@ -415,7 +463,10 @@ def _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size, lr
             nll = _batch_mean(_member_nll(groups, batch, x_hat, scale, model.data_dim),
                               mu.shape[1])
             kl = _batch_mean(_kl_standard_normal(mu, logvar), mu.shape[1])
-            loss = nll + kl_weight * kl if loss_fn is None else _custom_loss(
+            weight = kl_weight if not any(warmup) else kl_weight * _warmup_factor(
+                warmup, step, kl_weight.dtype)
+            kl_term = kl if not free_bits.any() else _free_bits_kl(mu, logvar, free_bits)
+            loss = nll + weight * kl_term if loss_fn is None else _custom_loss(
                 loss_fn, batch, x_hat, mu, logvar)
             if not torch.isfinite(loss.detach()).all():
                 raise TrainingDiverged(
@@ -438,6 +489,12 @@ def _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size, lr
     if record_every is not None:
         result["history"] = {name: np.array(values) for name, values in history.items()}
     return result
+
+
+def _free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+    """``Σ_j max(KL_j, λ)`` per member: ``KL_j`` the batch-mean KL of latent ``j``."""
+    per_latent = (0.5 * (torch.exp(logvar) + mu ** 2 - 1 - logvar)).mean(dim=1)
+    return torch.maximum(per_latent, floor.to(per_latent.dtype)[:, None]).sum(dim=1)
 
 
 class _Scales:

@@ -87,11 +87,14 @@ def binarise(x: torch.Tensor) -> torch.Tensor:
 class Variant:
     """One member of a :func:`run_variants` comparison.
 
-    Used behind the scenes in chapter *Learning σ*. ``label`` names it in tables and plots;
+    Introduced in chapter *A recipe for a sound VAE loss* (the earlier chapters use the lists
+    below). ``label`` names it in tables and plots;
     ``likelihood`` is a name of :data:`vaebook.likelihoods.LIKELIHOOD_NAMES`; ``sigma`` is the
     fixed σ (or Laplace scale) or the starting value of a learned one (ignored otherwise);
     ``scale_floor`` is the soft floor of a learned, optimal or per-pixel scale (0: none);
     ``data`` is one of :data:`DATA_KINDS`: the grey digits, or binarised or dequantised ones.
+    ``kl_warmup`` (KL annealing) and ``free_bits`` are those of
+    :func:`~vaebook.training.train_vae` (chapter *A recipe for a sound VAE loss*).
     """
 
     label: str
@@ -99,6 +102,8 @@ class Variant:
     sigma: float = 1.0
     scale_floor: float = 0.0
     data: str = "grey"
+    kl_warmup: int = 0
+    free_bits: float = 0.0
 
     def __post_init__(self):
         if not isinstance(self.label, str) or not self.label:
@@ -106,6 +111,8 @@ class Variant:
         check_number(self.sigma, "sigma")
         if self.data not in DATA_KINDS:
             raise ValueError(f"data must be one of {DATA_KINDS}, got {self.data!r}")
+        check_int(self.kl_warmup, "kl_warmup", minimum=0)
+        check_number(self.free_bits, "free_bits", allow_zero=True)
         self.make_likelihood()  # raises a ValueError for an unknown name or a bad floor
 
     def make_likelihood(self) -> Likelihood:
@@ -293,7 +300,8 @@ def _train_and_evaluate(params: dict, progress, model: BatchedMLPVAE | None = No
         model, x_train, [item.sigma for item in variants], likelihood=likelihoods,
         steps=params["steps"], batch_size=params["batch_size"], lr=params["lr"],
         seed=params["seed"], progress=progress, record_every=params["record_every"],
-        trainable=trainable)
+        trainable=trainable, kl_warmup=[item.kl_warmup for item in variants],
+        free_bits=[item.free_bits for item in variants])
     seconds = time.perf_counter() - start
     scales = _evaluation_scales(trained["scale"])
     test = training.evaluate(model, x_test, y_test, scales, likelihood=likelihoods,
