@@ -22,7 +22,7 @@ limit on processes. When run as root, the sandbox runs as the user ``nobody``. W
 working ``bwrap`` the script refuses to grade unless ``--unsafe`` is given.
 
 Rows are written and flushed as each submission finishes; a re-run with the same ``--out``
-skips the submissions already in ``scores.csv``.
+skips the submissions already graded and keeps the marks filled in by hand.
 
 Writes into ``--out`` (default ``SUBMISSIONS/graded``):
 
@@ -401,14 +401,32 @@ def _write_json(path: Path, value) -> None:
     os.replace(temporary, path)
 
 
+def _append_rows(csv_file: Path, rows: list[dict], auto: list[str], manual: list[dict]) -> None:
+    """Append the rows of ``scores.json`` that ``scores.csv`` lacks (all of them to a new file
+    with its header); rows already there, and marks filled in by hand, stay as they are."""
+    listed = set()
+    if csv_file.is_file():
+        with open(csv_file, newline="") as f:
+            listed = {line[0] for line in list(csv.reader(f))[1:] if line}
+    with open(csv_file, "a" if csv_file.is_file() else "w", newline="") as f:
+        writer = csv.writer(f)
+        if not listed and f.tell() == 0:
+            writer.writerow(_header(auto, manual))
+        writer.writerows(_csv_row(row, auto, manual) for row in rows
+                         if row["submission"] not in listed)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def grade_folder(assignment: Path, submissions: Path, out: Path,
                  timeout: float = DEFAULT_TIMEOUT, *, sandbox: bool = True,
                  memory_gb: float = DEFAULT_MEMORY_GB) -> list[dict]:
     """Grade every ``.ipynb``/``.zip`` in ``submissions``; write scores.csv and scores.json.
 
-    Each row is appended to ``scores.csv`` (and ``scores.json`` rewritten) as soon as its
-    submission is graded, so a crash loses at most the submission being graded; a re-run with
-    the same ``out`` resumes: submissions already in ``scores.json`` are not graded again.
+    As soon as a submission is graded, ``scores.json`` is rewritten (atomically) and then its
+    row appended to ``scores.csv``, so a crash loses at most the submission being graded and a
+    row in the CSV is always in the JSON; a re-run with the same ``out`` resumes: submissions
+    already in ``scores.json`` are not graded again, and marks filled in by hand stay.
     ``sandbox=False`` grades without isolation (``--unsafe``); otherwise a missing sandbox is
     a :class:`SandboxUnavailable` error before anything runs.
     """
@@ -430,11 +448,9 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
     csv_file, json_file = out / "scores.csv", out / "scores.json"
     rows = json.loads(json_file.read_text()) if json_file.is_file() else []
     done = {row["submission"] for row in rows}
-    if not rows or not csv_file.is_file():
-        with open(csv_file, "w", newline="") as f:
-            csv.writer(f).writerow(_header(auto, manual))
-            for row in rows:
-                csv.writer(f).writerow(_csv_row(row, auto, manual))
+    # scores.json is the record and is written first: a grader killed between the two
+    # writes left a row in the JSON only, and the CSV gets it here
+    _append_rows(csv_file, rows, auto, manual)
     for path in files:
         if path.name in done:
             print(f"{path.name}: already graded, skipped")
@@ -454,11 +470,8 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
             "seconds": run["seconds"],
             "log": run["log"] if run["status"] != "ok" else "",
         })
-        with open(csv_file, "a", newline="") as f:
-            csv.writer(f).writerow(_csv_row(rows[-1], auto, manual))
-            f.flush()
-            os.fsync(f.fileno())
         _write_json(json_file, rows)
+        _append_rows(csv_file, rows, auto, manual)
         print(f"{path.name}: {run['status']}, {rows[-1]['total']}/{rows[-1]['possible']}"
               f"{' flags: ' + ', '.join(rows[-1]['flags']) if rows[-1]['flags'] else ''}",
               flush=True)

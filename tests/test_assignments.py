@@ -525,6 +525,30 @@ def test_deleting_globals_at_the_end_is_flagged_and_scores_nothing(hostile_grade
     assert "globals" in row["flags"].split()
 
 
+def test_a_row_in_the_json_only_is_added_to_the_csv_and_hand_marks_stay(editions, tmp_path):
+    """A grader killed between writing scores.json and scores.csv: the re-run grades nothing
+    again, appends the missing CSV row and keeps the mark an instructor typed in."""
+    assignment = editions / "01-derivation"
+    meta = json.loads((assignment / "questions.json").read_text())
+    auto = [q["name"] for q in meta["questions"] if not q["manual"]]
+    manual = [q for q in meta["questions"] if q["manual"]]
+    for name in ("ann", "bob"):
+        submission(assignment, tmp_path, name)
+    out = tmp_path / "graded"
+    out.mkdir()
+    rows = [{"submission": f"{name}.ipynb", "status": "ok", "scores": dict.fromkeys(auto, 1),
+             "total": len(auto), "possible": 8, "flags": []} for name in ("ann", "bob")]
+    (out / "scores.json").write_text(json.dumps(rows))
+    hand = [str(cell) for cell in grade._csv_row(rows[0], auto, manual)[:-1]] + ["2"]
+    with open(out / "scores.csv", "w", newline="") as f:
+        csv.writer(f).writerows([grade._header(auto, manual), hand])
+    graded = grade.grade_folder(assignment, tmp_path, out, timeout=TIMEOUT, sandbox=False)
+    assert [row["submission"] for row in graded] == ["ann.ipynb", "bob.ipynb"]
+    with open(out / "scores.csv", newline="") as f:
+        lines = list(csv.reader(f))
+    assert lines[1] == hand and [line[0] for line in lines[1:]] == ["ann.ipynb", "bob.ipynb"]
+
+
 def test_grading_refuses_without_a_sandbox(editions, tmp_path):
     submission(editions / "01-derivation", tmp_path, "reference")
     result = subprocess.run([sys.executable, str(REPO / "assignments" / "grade.py"),
