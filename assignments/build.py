@@ -66,6 +66,8 @@ COURSE_CHOICES = {
     ("COURSE_BATCH",): [(16,), (32,), (50,), (100,), (128,), (200,), (256,), (500,)],
     ("COURSE_KL_WEIGHT",): [(0.5,), (2.0,), (4.0,), (0.1,)],
     ("BUGGY_KL_WEIGHT",): [(0.5,), (2.0,), (4.0,), (0.25,), (8.0,)],
+    ("INTENDED_SIGMA",): [(0.2,), (0.3,)],
+    ("TINY_KL_WEIGHT",): [(1e-5,), (1e-7,), (1e-8,)],
 }
 COURSE_LINE = re.compile(r"^(?P<indent>\s*)(?P<names>[A-Z_][A-Z0-9_]*(\s*,\s*[A-Z_][A-Z0-9_]*)*)"
                          r"\s*=\s*(?P<values>.+?)\s*# COURSE\s*$")

@@ -32,10 +32,11 @@ import torch.nn.functional as F  # noqa: E402
 
 import vaebook  # noqa: E402
 from vaebook import (audit, cache, calculator, data, likelihoods, linear, models,  # noqa: E402
-                     plotting, settings, sweeps, symbolic, training, variants, widgets)
+                     plotting, real_code, settings, sweeps, symbolic, training, variants,
+                     widgets)
 
-MODULES = (audit, cache, calculator, data, likelihoods, linear, models, plotting, settings,
-           sweeps, symbolic, training, variants, widgets)
+MODULES = (audit, cache, calculator, data, likelihoods, linear, models, plotting, real_code,
+           settings, sweeps, symbolic, training, variants, widgets)
 """The modules whose public callables need a bad-input case."""
 
 STUDY_MACHINERY = {"lab_settings", "robust", "integrity", "claims"}
@@ -887,6 +888,41 @@ CASES = [
              "'gaussian' has none"),
     bad(variants.Variant, "scale_floor < 0", "a", "gaussian-learned", scale_floor=-0.1,
         says="scale_floor must be a finite number >= 0, got -0.1"),
+    bad(variants.Variant, "unknown code_loss", "a", "gaussian", code_loss="keras",
+        says=f"code_loss must be one of {list(real_code.CODE_LOSSES)} or empty, got 'keras'"),
+    # real_code
+    bad(real_code.digits_loss, "unknown key", "keras", batch_size=8, pixels=4, n_train=10,
+        says=f"unknown code loss 'keras'; the keys are {list(real_code.CODE_LOSSES)}"),
+    bad(real_code.digits_loss, "batch_size 0", "keras-io", batch_size=0, pixels=4, n_train=10,
+        says="batch_size must be a positive int, got 0"),
+    bad(real_code.digits_loss, "pixels True", "keras-io", batch_size=8, pixels=True,
+        n_train=10, says="pixels must be a positive int, got True"),
+    bad(real_code.digits_loss, "n_train 2.5", "keras-io", batch_size=8, pixels=4,
+        n_train=2.5, says="n_train must be a positive int, got 2.5"),
+    bad(real_code.member_losses, "one flag for two losses",
+        [real_code.pytorch_vae(1.0), real_code.pytorch_vae(2.0)], [True],
+        says="losses must be a non-empty list of callables, one sigmoid flag each"),
+    bad(real_code.member_losses, "not callable", [3], [True],
+        says="losses must be a non-empty list of callables, one sigmoid flag each"),
+    bad(real_code.train_loss, "loss not callable", 3, steps=1,
+        says="loss must be a callable loss(x_hat, x, mu, logvar), got 3"),
+    bad(real_code.train_loss, "sigmoid 'yes'", real_code.pytorch_vae(1.0), sigmoid="yes",
+        steps=1, says="sigmoid must be True or False, got 'yes'"),
+    bad(real_code.train_loss, "a loss that returns one value per image",
+        lambda x_hat, x, mu, logvar: ((x - x_hat) ** 2).sum(dim=1), steps=1,
+        says="loss 0 must return a scalar tensor (one number for the batch), got "
+             "torch.Size([256])"),
+    bad(real_code.pytorch_vae, "NaN weight", math.nan, says="kld_weight must be a number, got nan"),
+    bad(real_code.pytorch_vae, "zero weight", 0.0,
+        says="kld_weight must be finite and > 0, got 0.0"),
+    bad(real_code.sigma_vae, "inf log_sigma", math.inf,
+        says="log_sigma must be a finite number, got inf"),
+    bad(real_code.sigma_vae, "str log_sigma", "0",
+        says="log_sigma must be a finite number, got '0'"),
+    bad(real_code.CodeLoss, "unknown likelihood", "t", "s", "c", False, "gauss",
+        says=f"unknown likelihood 'gauss'; known likelihoods: {KNOWN}"),
+    bad(real_code.CodeLoss, "sigma 0", "t", "s", "c", False, "gaussian", 0.0,
+        says="sigma must be finite and > 0, got 0.0"),
     # variants.VariantResult
     bad(VARIANTS.index_of, "unknown label", "nope",
         says=f"no variant is labelled 'nope'; {LABELS}"),
@@ -897,6 +933,10 @@ CASES = [
     # variants.run_variants (every check runs before the data are loaded)
     bad(variants.run_variants, "no variant", [],
         says="variants must be a non-empty list of Variant"),
+    bad(variants.run_variants, "code_loss on one variant only",
+        [variants.Variant("a", "gaussian"),
+         variants.Variant("b", "gaussian", code_loss="keras-example-mse")],
+        says="either every variant has a code_loss or none has"),
     bad(variants.run_variants, "one bare Variant", variants.Variant("a", "gaussian"),
         says="variants must be a non-empty list of Variant"),
     bad(variants.run_variants, "a str for a variant", ["a"],

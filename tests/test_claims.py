@@ -7,6 +7,7 @@ and once broken, with the margin that says by how much.
 from __future__ import annotations
 
 import json
+import math
 import re
 from types import SimpleNamespace
 
@@ -46,8 +47,8 @@ def test_no_trained_chapter_asserts_behind_the_claims_back():
     from vaebook.robust import TRAINED_CHAPTERS
 
     for chapter in TRAINED_CHAPTERS:
-        if chapter == "training-assignment":
-            continue  # its asserts are otter's tests, which grade a student's answers
+        if chapter.endswith("-assignment"):
+            continue  # their asserts are otter's tests, which grade a student's answers
         text = (REPO / "book" / f"{chapter}.md").read_text()
         for line in text.splitlines():
             if line.lstrip().startswith("assert"):
@@ -372,3 +373,63 @@ def test_recipe_claims_hold_and_break():
     assert measure(choice, grid).margin == pytest.approx(3.7)
     shifted = SimpleNamespace(sigmas=sigmas, neg_elbo=np.roll(elbo, 2))  # lowest at σ = 0.36
     assert not measure(choice, shifted).holds
+
+
+def code_result(kl_per_latent=None, neg_elbo=None):
+    """A synthetic run of chapter *Reading real VAE code*: members a, b, c (rescaled losses),
+    keras (σ² = 0.5), collapsed (σ² = 6.1), tiny (weight 1e-6)."""
+    labels = ["a", "b", "c", "keras", "collapsed", "tiny"]
+    if kl_per_latent is None:
+        kl_per_latent = [[1.5, 1.55], [1.5, 1.55], [1.51, 1.55], [0.27, 0.27], [0.0, 0.0],
+                         [8.3, 8.1]]
+    kl_per_latent = np.array(kl_per_latent)
+    if neg_elbo is None:
+        neg_elbo = [24.38, 24.39, 24.39, 41.3, 61.2, 7e6]
+    return SimpleNamespace(index_of=labels.index, kl_per_latent=kl_per_latent,
+                           kl=kl_per_latent.sum(axis=1), neg_elbo=np.array(neg_elbo))
+
+
+def test_real_code_claims_hold_and_break():
+    same = "real-code/rescaled-losses-train-the-same-vae"
+    assert measure(same, code_result(), ["a", "b", "c"]).margin == pytest.approx(0.95)
+    assert not measure(same, code_result(neg_elbo=[24.38, 24.7, 24.39, 41, 61, 7e6]),
+                       ["a", "b", "c"]).holds
+    collapsed_too = [[0.001, 0.0]] * 3 + [[0.27, 0.27], [0, 0], [8.3, 8.1]]
+    assert not measure(same, code_result(kl_per_latent=collapsed_too), ["a", "b", "c"]).holds
+    with pytest.raises(ValueError, match="at least two"):
+        measure(same, code_result(), ["a"])
+    collapse = "real-code/collapse-where-the-auditor-says"
+    variances = {"keras": 0.5, "collapsed": 6.1, "tiny": 2e-12}
+    assert measure(collapse, code_result(), variances).margin == pytest.approx(math.log10(54))
+    # the auditor's σ² for keras above λ₁ = 0.698 would predict a collapse that did not happen
+    assert not measure(collapse, code_result(), {**variances, "keras": 0.8}).holds
+    kept = [[1.5, 1.55]] * 3 + [[0.27, 0.27], [0.3, 0.0], [8.3, 8.1]]
+    assert not measure(collapse, code_result(kl_per_latent=kept), variances).holds
+    tiny = "real-code/tiny-kl-weight-leaves-no-noise"
+    assert measure(tiny, code_result(), ["tiny"], ["b"]).margin == pytest.approx(
+        4.105 - 1.55, abs=1e-3)
+    wide = [[1.5, 1.55]] * 3 + [[0.27, 0.27], [0, 0], [8.3, 3.0]]
+    assert not measure(tiny, code_result(kl_per_latent=wide), ["tiny"], ["b"]).holds
+    assert not measure(tiny, code_result(), ["tiny"], ["b", "tiny"]).holds
+
+
+def zoo_result(kl=None):
+    """Synthetic 600-step runs of the bug zoo's losses a-e: KL per latent of each."""
+    kl = kl or {"a": [0.0, 0.0], "b": [1e-4, 0.0], "c": [0.0, 0.0], "d": [6.0, 7.0],
+                "e": [1.2, 1.4]}
+    return {name: {"kl": np.array([sum(v)]), "kl_per_latent": np.array([v])}
+            for name, v in kl.items()}
+
+
+def test_bug_zoo_claims_hold_and_break():
+    fail = "bug-zoo-assignment/bugs-fail-as-predicted"
+    assert measure(fail, zoo_result()).margin == pytest.approx(math.log10(13 / 8.21), rel=1e-3)
+    base = {name: value["kl_per_latent"][0].tolist() for name, value in zoo_result().items()}
+    for name, latents in [("b", [0.02, 0.0]), ("d", [3.0, 5.0]), ("e", [0.3, 0.4]),
+                          ("e", [5.0, 0.5])]:
+        assert not measure(fail, zoo_result({**base, name: latents})).holds, (name, latents)
+    keep = "bug-zoo-assignment/fixes-keep-a-code"
+    fixes = {name: {"kl": np.array([v])} for name, v in zip("abcd", (3.0, 2.5, 3.0, 4.0))}
+    assert measure(keep, fixes).margin == pytest.approx(1 - 4.0 / 8.21, rel=1e-3)
+    assert not measure(keep, {**fixes, "b": {"kl": np.array([0.8])}}).holds
+    assert not measure(keep, {**fixes, "d": {"kl": np.array([9.0])}}).holds

@@ -160,7 +160,7 @@ def test_launch_buttons_open_the_chapter(visit, site):
 
 @pytest.mark.parametrize("page_name", [f"book/{name}" for name in (
     "gaussian-likelihood", "scaling-and-other-likelihoods", "sigma-tradeoff", "linear-vae",
-    "learned-sigma", "other-likelihoods", "recipe")])
+    "learned-sigma", "other-likelihoods", "real-code", "recipe")])
 def test_exercise_solutions_are_hidden_until_toggled(visit, site, page_name):
     v = visit(f"{site}{page_name}.html")
     solutions = v.page.locator(".solution.dropdown")

@@ -487,6 +487,68 @@ def _free_bits_cost(result) -> Evidence:
 
 
 # ---------------------------------------------------------------------------------------------
+# Reading real VAE code (book/real-code.md)
+# ---------------------------------------------------------------------------------------------
+
+SAME_VAE_NATS = 0.2
+"""Losses that differ by a constant factor train the same VAE to this many nats (−ELBO and
+every latent's KL)."""
+
+DETERMINISTIC_KL = 0.5 * (math.log(1e4) - 1 + 1e-4)
+"""≈ 4.105 nats: the KL of N(0, 0.01²) from N(0, 1), a posterior with 1 % of the prior's width."""
+
+
+@_claim("real-code/rescaled-losses-train-the-same-vae",
+        "The 2017 and 2018 PyTorch example losses and the keras.io loss (the same −ELBO times "
+        "1/(B·D), 1 and 1/B) train the same VAE: test −ELBO and every latent's KL agree to "
+        "0.2 nats, with a code (KL > 0.01 nats per latent)")
+def _rescaled_same(result, labels) -> Evidence:
+    import numpy as np
+
+    index = [result.index_of(label) for label in labels]
+    if len(index) < 2:
+        raise ValueError("compare at least two members")
+    elbo, kl = result.neg_elbo[index], result.kl_per_latent[index]
+    spread = max(float(np.ptp(elbo)), float(np.ptp(kl, axis=0).max()))
+    margin = min((SAME_VAE_NATS - spread) / SAME_VAE_NATS,
+                 _decades(float(kl.min()), ACTIVE, above=True))
+    return Evidence(margin, "of the tolerance (or decades of KL)",
+                    f"test −ELBO {', '.join(f'{v:.3f}' for v in elbo)}; largest difference "
+                    f"(−ELBO or KL of a latent) {spread:.4f} nats; smallest KL of a latent "
+                    f"{kl.min():.3f}")
+
+
+@_claim("real-code/collapse-where-the-auditor-says",
+        "Each loss whose audit gives a Gaussian or Laplace decoder collapses (test KL < 0.01 "
+        "nats) exactly when its noise variance per pixel, σ², exceeds λ₁")
+def _auditor_collapse(result, noise_variance) -> Evidence:
+    lambda1 = float(_eigenvalues()[0])
+    if not noise_variance:
+        raise ValueError("noise_variance must map member labels to σ² per pixel")
+    margins, parts = [], []
+    for label, variance in noise_variance.items():
+        kl = float(result.kl[result.index_of(label)])
+        collapse = variance > lambda1
+        margins.append(_decades(kl, ACTIVE, above=not collapse))
+        parts.append(f"{label}: σ² = {variance:.3g}, KL {kl:.3g}")
+    return Evidence(min(margins), "decades of KL",
+                    f"λ₁ = {lambda1:.3f}; " + "; ".join(parts))
+
+
+@_claim("real-code/tiny-kl-weight-leaves-no-noise",
+        "The autoencoder losses with KL weight 1e-6 keep every latent above 4.1 nats (a "
+        "posterior narrower than 1 % of the prior), the −ELBO losses keep every latent below")
+def _tiny_weight(result, tiny_labels, elbo_labels) -> Evidence:
+    tiny = min(float(result.kl_per_latent[result.index_of(label)].min())
+               for label in tiny_labels)
+    elbo = max(float(result.kl_per_latent[result.index_of(label)].max())
+               for label in elbo_labels)
+    return Evidence(min(tiny - DETERMINISTIC_KL, DETERMINISTIC_KL - elbo), "nats",
+                    f"smallest KL of a latent with weight 1e-6: {tiny:.2f} nats; largest "
+                    f"with an ELBO: {elbo:.2f} nats; threshold {DETERMINISTIC_KL:.3f}")
+
+
+# ---------------------------------------------------------------------------------------------
 # Learning σ (book/learned-sigma.md)
 # ---------------------------------------------------------------------------------------------
 
@@ -758,6 +820,51 @@ def _loosest_bound(result, neg_log_p) -> Evidence:
     return Evidence(fixed - gaps[runner_up] - 2.0, "nats",
                     f"gap {fixed:.1f} nats for σ = 0.1, next {gaps[runner_up]:.1f} "
                     f"({runner_up})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignment 3, the bug zoo (assignments/03-bug-zoo/bug-zoo.md). Its answers are derived, not
+# measured; these claims say that 600 steps of training show what the answers predict, and
+# that the reference fixes pass the hidden retraining test on any machine.
+# ---------------------------------------------------------------------------------------------
+
+BUG_ZOO_PREDICTIONS = {"a": "collapse", "b": "collapse", "c": "collapse", "d": "autoencoder",
+                       "e": "sound"}
+"""The failure each loss of the bug zoo is predicted to cause."""
+
+FIXED_KL_RANGE = (1.0, 2 * DETERMINISTIC_KL)
+"""The test KL (nats per image, 2 latents) that the bug zoo's hidden tests accept for a fixed
+loss: a code, and no latent as narrow as an autoencoder's."""
+
+
+@_claim("bug-zoo-assignment/bugs-fail-as-predicted",
+        "Trained for 600 steps, the bug zoo's losses do what the answers predict: a, b and c "
+        "collapse (KL < 0.01 nats), d ends above 8.2 nats (as if both latents were narrower "
+        "than 1 % of the prior), e keeps a code (KL > 1 nat) with every latent below 4.1 nats")
+def _bugs_fail(trained) -> Evidence:
+    margins, parts = [], []
+    for name, prediction in BUG_ZOO_PREDICTIONS.items():
+        kl, per_latent = float(trained[name]["kl"][0]), trained[name]["kl_per_latent"][0]
+        if prediction == "collapse":
+            margins.append(_decades(kl, ACTIVE, above=False))
+        elif prediction == "autoencoder":
+            margins.append(_decades(kl, FIXED_KL_RANGE[1], above=True))
+        else:
+            margins += [_decades(kl, 1.0, above=True),
+                        _decades(float(per_latent.max()), DETERMINISTIC_KL, above=False)]
+        parts.append(f"{name}: KL {kl:.3g}")
+    return Evidence(min(margins), "decades of KL", "; ".join(parts))
+
+
+@_claim("bug-zoo-assignment/fixes-keep-a-code",
+        "Each reference fix, retrained for 600 steps, ends with a test KL between 1 and 8.2 "
+        "nats, as the hidden tests demand")
+def _fixes_keep(retrained) -> Evidence:
+    low, high = FIXED_KL_RANGE
+    kls = {name: float(result["kl"][0]) for name, result in retrained.items()}
+    margin = min(min(kl / low - 1, 1 - kl / high) for kl in kls.values())
+    return Evidence(margin, "relative",
+                    "; ".join(f"{name}: KL {kl:.2f}" for name, kl in kls.items()))
 
 
 # ---------------------------------------------------------------------------------------------

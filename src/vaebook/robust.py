@@ -62,12 +62,15 @@ SOURCES = {
     "linear-vae": "book/linear-vae.md",
     "learned-sigma": "book/learned-sigma.md",
     "other-likelihoods": "book/other-likelihoods.md",
+    "real-code": "book/real-code.md",
     "recipe": "book/recipe.md",
     "training-assignment": "assignments/02-training/training.md",
+    "bug-zoo-assignment": "assignments/03-bug-zoo/bug-zoo.md",
 }
-"""Where each trained chapter is, relative to the repository. The last is the master of the
-graded training assignment: executed as a notebook it runs the reference solution and its
-checks (the solution's answers must not depend on the grading machine's arithmetic)."""
+"""Where each trained chapter is, relative to the repository. The last two are the masters of
+the graded training and bug-zoo assignments: executed as notebooks they run the reference
+solutions and their checks (the solutions' answers must not depend on the grading machine's
+arithmetic)."""
 
 TRAINED_CHAPTERS = tuple(SOURCES)
 """The chapters that train models, in the order the book builds them (later chapters reuse

@@ -25,6 +25,7 @@ from vaebook._checks import check_int, check_number, check_unit_interval
 from vaebook.data import PIXEL_MAX, load_digits_split
 from vaebook.likelihoods import Likelihood
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
+from vaebook.real_code import CODE_LOSSES, digits_loss, member_losses
 from vaebook.sweeps import DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS
 
 __all__ = ["QUANTISATION_SIGMA", "BINARY_THRESHOLD", "GREY_LEVELS", "DATA_KINDS", "Variant",
@@ -87,14 +88,16 @@ def binarise(x: torch.Tensor) -> torch.Tensor:
 class Variant:
     """One member of a :func:`run_variants` comparison.
 
-    Introduced in chapter *A recipe for a sound VAE loss* (the earlier chapters use the lists
-    below). ``label`` names it in tables and plots;
+    Introduced in chapter *Reading real VAE code* (the earlier chapters use the lists below). ``label`` names it in tables and plots;
     ``likelihood`` is a name of :data:`vaebook.likelihoods.LIKELIHOOD_NAMES`; ``sigma`` is the
     fixed σ (or Laplace scale) or the starting value of a learned one (ignored otherwise);
     ``scale_floor`` is the soft floor of a learned, optimal or per-pixel scale (0: none);
     ``data`` is one of :data:`DATA_KINDS`: the grey digits, or binarised or dequantised ones.
     ``kl_warmup`` (KL annealing) and ``free_bits`` are those of
     :func:`~vaebook.training.train_vae` (chapter *A recipe for a sound VAE loss*).
+    ``code_loss`` names a loss of :data:`vaebook.real_code.CODE_LOSSES` that replaces the
+    likelihood's in training (chapter *Reading real VAE code*); ``likelihood`` and ``sigma``
+    then say how the trained VAE is measured.
     """
 
     label: str
@@ -104,6 +107,7 @@ class Variant:
     data: str = "grey"
     kl_warmup: int = 0
     free_bits: float = 0.0
+    code_loss: str = ""
 
     def __post_init__(self):
         if not isinstance(self.label, str) or not self.label:
@@ -113,6 +117,9 @@ class Variant:
             raise ValueError(f"data must be one of {DATA_KINDS}, got {self.data!r}")
         check_int(self.kl_warmup, "kl_warmup", minimum=0)
         check_number(self.free_bits, "free_bits", allow_zero=True)
+        if self.code_loss and self.code_loss not in CODE_LOSSES:
+            raise ValueError(f"code_loss must be one of {list(CODE_LOSSES)} or empty, got "
+                             f"{self.code_loss!r}")
         self.make_likelihood()  # raises a ValueError for an unknown name or a bad floor
 
     def make_likelihood(self) -> Likelihood:
@@ -261,7 +268,19 @@ def _check_variants(variants) -> list[Variant]:
     labels = [item.label for item in variants]
     if len(set(labels)) != len(labels):
         raise ValueError(f"variant labels must be unique, got {labels}")
+    if len({bool(item.code_loss) for item in variants}) > 1:
+        raise ValueError("either every variant has a code_loss or none has")
     return list(variants)
+
+
+def _code_loss_fn(variants: list[Variant], params: dict, x_train: torch.Tensor):
+    """The ``loss_fn`` that trains every variant with its ``code_loss`` (None if none has)."""
+    if not variants[0].code_loss:
+        return None
+    losses = [digits_loss(item.code_loss, batch_size=params["batch_size"],
+                          pixels=x_train.shape[-1], n_train=x_train.shape[-2])
+              for item in variants]
+    return member_losses(losses, [CODE_LOSSES[item.code_loss].sigmoid for item in variants])
 
 
 def _member_data(x: torch.Tensor, variants: list[Variant], split: str,
@@ -301,7 +320,8 @@ def _train_and_evaluate(params: dict, progress, model: BatchedMLPVAE | None = No
         steps=params["steps"], batch_size=params["batch_size"], lr=params["lr"],
         seed=params["seed"], progress=progress, record_every=params["record_every"],
         trainable=trainable, kl_warmup=[item.kl_warmup for item in variants],
-        free_bits=[item.free_bits for item in variants])
+        free_bits=[item.free_bits for item in variants],
+        loss_fn=_code_loss_fn(variants, params, x_train))
     seconds = time.perf_counter() - start
     scales = _evaluation_scales(trained["scale"])
     test = training.evaluate(model, x_test, y_test, scales, likelihood=likelihoods,
@@ -342,7 +362,8 @@ def run_variants(variants, *, latent_dim: int = 2, hidden_dim: int = DEFAULT_HID
               "record_every": check_int(record_every, "record_every")}
     return _cache.load_or_compute("variants", params, VariantResult.load,
                                   lambda: _train_and_evaluate(params, progress),
-                                  enabled=cache, modules=("vaebook.variants",))
+                                  enabled=cache, modules=("vaebook.variants",
+                                                          "vaebook.real_code"))
 
 
 LOWER_FLOOR_STEPS = 1000
