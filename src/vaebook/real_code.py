@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from vaebook._checks import check_number
-from vaebook.likelihoods import LIKELIHOOD_NAMES, _kl_standard_normal
+from vaebook.likelihoods import LIKELIHOOD_NAMES, _kl_standard_normal, soft_floor
 
 __all__ = ["CodeLoss", "CODE_LOSSES", "digits_loss", "member_losses", "train_loss", "pytorch_vae",
            "sigma_vae", "SOFTCLIP_MIN", "AUTOENCODER_KL_WEIGHT", "PYTORCH_VAE_KLD_WEIGHT"]
@@ -43,31 +43,26 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
     return x.reshape(x.shape[0], -1)
 
 
-def _kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL of every image's posterior from the prior, summed over latents: shape ``(B,)``."""
-    return _kl_standard_normal(mu, logvar)
-
-
 def _pytorch_example_2017(batch_size: int, pixels: int) -> Callable:
     """pytorch/examples ``vae/main.py`` from October 2017 to January 2018: binary
     cross-entropy averaged over all ``B·D`` numbers of the batch, plus the KL summed over
     latents and batch and divided by the *configured* batch size times the pixel count."""
     def loss(x_hat, x, mu, logvar):
-        return F.binary_cross_entropy(x_hat, x) + _kl(mu, logvar).sum() / (batch_size * pixels)
+        return F.binary_cross_entropy(x_hat, x) + _kl_standard_normal(mu, logvar).sum() / (batch_size * pixels)
     return loss
 
 
 def _pytorch_example(x_hat, x, mu, logvar):
     """pytorch/examples ``vae/main.py`` since February 2018: binary cross-entropy and KL,
     both summed over everything (pixels or latents, and the batch)."""
-    return F.binary_cross_entropy(x_hat, x, reduction="sum") + _kl(mu, logvar).sum()
+    return F.binary_cross_entropy(x_hat, x, reduction="sum") + _kl_standard_normal(mu, logvar).sum()
 
 
 def _keras_io(x_hat, x, mu, logvar):
     """The keras.io VAE example (2020, and its Keras 3 version of 2024): per image the binary
     cross-entropy summed over pixels plus the KL summed over latents, averaged over the batch."""
     bce = F.binary_cross_entropy(_flat(x_hat), _flat(x), reduction="none").sum(dim=1)
-    return (bce + _kl(mu, logvar)).mean()
+    return (bce + _kl_standard_normal(mu, logvar)).mean()
 
 
 def _keras_example_mse(x_hat, x, mu, logvar):
@@ -76,7 +71,7 @@ def _keras_example_mse(x_hat, x, mu, logvar):
     over the batch."""
     pixels = _flat(x).shape[1]
     squared = pixels * ((_flat(x) - _flat(x_hat)) ** 2).mean(dim=1)
-    return (squared + _kl(mu, logvar)).mean()
+    return (squared + _kl_standard_normal(mu, logvar)).mean()
 
 
 def pytorch_vae(kld_weight: float) -> Callable:
@@ -89,7 +84,7 @@ def pytorch_vae(kld_weight: float) -> Callable:
     kld_weight = check_number(kld_weight, "kld_weight")
 
     def loss(x_hat, x, mu, logvar):
-        return F.mse_loss(x_hat, x) + kld_weight * _kl(mu, logvar).mean()
+        return F.mse_loss(x_hat, x) + kld_weight * _kl_standard_normal(mu, logvar).mean()
     return loss
 
 
@@ -105,20 +100,22 @@ def sigma_vae(log_sigma: float) -> Callable:
         raise ValueError(f"log_sigma must be a finite number, got {log_sigma!r}")
 
     def loss(x_hat, x, mu, logvar):
-        log_s = SOFTCLIP_MIN + F.softplus(torch.as_tensor(log_sigma, dtype=x.dtype)
-                                          - SOFTCLIP_MIN)
-        nll = 0.5 * ((x - x_hat) / log_s.exp()) ** 2 + log_s + 0.5 * math.log(2 * math.pi)
-        return nll.sum() + _kl(mu, logvar).sum()
+        return _sigma_vae_loss(x_hat, x, mu, logvar, torch.as_tensor(log_sigma, dtype=x.dtype))
     return loss
 
 
 def _sigma_vae_optimal(x_hat, x, mu, logvar):
     """The σ-VAE with ``--model optimal_sigma_vae``: as :func:`sigma_vae`, with ``log σ`` the
     log of the root mean squared error of the batch (over all ``B·D`` numbers, not detached)."""
-    log_sigma = ((x - x_hat) ** 2).mean().sqrt().log()
-    log_s = SOFTCLIP_MIN + F.softplus(log_sigma - SOFTCLIP_MIN)
+    return _sigma_vae_loss(x_hat, x, mu, logvar, ((x - x_hat) ** 2).mean().sqrt().log())
+
+
+def _sigma_vae_loss(x_hat, x, mu, logvar, log_sigma: torch.Tensor) -> torch.Tensor:
+    """The σ-VAE's loss at ``log_sigma``: its soft clip is the book's :func:`soft_floor` at
+    ``e^SOFTCLIP_MIN``; the Gaussian NLL with every constant and the KL, summed over all."""
+    log_s = soft_floor(log_sigma, math.exp(SOFTCLIP_MIN))
     nll = 0.5 * ((x - x_hat) / log_s.exp()) ** 2 + log_s + 0.5 * math.log(2 * math.pi)
-    return nll.sum() + _kl(mu, logvar).sum()
+    return nll.sum() + _kl_standard_normal(mu, logvar).sum()
 
 
 def _latent_diffusion(logvar_scalar: float = 0.0,
@@ -130,7 +127,7 @@ def _latent_diffusion(logvar_scalar: float = 0.0,
     def loss(x_hat, x, mu, logvar):
         s = torch.as_tensor(logvar_scalar, dtype=x.dtype)
         nll = (x - x_hat).abs() / s.exp() + s
-        return nll.sum() / x.shape[0] + kl_weight * _kl(mu, logvar).sum() / x.shape[0]
+        return nll.sum() / x.shape[0] + kl_weight * _kl_standard_normal(mu, logvar).sum() / x.shape[0]
     return loss
 
 
@@ -138,7 +135,7 @@ def _diffusers_autoencoder_kl(x_hat, x, mu, logvar):
     """diffusers' ``train_autoencoderkl.py`` (2025) with its defaults, without the perceptual
     term (computed without gradient there) and the adversarial one: squared error summed over
     pixels and batch, divided by ``B``, plus ``1e-6`` times the KL summed and divided by ``B``."""
-    return (((x - x_hat) ** 2).sum() + AUTOENCODER_KL_WEIGHT * _kl(mu, logvar).sum()) / x.shape[0]
+    return (((x - x_hat) ** 2).sum() + AUTOENCODER_KL_WEIGHT * _kl_standard_normal(mu, logvar).sum()) / x.shape[0]
 
 
 @dataclass(frozen=True)
