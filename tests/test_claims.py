@@ -375,7 +375,8 @@ def test_recipe_claims_hold_and_break():
     assert not measure(choice, shifted).holds
 
 
-def code_result(kl_per_latent=None, neg_elbo=None):
+def code_result(kl_per_latent=None, neg_elbo=None, mse=(0.0333, 0.0333, 0.0333, 0.057, 0.074,
+                                                        0.0386)):
     """A synthetic run of chapter *Reading real VAE code*: members a, b, c (rescaled losses),
     keras (σ² = 0.5), collapsed (σ² = 6.1), tiny (weight 1e-6)."""
     labels = ["a", "b", "c", "keras", "collapsed", "tiny"]
@@ -386,7 +387,8 @@ def code_result(kl_per_latent=None, neg_elbo=None):
     if neg_elbo is None:
         neg_elbo = [24.38, 24.39, 24.39, 41.3, 61.2, 7e6]
     return SimpleNamespace(index_of=labels.index, kl_per_latent=kl_per_latent,
-                           kl=kl_per_latent.sum(axis=1), neg_elbo=np.array(neg_elbo))
+                           kl=kl_per_latent.sum(axis=1), neg_elbo=np.array(neg_elbo),
+                           mse=np.array(mse))
 
 
 def test_real_code_claims_hold_and_break():
@@ -411,6 +413,14 @@ def test_real_code_claims_hold_and_break():
     wide = [[1.5, 1.55]] * 3 + [[0.27, 0.27], [0, 0], [8.3, 3.0]]
     assert not measure(tiny, code_result(kl_per_latent=wide), ["tiny"], ["b"]).holds
     assert not measure(tiny, code_result(), ["tiny"], ["b", "tiny"]).holds
+    blur = "real-code/large-sigma-blurs"
+    assert measure(blur, code_result(), variances).margin == pytest.approx(
+        0.057 / 0.0386 / 1.25 - 1)
+    # Keras' σ² = 0.5 reconstructing as sharply as the tiny-σ autoencoder: no blur
+    sharp = (0.0333, 0.0333, 0.0333, 0.04, 0.074, 0.0386)
+    assert not measure(blur, code_result(mse=sharp), variances).holds
+    with pytest.raises(ValueError, match="above and below"):
+        measure(blur, code_result(), {"tiny": 2e-12})
 
 
 def zoo_result(kl=None):

@@ -548,6 +548,33 @@ def _tiny_weight(result, tiny_labels, elbo_labels) -> Evidence:
                     f"with an ELBO: {elbo:.2f} nats; threshold {DETERMINISTIC_KL:.3f}")
 
 
+BLUR_VARIANCE = 0.1
+"""A loss whose noise variance per pixel exceeds this (three times the squared error per pixel
+that a VAE with a sharp code reaches on the digits) is predicted to blur."""
+
+BLUR_RATIO = 1.25
+"""Blurring means a test mean squared error at least this many times that of every sharp loss."""
+
+
+@_claim("real-code/large-sigma-blurs",
+        "Each loss whose audit puts the noise variance per pixel above 0.1 reconstructs the "
+        "test digits with at least 1.25 times the mean squared error of every loss whose audit "
+        "puts it below 0.1")
+def _large_sigma_blurs(result, noise_variance) -> Evidence:
+    large = {label: float(result.mse[result.index_of(label)])
+             for label, variance in noise_variance.items() if variance > BLUR_VARIANCE}
+    small = {label: float(result.mse[result.index_of(label)])
+             for label, variance in noise_variance.items() if variance <= BLUR_VARIANCE}
+    if not large or not small:
+        raise ValueError(f"noise_variance needs members above and below σ² = {BLUR_VARIANCE}")
+    ratio = min(large.values()) / max(small.values())
+    return Evidence(ratio / BLUR_RATIO - 1, "relative",
+                    f"test MSE with σ² > {BLUR_VARIANCE}: "
+                    f"{', '.join(f'{k} {v:.4f}' for k, v in large.items())}; below: "
+                    f"{', '.join(f'{k} {v:.4f}' for k, v in small.items())}; "
+                    f"smallest ratio {ratio:.2f}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Learning σ (book/learned-sigma.md)
 # ---------------------------------------------------------------------------------------------
