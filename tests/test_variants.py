@@ -57,14 +57,30 @@ def test_unknown_likelihood_names_are_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="likelihood must be a name"):
         get_likelihood(3)
     with pytest.raises(ValueError, match="scale_floor"):
-        Likelihood("gaussian-learned", scale_floor=-1.0)
+        get_likelihood("gaussian-learned", scale_floor=-1.0)
     with pytest.raises(ValueError, match="scale_floor"):
-        Likelihood("gaussian-learned", scale_floor=float("nan"))
+        get_likelihood("gaussian-learned", scale_floor=float("nan"))
     with pytest.raises(ValueError, match="has none"):
-        Likelihood("bernoulli", scale_floor=0.1)
-    assert get_likelihood("laplace") == Likelihood("laplace")
-    assert Likelihood("gaussian-learned", 0.1) != Likelihood("gaussian-learned")
+        get_likelihood("bernoulli", scale_floor=0.1)
+    assert get_likelihood("laplace") == get_likelihood("laplace")
+    assert get_likelihood("gaussian-learned", 0.1) != get_likelihood("gaussian-learned")
     assert set(LIKELIHOOD_NAMES) >= {"gaussian", "bernoulli", "continuous-bernoulli", "laplace"}
+
+
+@pytest.mark.parametrize("name", LIKELIHOOD_NAMES)
+def test_every_name_is_one_family_class_and_one_way_to_set_its_scale(name):
+    floor = 0.01 if name.endswith(("-learned", "-optimal", "-per-pixel")) else 0.0
+    likelihood = get_likelihood(name, floor)
+    assert likelihood.name == name and name.startswith(likelihood.family)
+    assert eval(repr(likelihood), {"get_likelihood": get_likelihood}) == likelihood
+    assert likelihood.scale_kind in type(likelihood).scale_kinds
+    assert type(likelihood)(likelihood.scale_kind, floor) == likelihood
+    assert likelihood.learns_scale == name.endswith("-learned")
+    assert likelihood.has_shared_scale == (likelihood.outputs_per_pixel == 1
+                                           and not likelihood.needs_unit_interval)
+    frozen = likelihood.frozen()
+    assert frozen.family == likelihood.family and not frozen.learns_scale
+    assert (frozen is likelihood) == (likelihood.scale_kind in ("fixed", "per-pixel", "none"))
 
 
 @pytest.mark.parametrize("name", ["bernoulli", "continuous-bernoulli"])
@@ -115,9 +131,8 @@ def test_soft_floor_is_a_smooth_max_and_bounds_the_scale():
     assert torch.allclose(floored[log_scale > 2], log_scale[log_scale > 2], atol=3e-3)
     assert torch.allclose(floored[log_scale < -20].exp(), torch.tensor(0.02, dtype=torch.float64))
     assert torch.equal(soft_floor(log_scale, 0.0), log_scale)
-    per_pixel = Likelihood("gaussian-per-pixel", scale_floor=0.02)
-    _, sigma = per_pixel.location_and_scale(
-        torch.zeros(1, 3), torch.tensor([[0.0, 0.0, 0.0, -50.0, 0.0, 3.0]]))
+    per_pixel = get_likelihood("gaussian-per-pixel", scale_floor=0.02)
+    sigma = per_pixel.scale(torch.zeros(1, 3), torch.tensor([[0.0, 0.0, 0.0, -50.0, 0.0, 3.0]]))
     assert sigma[0, 0] >= 0.02 and abs(sigma[0, 2] / math.exp(3) - 1) < 2e-3
 
 
@@ -132,10 +147,10 @@ def test_continuous_bernoulli_mean_matches_torch_and_is_not_lambda():
 
 
 def test_frozen_turns_learned_and_optimal_scales_into_fixed_ones():
-    assert Likelihood("gaussian-learned", 0.1).frozen() == Likelihood("gaussian")
-    assert Likelihood("gaussian-optimal").frozen() == Likelihood("gaussian")
-    assert Likelihood("laplace-learned").frozen() == Likelihood("laplace")
-    per_pixel = Likelihood("gaussian-per-pixel", 0.1)
+    assert get_likelihood("gaussian-learned", 0.1).frozen() == get_likelihood("gaussian")
+    assert get_likelihood("gaussian-optimal").frozen() == get_likelihood("gaussian")
+    assert get_likelihood("laplace-learned").frozen() == get_likelihood("laplace")
+    per_pixel = get_likelihood("gaussian-per-pixel", 0.1)
     assert per_pixel.frozen() is per_pixel
 
 
@@ -163,7 +178,7 @@ def test_train_vae_refuses_bad_likelihood_arguments(digits):
 
 def test_mixed_likelihood_members_train_exactly_as_alone(digits):
     x_train, y_train, x_test, y_test = digits
-    names = ["gaussian-learned", "continuous-bernoulli", Likelihood("gaussian-per-pixel", 0.05),
+    names = ["gaussian-learned", "continuous-bernoulli", get_likelihood("gaussian-per-pixel", 0.05),
              "laplace"]
     sigmas = [1.0, 1.0, 1.0, 0.2]
     data = torch.stack([x_train, x_train, x_train, binarise(x_train)])
@@ -203,7 +218,7 @@ def test_a_fixed_sigma_does_not_move_and_the_optimal_sigma_is_the_rmse(digits):
 
 def test_record_every_gives_training_curves_and_the_floor_holds(digits):
     model = BatchedMLPVAE(2, seed=0, outputs_per_pixel=2)
-    names = [Likelihood("gaussian-per-pixel", 0.03), "bernoulli"]
+    names = [get_likelihood("gaussian-per-pixel", 0.03), "bernoulli"]
     trained = train_vae(model, digits[0], [1.0, 1.0], likelihood=names, record_every=100,
                         progress=False, **SHORT)
     history = trained["history"]
@@ -221,7 +236,7 @@ def test_record_every_gives_training_curves_and_the_floor_holds(digits):
 def test_evaluate_reports_per_pixel_scales_and_per_member_originals(digits):
     x_train, y_train, x_test, y_test = digits
     model = BatchedMLPVAE(2, seed=0, outputs_per_pixel=2)
-    names = [Likelihood("gaussian-per-pixel", 0.03), "gaussian"]
+    names = [get_likelihood("gaussian-per-pixel", 0.03), "gaussian"]
     train_vae(model, x_train, [1.0, 0.2], likelihood=names, progress=False, **SHORT)
     measured = evaluate(model, torch.stack([x_test, binarise(x_test)]), y_test, [1.0, 0.2],
                         likelihood=names)

@@ -11,6 +11,11 @@ the batch: ``"none"`` keeps shape ``(B,)``, ``"sum"`` adds the samples, ``"mean"
 
 Bad input (NaN, a non-positive scale, mismatched shapes, an integer tensor, an unknown
 reduction, ...) raises a :class:`ValueError` that names the argument.
+
+A decoder likelihood is one small class per family (:class:`GaussianLikelihood`, ...), built by
+name with :func:`get_likelihood`; :class:`MemberLikelihoods` holds the likelihoods and scales
+(fixed or learned σ) of the members of a batched model. To add a family, write one subclass of
+:class:`Likelihood` and add it to ``_FAMILIES``: the training loop needs no change.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -47,7 +53,12 @@ __all__ = [
     "LIKELIHOOD_NAMES",
     "soft_floor",
     "Likelihood",
+    "GaussianLikelihood",
+    "LaplaceLikelihood",
+    "BernoulliLikelihood",
+    "ContinuousBernoulliLikelihood",
     "get_likelihood",
+    "MemberLikelihoods",
     "continuous_bernoulli_mean",
     "continuous_bernoulli_logit_for_mean",
 ]
@@ -321,223 +332,6 @@ def effective_sigma(
                                         latent_dim, kl_weight) / 2.0)
 
 
-# ---------------------------------------------------------------------------------------------
-# Decoder likelihoods by name: what the training loop of the book trains with.
-# ---------------------------------------------------------------------------------------------
-
-_LIKELIHOOD_KINDS = {
-    # name: (family, how the scale is set)
-    "gaussian": ("gaussian", "fixed"),
-    "gaussian-learned": ("gaussian", "learned"),
-    "gaussian-optimal": ("gaussian", "optimal"),
-    "gaussian-per-pixel": ("gaussian", "per-pixel"),
-    "laplace": ("laplace", "fixed"),
-    "laplace-learned": ("laplace", "learned"),
-    "bernoulli": ("bernoulli", "none"),
-    "continuous-bernoulli": ("continuous-bernoulli", "none"),
-}
-LIKELIHOOD_NAMES = tuple(_LIKELIHOOD_KINDS)
-"""The likelihood names that :func:`get_likelihood` and :func:`vaebook.training.train_vae` know."""
-
-
-def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
-    """``log(floor) + softplus(log_scale - log(floor))``: a smooth ``max(log_scale, log floor)``.
-
-    Used behind the scenes in chapter *Learning σ*. Far above the floor it returns ``log_scale``
-    unchanged; far below it returns ``log(floor)``, so ``exp`` of the result never drops below
-    ``floor``. This is the "soft clip" of the σ-VAE code (Rybkin et al., 2021). ``floor = 0`` means
-    no floor: ``log_scale`` is returned as it is. A negative, infinite or NaN floor is a
-    ``ValueError``.
-    """
-    if isinstance(floor, bool) or not isinstance(floor, Real) or not (
-            0 <= floor < math.inf):
-        raise ValueError(f"floor must be a number >= 0 (0 means no floor), got {floor!r}")
-    if not isinstance(log_scale, torch.Tensor):
-        raise ValueError(f"log_scale must be a torch.Tensor, got {type(log_scale).__name__}")
-    if floor == 0:
-        return log_scale
-    log_floor = math.log(floor)
-    return log_floor + F.softplus(log_scale - log_floor)
-
-
-class Likelihood:
-    """A decoder likelihood by name: how the decoder's output becomes ``p(x | z)``.
-
-    Used behind the scenes in chapter *Learning σ*; build one with :func:`get_likelihood`. The
-    names are :data:`LIKELIHOOD_NAMES`:
-
-    * ``"gaussian"``: mean ``x_hat``, a fixed ``sigma`` (:func:`gaussian_nll`);
-    * ``"gaussian-learned"``: one shared ``sigma`` learned by gradient descent with the weights;
-    * ``"gaussian-optimal"``: one shared ``sigma`` set to its optimum ``sqrt(MSE)`` on every
-      batch (the σ-VAE of Rybkin et al., 2021, :func:`optimal_sigma`);
-    * ``"gaussian-per-pixel"``: the decoder outputs a mean *and* a ``log sigma`` for every
-      pixel (Kingma and Welling, 2014, appendix C.2), so it has two outputs per pixel;
-    * ``"laplace"`` / ``"laplace-learned"``: mean ``x_hat`` and a fixed or learned shared
-      scale ``b`` (:func:`laplace_nll`);
-    * ``"bernoulli"``: the output is a logit per pixel (:func:`bernoulli_nll`, the BCE);
-    * ``"continuous-bernoulli"``: the same logits, with the normaliser
-      (:func:`continuous_bernoulli_nll`).
-
-    ``scale_floor`` (≥ 0) is a soft lower bound (:func:`soft_floor`) on a learned or per-pixel
-    scale; 0 means none. Bernoulli-type likelihoods need data in [0, 1].
-    """
-
-    def __init__(self, name: str, scale_floor: float = 0.0):
-        if not isinstance(name, str) or name not in _LIKELIHOOD_KINDS:
-            raise ValueError(
-                f"unknown likelihood {name!r}; known likelihoods: {', '.join(LIKELIHOOD_NAMES)}")
-        if isinstance(scale_floor, bool) or not isinstance(scale_floor, (int, float)) or (
-                math.isnan(scale_floor) or not 0 <= scale_floor < math.inf):
-            raise ValueError(f"scale_floor must be a finite number >= 0, got {scale_floor!r}")
-        self.name = name
-        self.family, self.scale = _LIKELIHOOD_KINDS[name]
-        self.scale_floor = float(scale_floor)
-        if scale_floor and self.scale in ("fixed", "none"):
-            raise ValueError(f"scale_floor applies to a learned, optimal or per-pixel scale; "
-                             f"the likelihood {name!r} has none")
-
-    def __repr__(self) -> str:
-        floor = f", scale_floor={self.scale_floor:g}" if self.scale_floor else ""
-        return f"Likelihood({self.name!r}{floor})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Likelihood) and (self.name, self.scale_floor) == (
-            other.name, other.scale_floor)
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.scale_floor))
-
-    @property
-    def outputs_per_pixel(self) -> int:
-        """How many numbers the decoder outputs per pixel: 2 for a per-pixel σ, else 1."""
-        return 2 if self.scale == "per-pixel" else 1
-
-    @property
-    def needs_unit_interval(self) -> bool:
-        """Whether the data must lie in [0, 1] (the Bernoulli types)."""
-        return self.family in ("bernoulli", "continuous-bernoulli")
-
-    def frozen(self) -> "Likelihood":
-        """The same likelihood with its shared scale held fixed (for evaluation after training).
-
-        A learned or optimal shared scale becomes a fixed one; the others are returned as they
-        are. Introduced in chapter *Learning σ*.
-        """
-        if self.scale in ("learned", "optimal"):
-            return Likelihood(self.family)
-        return self
-
-    def check_data(self, x: torch.Tensor, name: str = "x") -> None:
-        """Raise a ValueError if ``x`` is outside [0, 1] for a Bernoulli-type likelihood."""
-        if self.needs_unit_interval:
-            try:
-                check_unit_interval(x, name)
-            except ValueError as error:
-                raise ValueError(f"{error} (the {self.name!r} likelihood)") from None
-
-    def split(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The decoder output ``(..., outputs_per_pixel * D)`` as ``(location, log_scale)``.
-
-        ``location`` is the mean (Gaussian, Laplace) or the logits (Bernoulli types);
-        ``log_scale`` is the per-pixel ``log sigma`` after the floor, or None.
-        """
-        if self.scale != "per-pixel":
-            return output, None
-        location, raw = output.chunk(2, dim=-1)
-        return location, soft_floor(raw, self.scale_floor)
-
-    def mean(self, output: torch.Tensor) -> torch.Tensor:
-        """The mean image of ``p(x | z)`` for a decoder output (what reconstructions show).
-
-        Gaussian and Laplace: the location. Bernoulli: ``sigmoid(logits)``. Continuous
-        Bernoulli: its mean ``lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda))``, which
-        is *not* ``lambda`` (Loaiza-Ganem and Cunningham, 2019).
-        """
-        location, _ = self.split(output)
-        if self.family == "bernoulli":
-            return torch.sigmoid(location)
-        if self.family == "continuous-bernoulli":
-            return continuous_bernoulli_mean(location)
-        return location
-
-    def fitted_scale(self, x: torch.Tensor, location: torch.Tensor, dims) -> torch.Tensor:
-        """The maximum-likelihood shared scale for errors ``x - location`` over ``dims``:
-        ``sqrt(MSE)`` for a Gaussian, the mean absolute error for a Laplace."""
-        error = x - location
-        if self.family == "laplace":
-            return error.abs().mean(dim=dims, keepdim=True)
-        return (error**2).mean(dim=dims, keepdim=True).sqrt()
-
-    def location_and_scale(self, x: torch.Tensor, output: torch.Tensor, scale=None):
-        """``(location, scale)`` of ``p(x | z)`` for a decoder ``output``; see :meth:`nll`.
-
-        ``scale`` is None for the Bernoulli types. Introduced in chapter *Learning σ*.
-        """
-        location, log_scale = self.split(output)
-        if self.scale == "optimal":
-            dims = tuple(range(1, x.ndim))
-            fitted = self.fitted_scale(x, location, dims)
-            if not (fitted.detach() > 0).all():
-                raise ValueError(f"the {self.name!r} likelihood needs a reconstruction error "
-                                 "> 0: its optimal scale is 0 and its likelihood unbounded")
-            return location, torch.exp(soft_floor(torch.log(fitted), self.scale_floor))
-        if self.scale == "per-pixel":
-            return location, torch.exp(log_scale)
-        if self.scale == "none":
-            return location, None
-        if scale is None:
-            raise ValueError(f"scale is needed for the {self.name!r} likelihood")
-        return location, scale
-
-    def nll(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor:
-        """``-log p(x | z)`` summed over every dimension but the first, shape ``(B,)``.
-
-        Introduced in chapter *Learning σ*. ``output`` is the decoder's output (the location
-        and, for ``"gaussian-per-pixel"``, the raw ``log sigma``); ``scale`` is the shared
-        ``sigma`` or ``b`` of a ``fixed`` or ``learned`` likelihood (a number or a tensor
-        broadcastable to ``x``), and is ignored otherwise. A ``"gaussian-optimal"`` scale is
-        :meth:`fitted_scale` over all but the first dimension, softly floored.
-
-        For ``"bernoulli"`` the value is a negative log-*probability* when ``x`` is in
-        {0, 1}; on grey values it is the binary cross-entropy, which is not the negative log
-        of any normalised density (chapter *Other likelihoods side by side*).
-        """
-        location, scale = self.location_and_scale(x, output, scale)
-        if self.family == "gaussian":
-            return gaussian_nll(x, location, scale, reduction="none")
-        if self.family == "laplace":
-            return laplace_nll(x, location, scale, reduction="none")
-        if self.family == "bernoulli":
-            return bernoulli_nll(x, location, reduction="none")
-        return continuous_bernoulli_nll(x, location, reduction="none")
-
-    def _nll(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor:
-        """:meth:`nll` without input checks, for the training loop, whose inputs were checked
-        once before the first step (and whose loss is checked for NaN at every step)."""
-        location, scale = self.location_and_scale(x, output, scale)
-        if self.family == "gaussian":
-            return _gaussian_nll(x, location, scale)
-        if self.family == "laplace":
-            return _laplace_nll(x, location, scale)
-        if self.family == "bernoulli":
-            return _bernoulli_nll(x, location)
-        return _continuous_bernoulli_nll(x, location)
-
-
-def get_likelihood(likelihood, scale_floor: float = 0.0) -> Likelihood:
-    """A :class:`Likelihood` from its name (or the same :class:`Likelihood` back).
-
-    Used behind the scenes in chapter *Learning σ*. An unknown name raises a :class:`ValueError`
-    that lists the known ones.
-    """
-    if isinstance(likelihood, Likelihood):
-        return likelihood
-    if not isinstance(likelihood, str):
-        raise ValueError(f"likelihood must be a name (one of {', '.join(LIKELIHOOD_NAMES)}) or "
-                         f"a Likelihood, got {likelihood!r}")
-    return Likelihood(likelihood, scale_floor)
-
-
 def continuous_bernoulli_mean(logits: torch.Tensor) -> torch.Tensor:
     """Elementwise mean of the continuous Bernoulli with ``lambda = sigmoid(logits)``.
 
@@ -583,3 +377,394 @@ def continuous_bernoulli_logit_for_mean(mean) -> torch.Tensor:
         above = continuous_bernoulli_mean(middle) > mean
         high, low = torch.where(above, middle, high), torch.where(above, low, middle)
     return (low + high) / 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoder likelihoods: one class per family. What the training loop of the book trains with.
+# ---------------------------------------------------------------------------------------------
+
+def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
+    """``log(floor) + softplus(log_scale - log(floor))``: a smooth ``max(log_scale, log floor)``.
+
+    Used behind the scenes in chapter *Learning σ*. Far above the floor it returns ``log_scale``
+    unchanged; far below it returns ``log(floor)``, so ``exp`` of the result never drops below
+    ``floor``. This is the "soft clip" of the σ-VAE code (Rybkin et al., 2021). ``floor = 0`` means
+    no floor: ``log_scale`` is returned as it is. A negative, infinite or NaN floor is a
+    ``ValueError``.
+    """
+    if isinstance(floor, bool) or not isinstance(floor, Real) or not (
+            0 <= floor < math.inf):
+        raise ValueError(f"floor must be a number >= 0 (0 means no floor), got {floor!r}")
+    if not isinstance(log_scale, torch.Tensor):
+        raise ValueError(f"log_scale must be a torch.Tensor, got {type(log_scale).__name__}")
+    if floor == 0:
+        return log_scale
+    log_floor = math.log(floor)
+    return log_floor + F.softplus(log_scale - log_floor)
+
+
+class Likelihood:
+    """A decoder likelihood: how the decoder's output becomes ``p(x | z)``, and where its scale
+    (σ, or the Laplace ``b``) comes from.
+
+    Used behind the scenes in chapter *Learning σ*; build one by name with
+    :func:`get_likelihood`. Each family is a subclass (:class:`GaussianLikelihood`,
+    :class:`LaplaceLikelihood`, :class:`BernoulliLikelihood`,
+    :class:`ContinuousBernoulliLikelihood`) with the same four parts:
+    :attr:`outputs_per_pixel`, :meth:`mean`, :meth:`nll` and :meth:`scale`.
+
+    ``scale_kind`` is one of the family's :attr:`scale_kinds` (the first is the default):
+    ``"fixed"`` (a given number), ``"learned"`` (one shared scale trained with the weights),
+    ``"optimal"`` (one shared scale set to its optimum on every batch), ``"per-pixel"`` (output
+    by the decoder) or ``"none"`` (the Bernoulli types). ``scale_floor`` (≥ 0) is a soft lower
+    bound (:func:`soft_floor`) on a learned, optimal or per-pixel scale; 0 means none.
+    """
+
+    family = ""
+    scale_kinds: tuple[str, ...] = ("none",)
+    needs_unit_interval = False
+    """Whether the data must lie in [0, 1] (the Bernoulli types)."""
+    # The family's -log p per sample, checked and unchecked, of (x, location[, scale]); and
+    # the map from the location to the mean image (None: the location is the mean).
+    _checked_nll = _fast_nll = _mean_of = None
+
+    def __init__(self, scale_kind: str | None = None, scale_floor: float = 0.0):
+        if type(self) is Likelihood:
+            raise ValueError("Likelihood is the base class: use get_likelihood(name) or a "
+                             "family class such as GaussianLikelihood")
+        kind = self.scale_kinds[0] if scale_kind is None else scale_kind
+        if kind not in self.scale_kinds:
+            raise ValueError(f"the {self.family} likelihood's scale is one of "
+                             f"{', '.join(self.scale_kinds)}, got {scale_kind!r}")
+        if isinstance(scale_floor, bool) or not isinstance(scale_floor, (int, float)) or (
+                math.isnan(scale_floor) or not 0 <= scale_floor < math.inf):
+            raise ValueError(f"scale_floor must be a finite number >= 0, got {scale_floor!r}")
+        if scale_floor and kind in ("fixed", "none"):
+            raise ValueError(f"scale_floor applies to a learned, optimal or per-pixel scale; "
+                             f"the likelihood {_name(self.family, kind)!r} has none")
+        self.scale_kind, self.scale_floor = kind, float(scale_floor)
+
+    @property
+    def name(self) -> str:
+        """The likelihood's name in :data:`LIKELIHOOD_NAMES`, e.g. ``"gaussian-learned"``."""
+        return _name(self.family, self.scale_kind)
+
+    def __repr__(self) -> str:
+        floor = f", scale_floor={self.scale_floor:g}" if self.scale_floor else ""
+        return f"get_likelihood({self.name!r}{floor})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Likelihood) and (self.name, self.scale_floor) == (
+            other.name, other.scale_floor)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.scale_floor))
+
+    @property
+    def outputs_per_pixel(self) -> int:
+        """How many numbers the decoder outputs per pixel: 2 for a per-pixel σ, else 1."""
+        return 2 if self.scale_kind == "per-pixel" else 1
+
+    @property
+    def learns_scale(self) -> bool:
+        """Whether training learns one shared scale by gradient descent (``"learned"``)."""
+        return self.scale_kind == "learned"
+
+    @property
+    def has_shared_scale(self) -> bool:
+        """Whether one scale serves every pixel (fixed, learned or optimal)."""
+        return self.scale_kind in ("fixed", "learned", "optimal")
+
+    def frozen(self) -> "Likelihood":
+        """The same likelihood with its shared scale held fixed (for evaluation after training).
+
+        A learned or optimal shared scale becomes a fixed one; the others are returned as they
+        are. Introduced in chapter *Learning σ*.
+        """
+        return type(self)() if self.scale_kind in ("learned", "optimal") else self
+
+    def check_data(self, x: torch.Tensor, name: str = "x") -> None:
+        """Raise a ValueError if ``x`` is outside [0, 1] for a Bernoulli-type likelihood."""
+        if self.needs_unit_interval:
+            try:
+                check_unit_interval(x, name)
+            except ValueError as error:
+                raise ValueError(f"{error} (the {self.name!r} likelihood)") from None
+
+    def split(self, output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The decoder output ``(..., outputs_per_pixel * D)`` as ``(location, log_scale)``.
+
+        ``location`` is the mean (Gaussian, Laplace) or the logits (Bernoulli types);
+        ``log_scale`` is the per-pixel ``log sigma`` after the floor, or None.
+        """
+        if self.scale_kind != "per-pixel":
+            return output, None
+        location, raw = output.chunk(2, dim=-1)
+        return location, soft_floor(raw, self.scale_floor)
+
+    def mean(self, output: torch.Tensor) -> torch.Tensor:
+        """The mean image of ``p(x | z)`` for a decoder output (what reconstructions show).
+
+        Gaussian and Laplace: the location. Bernoulli: ``sigmoid(logits)``. Continuous
+        Bernoulli: its mean ``lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda))``, which
+        is *not* ``lambda`` (Loaiza-Ganem and Cunningham, 2019).
+        """
+        location = self.split(output)[0]
+        return location if self._mean_of is None else self._mean_of(location)
+
+    def fitted_scale(self, x: torch.Tensor, location: torch.Tensor, dims) -> torch.Tensor:
+        """The maximum-likelihood shared scale for errors ``x - location`` over ``dims``."""
+        raise ValueError(f"the {self.name!r} likelihood has no scale")
+
+    def scale(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor | None:
+        """The scale of ``p(x | z)`` for a decoder ``output``: σ (or ``b``) for every pixel
+        where it varies, else the shared one; None for the Bernoulli types.
+
+        Introduced in chapter *Learning σ*. A fixed or learned scale is the given ``scale``
+        (a number or a tensor broadcastable to ``x``); an optimal one is :meth:`fitted_scale`
+        over all but the first dimension, softly floored; a per-pixel one comes from the output.
+        """
+        return self._location_and_scale(x, output, scale)[1]
+
+    def _location_and_scale(self, x: torch.Tensor, output: torch.Tensor, scale=None):
+        location, log_scale = self.split(output)
+        kind = self.scale_kind
+        if kind == "optimal":
+            fitted = self.fitted_scale(x, location, tuple(range(1, x.ndim)))
+            if not (fitted.detach() > 0).all():
+                raise ValueError(f"the {self.name!r} likelihood needs a reconstruction error "
+                                 "> 0: its optimal scale is 0 and its likelihood unbounded")
+            return location, torch.exp(soft_floor(torch.log(fitted), self.scale_floor))
+        if kind == "per-pixel":
+            return location, torch.exp(log_scale)
+        if kind == "none":
+            return location, None
+        if scale is None:
+            raise ValueError(f"scale is needed for the {self.name!r} likelihood")
+        return location, scale
+
+    def nll(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor:
+        """``-log p(x | z)`` summed over every dimension but the first, shape ``(B,)``.
+
+        Introduced in chapter *Learning σ*. ``output`` is the decoder's output (the location
+        and, for ``"gaussian-per-pixel"``, the raw ``log sigma``); ``scale`` is the shared
+        ``sigma`` or ``b`` of a ``fixed`` or ``learned`` likelihood (see :meth:`scale`) and is
+        ignored otherwise.
+
+        For ``"bernoulli"`` the value is a negative log-*probability* when ``x`` is in
+        {0, 1}; on grey values it is the binary cross-entropy, which is not the negative log
+        of any normalised density (chapter *Other likelihoods side by side*).
+        """
+        return self._nll_at(x, *self._location_and_scale(x, output, scale), checked=True)
+
+    def _nll(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor:
+        """:meth:`nll` without input checks, for the training loop, whose inputs were checked
+        once before the first step (and whose loss is checked for NaN at every step)."""
+        return self._nll_at(x, *self._location_and_scale(x, output, scale), checked=False)
+
+    def _nll_at(self, x, location, scale, checked: bool) -> torch.Tensor:
+        args = (x, location) if scale is None else (x, location, scale)
+        return self._checked_nll(*args, reduction="none") if checked else self._fast_nll(*args)
+
+
+class GaussianLikelihood(Likelihood):
+    """A Gaussian decoder (:func:`gaussian_nll`): mean ``x_hat`` and a fixed, learned, optimal
+    (``sqrt(MSE)`` of every batch, the σ-VAE of Rybkin et al., 2021) or per-pixel σ (Kingma and
+    Welling, 2014, appendix C.2). Used behind the scenes in chapter *Learning σ*."""
+
+    family, scale_kinds = "gaussian", ("fixed", "learned", "optimal", "per-pixel")
+    _checked_nll, _fast_nll = staticmethod(gaussian_nll), staticmethod(_gaussian_nll)
+
+    def fitted_scale(self, x: torch.Tensor, location: torch.Tensor, dims) -> torch.Tensor:
+        """The maximum-likelihood σ of the errors ``x - location`` over ``dims``: their RMS."""
+        return ((x - location) ** 2).mean(dim=dims, keepdim=True).sqrt()
+
+
+class LaplaceLikelihood(Likelihood):
+    """A Laplace decoder (:func:`laplace_nll`): mean ``x_hat`` and a fixed or learned shared
+    scale ``b``. Used behind the scenes in chapter *Learning σ*."""
+
+    family, scale_kinds = "laplace", ("fixed", "learned")
+    _checked_nll, _fast_nll = staticmethod(laplace_nll), staticmethod(_laplace_nll)
+
+    def fitted_scale(self, x: torch.Tensor, location: torch.Tensor, dims) -> torch.Tensor:
+        """The maximum-likelihood ``b`` of the errors ``x - location`` over ``dims``: their mean
+        absolute value."""
+        return (x - location).abs().mean(dim=dims, keepdim=True)
+
+
+class BernoulliLikelihood(Likelihood):
+    """A Bernoulli decoder (:func:`bernoulli_nll`, the BCE): one logit per pixel, data in [0, 1].
+    Used behind the scenes in chapter *Other likelihoods side by side*."""
+
+    family, needs_unit_interval = "bernoulli", True
+    _checked_nll, _fast_nll = staticmethod(bernoulli_nll), staticmethod(_bernoulli_nll)
+    _mean_of = staticmethod(torch.sigmoid)
+
+
+class ContinuousBernoulliLikelihood(Likelihood):
+    """The continuous Bernoulli (:func:`continuous_bernoulli_nll`): the Bernoulli's logits with
+    the normaliser that makes it a density on [0, 1]. Used behind the scenes in chapter *Other
+    likelihoods side by side*."""
+
+    family, needs_unit_interval = "continuous-bernoulli", True
+    _checked_nll = staticmethod(continuous_bernoulli_nll)
+    _fast_nll = staticmethod(_continuous_bernoulli_nll)
+    _mean_of = staticmethod(continuous_bernoulli_mean)
+
+
+def _name(family: str, kind: str) -> str:
+    return family if kind in ("fixed", "none") else f"{family}-{kind}"
+
+
+_FAMILIES = (GaussianLikelihood, LaplaceLikelihood, BernoulliLikelihood,
+             ContinuousBernoulliLikelihood)
+_BY_NAME = {_name(family.family, kind): (family, kind)
+            for family in _FAMILIES for kind in family.scale_kinds}
+LIKELIHOOD_NAMES = tuple(_BY_NAME)
+"""The likelihood names that :func:`get_likelihood` and :func:`vaebook.training.train_vae` know."""
+
+
+def get_likelihood(likelihood, scale_floor: float = 0.0) -> Likelihood:
+    """A :class:`Likelihood` from its name (or the same :class:`Likelihood` back).
+
+    Used behind the scenes in chapter *Learning σ*. The names are :data:`LIKELIHOOD_NAMES`:
+    a family (``"gaussian"``, ``"laplace"``, ``"bernoulli"``, ``"continuous-bernoulli"``),
+    followed by ``-learned``, ``-optimal`` or ``-per-pixel`` for a scale that is not fixed.
+    An unknown name raises a :class:`ValueError` that lists the known ones.
+    """
+    if isinstance(likelihood, Likelihood):
+        return likelihood
+    if not isinstance(likelihood, str):
+        raise ValueError(f"likelihood must be a name (one of {', '.join(LIKELIHOOD_NAMES)}) or "
+                         f"a Likelihood, got {likelihood!r}")
+    if likelihood not in _BY_NAME:
+        raise ValueError(f"unknown likelihood {likelihood!r}; known likelihoods: "
+                         f"{', '.join(LIKELIHOOD_NAMES)}")
+    family, kind = _BY_NAME[likelihood]
+    return family(kind, scale_floor)
+
+
+class MemberLikelihoods:
+    """The likelihoods of the ``K`` members of a batched VAE, with their scales: everything the
+    training loop and the evaluation ask about ``p(x | z)``.
+
+    Used behind the scenes in chapter *Learning σ*. ``likelihoods`` holds one
+    :class:`Likelihood` per member and ``sigmas`` one number per member: the σ (or Laplace
+    ``b``) of a fixed scale, the starting value of a learned one, only a label otherwise. A
+    learned scale is trained as ``log σ`` (:attr:`log_scale`, a parameter for the optimiser),
+    softly floored. Data ``x`` is ``(B, D)`` for every member or ``(K, B, D)``, one set per
+    member; decoder outputs are ``(K, B, outputs_per_pixel * D)``.
+    """
+
+    def __init__(self, likelihoods, sigmas: torch.Tensor, data_dim: int):
+        likelihoods = [get_likelihood(item) for item in likelihoods]
+        check_tensor(sigmas, "sigmas", min_ndim=1)
+        if sigmas.numel() != len(likelihoods) or not (sigmas > 0).all():
+            raise ValueError(f"sigmas must hold one positive number per likelihood "
+                             f"({len(likelihoods)}), got {sigmas.tolist()}")
+        self.likelihoods, self.data_dim = likelihoods, check_int(data_dim, "data_dim")
+        self.sigma = sigmas.reshape(-1, 1, 1)
+        self.learned = [item.learns_scale for item in likelihoods]
+        self.log_scale = torch.nn.Parameter(torch.log(self.sigma.detach().clone()))
+        if all(item == likelihoods[0] for item in likelihoods):
+            self.groups = [(likelihoods[0], None)]
+        else:  # members grouped by likelihood: (likelihood, member indices)
+            groups: dict[Likelihood, list[int]] = {}
+            for k, item in enumerate(likelihoods):
+                groups.setdefault(item, []).append(k)
+            self.groups = [(item, torch.tensor(members)) for item, members in groups.items()]
+
+    def scales(self) -> torch.Tensor:
+        """``(K, 1, 1)``: the given σ, or ``exp(soft_floor(log σ))`` for a learned scale."""
+        if not any(self.learned):
+            return self.sigma
+        return torch.stack([
+            torch.exp(soft_floor(self.log_scale[k], item.scale_floor)) if learned
+            else self.sigma[k]
+            for k, (item, learned) in enumerate(zip(self.likelihoods, self.learned))])
+
+    def _by_group(self, compute) -> torch.Tensor:
+        """``compute(likelihood, members)`` per group, reassembled in member order."""
+        if len(self.groups) == 1 and self.groups[0][1] is None:
+            return compute(*self.groups[0])
+        parts = [compute(item, members) for item, members in self.groups]
+        order = torch.argsort(torch.cat([members for _, members in self.groups]))
+        return torch.cat(parts)[order]
+
+    def _output_of(self, item: Likelihood, output: torch.Tensor) -> torch.Tensor:
+        """The decoder outputs ``item`` reads: the first ``D`` unless it has a per-pixel σ."""
+        if item.outputs_per_pixel * self.data_dim == output.shape[-1]:
+            return output
+        return output[..., :self.data_dim]
+
+    def _parts(self, x, output, scale, item, members):
+        """The group's data ``(K_g, B, D)``, decoder outputs and scales."""
+        if x.ndim == 2:
+            count = len(self.likelihoods) if members is None else members.numel()
+            x = x.expand(count, *x.shape)
+        elif members is not None:
+            x = x[members]
+        if members is not None:
+            output, scale = output[members], scale[members]
+        return x, self._output_of(item, output), scale
+
+    def nll(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """Each member's ``-log p(x | z)`` summed over its batch: shape ``(K,)`` (unchecked
+        inputs: the training loop checks them once, and its loss at every step)."""
+        scale = self.scales()
+        return self._by_group(lambda item, members: item._nll(
+            *self._parts(x, output, scale, item, members)))
+
+    def nll_per_image(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """Each member's ``-log p(x | z)`` of every image, shape ``(K, N)``."""
+        n_images = x.shape[-2]
+        scale = self.scales().expand(len(self.likelihoods), n_images, 1)
+
+        def compute(item, members):
+            member_x, member_output, member_scale = self._parts(x, output, scale, item, members)
+            rows = member_x.shape[0] * n_images
+            return item._nll(member_x.reshape(rows, self.data_dim),
+                             member_output.reshape(rows, -1),
+                             member_scale.reshape(rows, 1)).reshape(-1, n_images)
+
+        return self._by_group(compute)
+
+    @torch.no_grad()
+    def pixel_scales(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """The σ (or ``b``) of every pixel of every image, ``(K, B, D)``; NaN for the
+        Bernoulli types."""
+        scale = self.scales()
+
+        def compute(item, members):
+            member_x, member_output, member_scale = self._parts(x, output, scale, item, members)
+            value = item.scale(member_x, member_output, member_scale)
+            return torch.full_like(member_x, math.nan) if value is None else value.expand_as(
+                member_x)
+
+        return self._by_group(compute)
+
+    def means(self, output: torch.Tensor) -> torch.Tensor:
+        """The mean image of every member's ``p(x | z)``, ``(K, B, D)``."""
+        return self._by_group(lambda item, members: item.mean(self._output_of(
+            item, output if members is None else output[members])))
+
+    @torch.no_grad()
+    def final_scales(self, x: torch.Tensor, output: torch.Tensor) -> dict[str, np.ndarray]:
+        """``scale`` and ``fitted_scale`` of every member over the whole of ``x`` (NaN where a
+        member has no shared scale): the scale it trained with (for an optimal one, fitted
+        over all of ``x``) and the maximum-likelihood one of its errors."""
+        current = self.scales().reshape(-1)
+        scale, fitted = [], []
+        for k, item in enumerate(self.likelihoods):
+            if not item.has_shared_scale:
+                scale.append(math.nan)
+                fitted.append(math.nan)
+                continue
+            # Member-first (1, N, D): an "optimal" scale is then fitted over the whole set.
+            member_x = (x if x.ndim == 2 else x[k]).unsqueeze(0)
+            member_output = output[k:k + 1, :, :self.data_dim]
+            location = item.split(member_output)[0]
+            fitted.append(item.fitted_scale(member_x, location, (1, 2)).item())
+            scale.append(float(item.scale(member_x, member_output, current[k]).reshape(-1)[0]))
+        return {"scale": np.array(scale), "fitted_scale": np.array(fitted)}

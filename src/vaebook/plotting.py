@@ -398,7 +398,7 @@ def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> 
     """
     import torch
 
-    from vaebook.likelihoods import Likelihood, continuous_bernoulli_logit_for_mean
+    from vaebook.likelihoods import continuous_bernoulli_logit_for_mean, get_likelihood
 
     mean, sigma, b = _check_pixel_arguments(mean, sigma, b)
     n_grid = check_int(n_grid, "n_grid", minimum=2)
@@ -407,11 +407,11 @@ def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> 
     cb_logit = continuous_bernoulli_logit_for_mean(mean)
     bce_logit = torch.logit(torch.tensor(mean, dtype=torch.float64))
     curves = {
-        "Gaussian": Likelihood("gaussian").nll(x, full, sigma),
-        "Laplace": Likelihood("laplace").nll(x, full, b),
-        "continuous Bernoulli": Likelihood("continuous-bernoulli").nll(
+        "Gaussian": get_likelihood("gaussian").nll(x, full, sigma),
+        "Laplace": get_likelihood("laplace").nll(x, full, b),
+        "continuous Bernoulli": get_likelihood("continuous-bernoulli").nll(
             x, torch.full_like(x, float(cb_logit))),
-        "BCE": Likelihood("bernoulli").nll(x, torch.full_like(x, float(bce_logit))),
+        "BCE": get_likelihood("bernoulli").nll(x, torch.full_like(x, float(bce_logit))),
     }
     densities = {name: torch.exp(-nll).numpy() for name, nll in curves.items()}
     grid = x.numpy().ravel()

@@ -3,8 +3,9 @@
 Every chapter trains through :func:`train_vae` and measures through :func:`evaluate`. Member
 ``k`` of a :class:`~vaebook.models.BatchedMLPVAE` is trained with its own decoder likelihood
 (by default a Gaussian of fixed ``sigma[k]``); the loss of a member is the batch mean of
-``-log p(x | z) + kl_weight * KL`` (both from :mod:`vaebook.likelihoods`), and the members'
-losses are summed. The members share no parameter, so the gradient of the sum with respect to
+``-log p(x | z) + kl_weight * KL`` (both from :mod:`vaebook.likelihoods`, whose
+:class:`~vaebook.likelihoods.MemberLikelihoods` owns every σ), and the members' losses are
+summed. The members share no parameter, so the gradient of the sum with respect to
 member ``k``'s weights is the gradient of member ``k``'s own loss, and Adam acts elementwise:
 each member trains exactly as if alone.
 """
@@ -20,8 +21,8 @@ from tqdm.auto import tqdm
 
 from vaebook import settings
 from vaebook._checks import check_dtype, check_int, check_number
-from vaebook.likelihoods import (Likelihood, _kl_standard_normal, get_likelihood,
-                                 kl_standard_normal, recon_sse, soft_floor)
+from vaebook.likelihoods import (Likelihood, MemberLikelihoods, _kl_standard_normal,
+                                 get_likelihood, kl_standard_normal, recon_sse)
 from vaebook.models import BatchedVAE
 
 __all__ = [
@@ -203,43 +204,6 @@ def _check_data_for(likelihoods: list[Likelihood], x: torch.Tensor, name: str) -
         item.check_data(x if x.ndim == 2 else x[k], f"{name} of member {k}")
 
 
-def _groups(likelihoods: list[Likelihood]) -> list[tuple[Likelihood, torch.Tensor | None]]:
-    """Members grouped by likelihood: ``(likelihood, member indices)``; ``None`` = all."""
-    if all(item == likelihoods[0] for item in likelihoods):
-        return [(likelihoods[0], None)]
-    groups: dict[Likelihood, list[int]] = {}
-    for k, item in enumerate(likelihoods):
-        groups.setdefault(item, []).append(k)
-    return [(item, torch.tensor(members)) for item, members in groups.items()]
-
-
-def _by_group(groups, compute) -> torch.Tensor:
-    """``compute(likelihood, members)`` per group, reassembled in member order (first axis)."""
-    if len(groups) == 1 and groups[0][1] is None:
-        return compute(*groups[0])
-    parts = [compute(item, members) for item, members in groups]
-    order = torch.argsort(torch.cat([members for _, members in groups]))
-    return torch.cat(parts)[order]
-
-
-def _select(values: torch.Tensor, members: torch.Tensor | None) -> torch.Tensor:
-    return values if members is None else values[members]
-
-
-def _member_data(x: torch.Tensor, members: torch.Tensor | None, n_models: int) -> torch.Tensor:
-    """The data of the members ``(K_g, B, D)`` from shared ``(B, D)`` or per-member data."""
-    if x.ndim == 2:
-        count = n_models if members is None else members.numel()
-        return x.expand(count, *x.shape)
-    return _select(x, members)
-
-
-def _member_output(output: torch.Tensor, item: Likelihood, data_dim: int) -> torch.Tensor:
-    """The decoder outputs this likelihood reads: the first ``D`` unless it has a per-pixel σ."""
-    return output if item.outputs_per_pixel * data_dim == output.shape[-1] else (
-        output[..., :data_dim])
-
-
 def _check_model(model, sigmas: torch.Tensor) -> None:
     if not isinstance(model, BatchedVAE):
         raise ValueError("model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
@@ -248,46 +212,6 @@ def _check_model(model, sigmas: torch.Tensor) -> None:
         raise ValueError(
             f"sigmas must hold one σ per member: the model has {model.n_models} members, "
             f"got {sigmas.numel()} σ values")
-
-
-def _member_sigma(sigmas: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """σ as shape ``(K, 1, 1)``, broadcastable to member-first tensors ``(K, B, D)``."""
-    return sigmas.to(dtype).reshape(-1, 1, 1)
-
-
-def _member_nll(groups, x: torch.Tensor, output: torch.Tensor, scale: torch.Tensor,
-                data_dim: int) -> torch.Tensor:
-    """Each member's ``-log p(x | z)``, summed over its batch: shape ``(K,)``.
-
-    ``groups`` come from the members' likelihoods (:func:`_groups`), ``x`` is ``(B, D)`` or
-    ``(K, B, D)``, ``output`` is the decoder output ``(K, B, ·)`` and ``scale`` ``(K, 1, 1)``
-    holds the shared σ (or Laplace ``b``) of each member. The likelihood functions sum over
-    every dimension but the first, so with the member axis first they return each member's
-    total over its batch.
-    """
-    def compute(item: Likelihood, members):
-        member_x = _member_data(x, members, scale.shape[0])
-        member_output = _member_output(_select(output, members), item, data_dim)
-        return item._nll(member_x, member_output, _select(scale, members))
-
-    return _by_group(groups, compute)
-
-
-@torch.no_grad()
-def _pixel_scales(groups, x: torch.Tensor, output: torch.Tensor, scale: torch.Tensor,
-                  data_dim: int) -> torch.Tensor:
-    """The σ (or Laplace ``b``) of every pixel of every image, ``(K, B, D)``; NaN for the
-    Bernoulli types. Arguments as in :func:`_member_nll`."""
-    def compute(item: Likelihood, members):
-        member_x = _member_data(x, members, scale.shape[0])
-        member_output = _member_output(_select(output, members), item, data_dim)
-        _, member_scale = item.location_and_scale(member_x, member_output,
-                                                  _select(scale, members))
-        if member_scale is None:
-            return torch.full_like(member_x, math.nan)
-        return member_scale.expand_as(member_x)
-
-    return _by_group(groups, compute)
 
 
 def _batch_mean(per_member_total: torch.Tensor, batch: int) -> torch.Tensor:
@@ -446,9 +370,8 @@ def _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size, lr
            free_bits) -> dict[str, np.ndarray]:
     """The loop of :func:`train_vae`, on checked arguments."""
     generator = torch.Generator().manual_seed(seed)
-    groups = _groups(likelihoods)
-    scales = _Scales(likelihoods, _member_sigma(sigmas, model.dtype))
-    optimizer = torch.optim.Adam([*parameters, scales.log_scale], lr=lr)
+    members = MemberLikelihoods(likelihoods, sigmas.to(model.dtype), model.data_dim)
+    optimizer = torch.optim.Adam([*parameters, members.log_scale], lr=lr)
     history: dict[str, list] = {"step": [], "loss": [], "nll": [], "kl": [], "min_scale": []}
     n_images = x_train.shape[-2]
     model.train()
@@ -459,9 +382,7 @@ def _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size, lr
                     group["lr"] = _learning_rate(lr, step, steps)
             batch = x_train if index is None else x_train[..., index, :]
             x_hat, mu, logvar = model(batch, generator)
-            scale = scales.current()
-            nll = _batch_mean(_member_nll(groups, batch, x_hat, scale, model.data_dim),
-                              mu.shape[1])
+            nll = _batch_mean(members.nll(batch, x_hat), mu.shape[1])
             kl = _batch_mean(_kl_standard_normal(mu, logvar), mu.shape[1])
             weight = kl_weight if not any(warmup) else kl_weight * _warmup_factor(
                 warmup, step, kl_weight.dtype)
@@ -474,18 +395,19 @@ def _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size, lr
                     f"{torch.nonzero(~torch.isfinite(loss.detach())).flatten().tolist()} is "
                     f"{loss.detach().tolist()}; lower lr (now {lr:g}) or add a floor to a "
                     "learned scale")
+            if record_every is not None and (step % record_every == 0 or step == steps - 1):
+                min_scale = members.pixel_scales(batch, x_hat).amin(dim=(1, 2))
+                _record(history, step, loss, nll, kl, min_scale)  # all before this step
             optimizer.zero_grad(set_to_none=True)
             loss.sum().backward()
             optimizer.step()
             bar.update(1)
-            if record_every is not None and (step % record_every == 0 or step == steps - 1):
-                min_scale = _pixel_scales(groups, batch, x_hat, scale, model.data_dim).amin(
-                    dim=(1, 2))
-                _record(history, step, loss, nll, kl, min_scale)
     model.eval()
     result = {name: value.detach().cpu().numpy()
               for name, value in (("loss", loss), ("nll", nll), ("kl", kl))}
-    result.update(_final_scales(model, x_train, likelihoods, scales, generator))
+    with torch.no_grad():
+        x_hat, _, _ = model(x_train, generator)
+    result.update(members.final_scales(x_train, x_hat))
     if record_every is not None:
         result["history"] = {name: np.array(values) for name, values in history.items()}
     return result
@@ -497,48 +419,10 @@ def _free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, floor: torch.Tensor) -
     return torch.maximum(per_latent, floor.to(per_latent.dtype)[:, None]).sum(dim=1)
 
 
-class _Scales:
-    """The shared scale of every member during training: fixed σ, or a learned ``log σ``."""
-
-    def __init__(self, likelihoods: list[Likelihood], sigma: torch.Tensor):
-        self.likelihoods, self.sigma = likelihoods, sigma
-        self.learned = [item.scale == "learned" for item in likelihoods]
-        self.log_scale = torch.nn.Parameter(torch.log(sigma.detach().clone()))
-
-    def current(self) -> torch.Tensor:
-        """``(K, 1, 1)``: the fixed σ, or ``exp(soft_floor(log σ))`` for a learned scale."""
-        if not any(self.learned):
-            return self.sigma
-        return torch.stack([
-            torch.exp(soft_floor(self.log_scale[k], item.scale_floor)) if learned
-            else self.sigma[k]
-            for k, (item, learned) in enumerate(zip(self.likelihoods, self.learned))])
-
-
 def _record(history, step, loss, nll, kl, min_scale) -> None:
     history["step"].append(step)
     for name, value in (("loss", loss), ("nll", nll), ("kl", kl), ("min_scale", min_scale)):
         history[name].append(value.detach().cpu().numpy())
-
-
-@torch.no_grad()
-def _final_scales(model, x, likelihoods, scales, generator) -> dict[str, np.ndarray]:
-    """``scale`` and ``fitted_scale`` of every member over the whole training set."""
-    x_hat, _, _ = model(x, generator)
-    current = scales.current().reshape(-1)
-    scale, fitted = [], []
-    for k, item in enumerate(likelihoods):
-        if item.scale in ("none", "per-pixel"):
-            scale.append(math.nan)
-            fitted.append(math.nan)
-            continue
-        # Member-first (1, N, D): an "optimal" scale is then fitted over the whole set.
-        member_x = (x if x.ndim == 2 else x[k]).unsqueeze(0)
-        location, value = item.location_and_scale(
-            member_x, x_hat[k:k + 1, :, :model.data_dim], current[k])
-        fitted.append(item.fitted_scale(member_x, location, (1, 2)).item())
-        scale.append(float(value.reshape(-1)[0]))
-    return {"scale": np.array(scale), "fitted_scale": np.array(fitted)}
 
 
 def _custom_loss(loss_fn, batch, x_hat, mu, logvar) -> torch.Tensor:
@@ -616,17 +500,11 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
     model.eval()
     generator = torch.Generator().manual_seed(seed)
     n_models, data_dim = model.n_models, model.data_dim
-    sigma = _member_sigma(sigmas, model.dtype)
-    groups = _groups(likelihoods)
-
-    def means(output: torch.Tensor) -> torch.Tensor:
-        return _by_group(groups, lambda item, members: item.mean(
-            _member_output(_select(output, members), item, data_dim)))
-
+    members = MemberLikelihoods(likelihoods, sigmas.to(model.dtype), data_dim)
     mu, logvar = model.encode(x)
     output_at_mean = model.decode(mu)
-    x_hat_mean = means(output_at_mean)
-    member_x = _member_data(x, None, n_models)
+    x_hat_mean = members.means(output_at_mean)
+    member_x = x.expand(n_models, *x.shape) if x.ndim == 2 else x
     sse = recon_sse(member_x.reshape(-1, data_dim),
                     x_hat_mean.reshape(-1, data_dim)).reshape(n_models, n_images).mean(dim=1)
     # kl_standard_normal sums over all but the first axis: put (member, latent) first.
@@ -638,7 +516,7 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
     for _ in range(NEG_ELBO_SAMPLES):
         eps = torch.randn(n_images, model.latent_dim, generator=generator, dtype=model.dtype)
         output = model.decode(mu + torch.exp(0.5 * logvar) * eps)
-        nll += _member_nll(groups, x, output, sigma, data_dim) / n_images
+        nll += members.nll(x, output) / n_images
     nll /= NEG_ELBO_SAMPLES
 
     recon_index = _fixed_images(y, n_recon)
@@ -651,11 +529,11 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
         "neg_elbo": nll + kl,
         "objective": nll + kl_weight * kl,
         "active_units": (kl_per_latent > ACTIVE_UNIT_THRESHOLD).sum(dim=1),
-        "pixel_scale": _pixel_scales(groups, x, output_at_mean, sigma, data_dim).mean(dim=1),
+        "pixel_scale": members.pixel_scales(x, output_at_mean).mean(dim=1),
         "reconstructions": x_hat_mean[:, recon_index],
         "recon_originals": x[..., recon_index, :],
         "recon_labels": y[recon_index],
-        "prior_samples": means(model.decode(prior_z)),
+        "prior_samples": members.means(model.decode(prior_z)),
         "latent_means": mu,
         "labels": y,
     }
@@ -686,21 +564,7 @@ def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas, *,
     model.eval()
     generator = torch.Generator().manual_seed(seed)
     n_models, data_dim, n_images = model.n_models, model.data_dim, x.shape[-2]
-    groups = _groups(likelihoods)
-    # One row per (member, image): the likelihoods then return one value per image.
-    scale = _member_sigma(sigmas, model.dtype).expand(n_models, n_images, 1)
-
-    def nll_per_image(output: torch.Tensor) -> torch.Tensor:
-        def compute(item: Likelihood, members):
-            member_x = _member_data(x, members, n_models)
-            member_output = _member_output(_select(output, members), item, data_dim)
-            rows = member_x.shape[0] * n_images
-            return item._nll(member_x.reshape(rows, data_dim),
-                             member_output.reshape(rows, -1),
-                             _select(scale, members).reshape(rows, 1)
-                             ).reshape(-1, n_images)
-        return _by_group(groups, compute)
-
+    members = MemberLikelihoods(likelihoods, sigmas.to(model.dtype), data_dim)
     mu, logvar = model.encode(x)
     std = torch.exp(0.5 * logvar)
     log_two_pi = math.log(2 * math.pi)
@@ -710,7 +574,7 @@ def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas, *,
         z = mu + std * eps
         log_prior = -0.5 * (log_two_pi + z**2).sum(dim=-1)
         log_posterior = -0.5 * (log_two_pi + logvar + eps**2).sum(dim=-1)
-        log_weights.append((log_prior - log_posterior - nll_per_image(model.decode(z)))
+        log_weights.append((log_prior - log_posterior - members.nll_per_image(x, model.decode(z)))
                            .double())
     stacked = torch.stack(log_weights)  # (S, K, N)
     estimate = -(torch.logsumexp(stacked, dim=0) - math.log(samples))

@@ -23,7 +23,7 @@ from vaebook import settings
 from vaebook import training
 from vaebook._checks import check_int, check_number, check_unit_interval
 from vaebook.data import PIXEL_MAX, load_digits_split
-from vaebook.likelihoods import Likelihood
+from vaebook.likelihoods import Likelihood, get_likelihood
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
 from vaebook.real_code import CODE_LOSSES, digits_loss, member_losses
 from vaebook.sweeps import DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS
@@ -124,7 +124,7 @@ class Variant:
 
     def make_likelihood(self) -> Likelihood:
         """The :class:`~vaebook.likelihoods.Likelihood` of this variant."""
-        return Likelihood(self.likelihood, self.scale_floor)
+        return get_likelihood(self.likelihood, self.scale_floor)
 
 
 LEARNED_SIGMA_VARIANTS = (
