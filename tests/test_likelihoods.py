@@ -524,3 +524,31 @@ def test_kl_to_recon_weight_is_twice_the_implied_variance():
         weight = kl_to_recon_weight(64, 8, *reductions, latent_dim=4, kl_weight=3.0)
         sigma = effective_sigma(64, 8, *reductions, latent_dim=4, kl_weight=3.0)
         assert abs(weight / 2 - sigma**2) < 1e-12 * weight
+
+
+def test_member_likelihoods_give_each_member_its_own_likelihood_and_scale():
+    """Members grouped by likelihood come back in member order, each with its own σ; a
+    learned σ is the parameter log σ, softly floored."""
+    import vaebook.likelihoods as lk
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 5, 4, generator=generator)  # one data set per member... of two
+    x = torch.cat([x, x[:1]])  # three members
+    output = torch.randn(3, 5, 8, generator=generator)  # two outputs per pixel (per-pixel σ)
+    names = ["gaussian", "bernoulli", "gaussian-per-pixel"]
+    members = lk.MemberLikelihoods(names, torch.tensor([0.3, 1.0, 1.0]), 4)
+    nll = members.nll(x, output)
+    expected = [lk.gaussian_nll(x[0], output[0, :, :4], 0.3),
+                lk.bernoulli_nll(x[1], output[1, :, :4]),
+                lk.get_likelihood("gaussian-per-pixel").nll(x[2], output[2]).sum()]
+    assert torch.allclose(nll, torch.stack(expected))
+    scales = members.pixel_scales(x, output)
+    assert torch.all(scales[0] == 0.3) and torch.isnan(scales[1]).all()
+    assert torch.allclose(scales[2], output[2, :, 4:].exp())
+    assert torch.allclose(members.means(output)[1], torch.sigmoid(output[1, :, :4]))
+    learned = lk.MemberLikelihoods([lk.get_likelihood("gaussian-learned", 0.1)] * 2,
+                                   torch.tensor([0.5, 0.01]), 4)
+    # exp(soft_floor(log σ, f)) = f · (1 + σ / f) = σ + f
+    assert learned.scales().detach().flatten().tolist() == pytest.approx([0.6, 0.11])
+    learned.log_scale.data += 1.0  # what an optimiser step does
+    assert float(learned.scales().detach()[0]) == pytest.approx(0.5 * math.e + 0.1)
