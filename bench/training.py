@@ -19,13 +19,13 @@ import numpy as np
 import torch
 
 from vaebook.data import load_digits_split
-from vaebook.models import BatchedMLPVAE
-from vaebook.sweeps import (DEFAULT_BATCH_SIZE, DEFAULT_HIDDEN_DIM, DEFAULT_LR, DEFAULT_STEPS,
-                            run_sigma_sweep, sigma_grid)
+from vaebook.experiment import (DEFAULT_BATCH_SIZE, DEFAULT_HIDDEN_DIM, DEFAULT_LR,
+                                DEFAULT_STEPS, run)
 from vaebook.linear import run_linear_sweep
+from vaebook.models import BatchedMLPVAE
+from vaebook.sweeps import run_sigma_sweep, sigma_grid
 from vaebook.training import train_vae
-from vaebook.variants import (LEARNED_SIGMA_VARIANTS, LIKELIHOOD_VARIANTS, lower_floor,
-                              run_variants)
+from vaebook.variants import LEARNED_SIGMA_VARIANTS, LIKELIHOOD_VARIANTS, lower_floor
 
 SPEED_STEPS = 300
 REPEATS = 3
@@ -132,12 +132,11 @@ def chapter_times() -> None:
     """Wall time of the training of the later chapters (no cache), and what they measure."""
     print("\nTraining of the later chapters (no cache, one run each)...", flush=True)
     linear, linear_s = timed(lambda: run_linear_sweep(cache=False, progress=False))
-    learned, learned_s = timed(lambda: run_variants(LEARNED_SIGMA_VARIANTS, cache=False,
-                                                    progress=False))
+    learned, learned_s = timed(lambda: run(LEARNED_SIGMA_VARIANTS, cache=False,
+                                           progress=False))
     _, lowered_s = timed(lambda: lower_floor(learned, "per-pixel σ, floor", cache=False,
                                              progress=False))
-    others, others_s = timed(lambda: run_variants(LIKELIHOOD_VARIANTS, cache=False,
-                                                  progress=False))
+    others, others_s = timed(lambda: run(LIKELIHOOD_VARIANTS, cache=False, progress=False))
     print(f"{'chapter':<44}{'seconds':>14}")
     for name, seconds in (("Posterior collapse in the linear VAE", linear_s),
                           ("Learning σ (3 VAEs)", learned_s),

@@ -225,7 +225,7 @@ def test_a_real_sweep_entry_heals_to_the_same_numbers():
 
     arguments = dict(steps=30, batch_size=128, lr=1e-2, progress=False)
     first = run_sigma_sweep([0.2, 0.8], **arguments)
-    (entry,) = [p for p in cache.cache_dir().iterdir() if p.name.startswith("sigma-sweep-")]
+    (entry,) = [p for p in cache.cache_dir().iterdir() if p.name.startswith("run-")]
     truncate(entry / "arrays.npz", keep=0.3)
     with pytest.warns(CacheWarning, match="damaged"):
         second = run_sigma_sweep([0.2, 0.8], **arguments)

@@ -207,7 +207,7 @@ def test_learned_sigma_claims_hold_and_break():
 
 def test_lowered_floor_claims_hold_and_break():
     def lowered(train, test, at_black):
-        result = SimpleNamespace(variants=[SimpleNamespace(scale_floor=0.018),
+        result = SimpleNamespace(configs=[SimpleNamespace(scale_floor=0.018),
                                            SimpleNamespace(scale_floor=0.0018)],
                                  train_neg_elbo=np.array(train), neg_elbo=np.array(test),
                                  train_pixel_scale=np.full((2, 64), 0.2))
@@ -329,18 +329,18 @@ def test_pixel_range_claims_hold_and_break():
 def tricks_result(annealed_kl=None, free_kl=(0.48, 0.49), plain_kl=0.0,
                   neg_elbo=(72.13, 72.13, 72.74)):
     """A synthetic run of the recipe's three VAEs at σ = 1.2: plain, annealed, free bits."""
-    from vaebook.variants import Variant
+    from vaebook.experiment import Config
 
-    variants = [Variant("plain", "gaussian", sigma=1.2),
-                Variant("annealed", "gaussian", sigma=1.2, kl_warmup=2500),
-                Variant("free bits", "gaussian", sigma=1.2, free_bits=0.5)]
+    variants = [Config("plain", "gaussian", sigma=1.2),
+                Config("annealed", "gaussian", sigma=1.2, kl_warmup=2500),
+                Config("free bits", "gaussian", sigma=1.2, free_bits=0.5)]
     steps = np.arange(0, 5000, 50)
     sigma_t = 1.2 * np.sqrt(np.minimum(1, (steps + 1) / 2500))
     if annealed_kl is None:  # a code below √λ₁ = 0.835, none above it
         annealed_kl = np.where(sigma_t < 0.835, 1.0, 1e-4)
     kl = np.column_stack([np.zeros_like(steps, dtype=float), annealed_kl, np.full(100, 1.0)])
     labels = [item.label for item in variants]
-    return SimpleNamespace(variants=variants, index_of=labels.index,
+    return SimpleNamespace(configs=variants, index_of=labels.index,
                            history={"step": steps, "kl": kl},
                            kl=np.array([plain_kl, annealed_kl[-1], sum(free_kl)]),
                            kl_per_latent=np.array([[plain_kl / 2] * 2, [0, 0], free_kl]),

@@ -25,7 +25,7 @@ from vaebook.likelihoods import (
     recon_sse,
     soft_floor,
 )
-from vaebook.variants import binarise, dequantise
+from vaebook.data import binarise, dequantise
 
 
 def grid(dtype=torch.float32, shape=(3, 16), seed=0):

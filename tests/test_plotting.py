@@ -64,7 +64,7 @@ def test_bad_indices_and_empty_grids_raise_clear_errors(sweep):
     for bad in (-1, 3, 0.5, None, True):
         with pytest.raises(ValueError, match="index"):
             sigma_numbers(sweep, bad)
-    empty = dataclasses.replace(sweep, sigmas=np.array([]))
+    empty = dataclasses.replace(sweep, hyperparameters={"configs": []})
     with pytest.raises(ValueError, match="empty"):
         sigma_slider(empty)
     with pytest.raises(ValueError, match="empty"):

@@ -13,7 +13,7 @@ from vaebook import audit_loss
 from vaebook.real_code import (AUTOENCODER_KL_WEIGHT, CODE_LOSSES, SOFTCLIP_MIN, digits_loss,
                                member_losses, pytorch_vae, sigma_vae)
 from vaebook.real_code import _latent_diffusion, _pytorch_example, _pytorch_example_2017
-from vaebook.variants import Variant, run_variants
+from vaebook.experiment import Config, run
 
 B, PIXELS, N_TRAIN = 256, 64, 1347
 
@@ -98,12 +98,12 @@ def test_member_losses_trains_member_k_with_loss_k_through_its_sigmoid():
 def test_a_code_loss_variant_trains_with_its_loss_not_its_likelihood():
     """Two members, one loss: the Keras --mse loss labelled as σ = 0.1 and σ = 1 trains the
     same VAE (its σ is the loss's √½, the label σ only sets the evaluation)."""
-    variants = [Variant("a", "gaussian", sigma=0.1, code_loss="keras-example-mse"),
-                Variant("b", "gaussian", sigma=1.0, code_loss="keras-example-mse")]
-    result = run_variants(variants, steps=30, cache=False, progress=False)
+    variants = [Config("a", "gaussian", sigma=0.1, code_loss="keras-example-mse"),
+                Config("b", "gaussian", sigma=1.0, code_loss="keras-example-mse")]
+    result = run(variants, steps=30, cache=False, progress=False)
     assert result.kl_per_latent[0].tolist() == result.kl_per_latent[1].tolist()
     assert result.mse[0] == result.mse[1]
-    plain = run_variants([Variant("a", "gaussian", sigma=0.1), Variant("b", "gaussian",
+    plain = run([Config("a", "gaussian", sigma=0.1), Config("b", "gaussian",
                                                                           sigma=1.0)],
                          steps=30, cache=False, progress=False)
     assert plain.kl[0] != plain.kl[1]

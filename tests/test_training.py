@@ -13,7 +13,8 @@ import torch
 from vaebook import cache, sweeps, training
 from vaebook.data import load_digits_split
 from vaebook.models import BatchedMLPVAE
-from vaebook.sweeps import SweepResult, run_sigma_sweep, sigma_grid, train_single
+from vaebook.experiment import Result
+from vaebook.sweeps import run_sigma_sweep, sigma_grid, train_single
 from vaebook.training import evaluate, train_vae
 
 SHORT = dict(steps=300, batch_size=256, lr=1e-2, seed=0)
@@ -130,7 +131,7 @@ def test_evaluate_shapes_and_consistency(short_sweep):
     np.testing.assert_allclose(short_sweep.recon_sse, 64 * short_sweep.mse, rtol=1e-6)
     assert short_sweep.reconstructions.shape == (n, 8, 64)
     assert short_sweep.prior_samples.shape == (n, 16, 64)
-    assert short_sweep.latent_means.shape == (n, 450, 2) and short_sweep.labels.shape == (450,)
+    assert short_sweep.latent_means.shape == (n, 450, 2) and short_sweep.latent_labels.shape == (450,)
     assert list(short_sweep.recon_labels) == list(range(8))  # one image of each digit 0..7
     # σ = 1.5 collapses: x_hat no longer depends on z, so the sampled −ELBO equals the NLL
     # at the posterior mean plus the KL (with the constant (D/2) log(2 pi sigma^2)).
@@ -211,7 +212,7 @@ def test_sigma_grid_is_log_spaced_and_validated():
 
 def test_result_save_load_roundtrip_and_index_of(short_sweep, tmp_path):
     short_sweep.save(tmp_path / "sweep")
-    loaded = SweepResult.load(tmp_path / "sweep")
+    loaded = Result.load(tmp_path / "sweep")
     for name in short_sweep._array_fields():
         np.testing.assert_array_equal(getattr(loaded, name), getattr(short_sweep, name))
     assert loaded.hyperparameters == short_sweep.hyperparameters
@@ -225,7 +226,7 @@ def test_result_save_load_roundtrip_and_index_of(short_sweep, tmp_path):
         with pytest.raises(ValueError, match="sigma"):
             loaded.index_of(bad)
     with pytest.raises(ValueError, match="path"):
-        SweepResult.load(tmp_path / "nothing-here")
+        Result.load(tmp_path / "nothing-here")
 
 
 # --- cache ---------------------------------------------------------------------------------
@@ -421,8 +422,8 @@ def test_the_default_seed_comes_from_vaebook_seed(monkeypatch):
     monkeypatch.setenv("VAEBOOK_SEED", "3")
     assert settings.default_seed() == 3
     quick = dict(steps=20, batch_size=256, progress=False)
-    assert run_sigma_sweep([0.3], **quick).hyperparameters["seed"] == 3
-    assert run_sigma_sweep([0.3], seed=5, **quick).hyperparameters["seed"] == 5
+    assert run_sigma_sweep([0.3], **quick).configs[0].seed == 3
+    assert run_sigma_sweep([0.3], seed=5, **quick).configs[0].seed == 5
     for bad in ("-1", "two", "1.5"):
         monkeypatch.setenv("VAEBOOK_SEED", bad)
         with pytest.raises(ValueError, match="VAEBOOK_SEED must be an integer >= 0"):

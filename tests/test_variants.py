@@ -22,8 +22,9 @@ from vaebook.models import BatchedMLPVAE  # noqa: E402
 from vaebook.plotting import (history_figure, pixel_maps_figure, rate_distortion_figure,  # noqa: E402
                               variant_images_figure)
 from vaebook.training import evaluate, train_vae  # noqa: E402
-from vaebook.variants import (QUANTISATION_SIGMA, Variant, VariantResult, binarise,  # noqa: E402
-                              dequantise, run_variants)
+from vaebook.data import binarise, dequantise  # noqa: E402
+from vaebook.experiment import Config, Result, run  # noqa: E402
+from vaebook.variants import QUANTISATION_SIGMA  # noqa: E402
 
 SHORT = dict(steps=300, batch_size=256, lr=1e-2, seed=0)
 MATCH = dict(rtol=1e-5, atol=1e-6)  # as in test_training: batched == alone
@@ -39,11 +40,11 @@ def small_comparison(tmp_path_factory):
 
     os.environ[cache.ENV_VAR] = str(tmp_path_factory.mktemp("cache"))
     try:
-        variants = [Variant("learned", "gaussian-learned"),
-                    Variant("per pixel", "gaussian-per-pixel", scale_floor=QUANTISATION_SIGMA),
-                    Variant("cb", "continuous-bernoulli"),
-                    Variant("binary", "bernoulli", data="binary")]
-        return run_variants(variants, steps=600, record_every=100, progress=False)
+        variants = [Config("learned", "gaussian-learned"),
+                    Config("per pixel", "gaussian-per-pixel", scale_floor=QUANTISATION_SIGMA),
+                    Config("cb", "continuous-bernoulli"),
+                    Config("binary", "bernoulli", data="binary")]
+        return run(variants, steps=600, record_every=100, progress=False)
     finally:
         del os.environ[cache.ENV_VAR]
 
@@ -252,17 +253,17 @@ def test_evaluate_reports_per_pixel_scales_and_per_member_originals(digits):
 
 def test_variants_are_validated():
     with pytest.raises(ValueError, match="unknown likelihood"):
-        Variant("x", "gauss")
+        Config("x", "gauss")
     with pytest.raises(ValueError, match="sigma"):
-        Variant("x", "gaussian", sigma=-1.0)
+        Config("x", "gaussian", sigma=-1.0)
     with pytest.raises(ValueError, match="label"):
-        Variant("", "gaussian")
+        Config("", "gaussian")
     with pytest.raises(ValueError, match="unique"):
-        run_variants([Variant("a", "gaussian"), Variant("a", "laplace")], steps=1)
+        run([Config("a", "gaussian"), Config("a", "laplace")], steps=1)
     with pytest.raises(ValueError, match="non-empty list"):
-        run_variants(Variant("a", "gaussian"), steps=1)
+        run(Config("a", "gaussian"), steps=1)
     with pytest.raises(ValueError, match="data must be one of"):
-        Variant("x", "gaussian", data="noisy")
+        Config("x", "gaussian", data="noisy")
     with pytest.raises(ValueError, match="floating-point"):
         binarise(torch.tensor([1, 0]))
     with pytest.raises(ValueError, match="floating-point"):
@@ -276,7 +277,7 @@ def test_run_variants_measures_caches_and_reloads(small_comparison, tmp_path):
     assert np.isfinite(result.scale[0]) and np.isnan(result.scale[1:]).all()
     assert result.history["step"][-1] == 599
     result.save(tmp_path / "saved")
-    loaded = VariantResult.load(tmp_path / "saved")
+    loaded = Result.load(tmp_path / "saved")
     assert loaded.labels == result.labels
     np.testing.assert_array_equal(loaded.history["min_scale"], result.history["min_scale"])
     np.testing.assert_array_equal(loaded.neg_elbo, result.neg_elbo)
@@ -286,7 +287,7 @@ def test_run_variants_measures_caches_and_reloads(small_comparison, tmp_path):
     again = evaluate(model, x, y, np.nan_to_num(loaded.scale, nan=1.0),
                      likelihood=loaded.likelihoods)
     np.testing.assert_allclose(again["neg_elbo"], result.neg_elbo, rtol=1e-6)
-    with pytest.raises(ValueError, match="no variant is labelled"):
+    with pytest.raises(ValueError, match="no config is labelled"):
         result.index_of("nope")
 
 
@@ -326,7 +327,7 @@ def test_variant_plots_draw_and_refuse_bad_input(small_comparison):
         plt.close(fig)
     with pytest.raises(ValueError, match="quantity"):
         history_figure(result, ["learned"], quantity="step")
-    with pytest.raises(ValueError, match="no variant is labelled"):
+    with pytest.raises(ValueError, match="no config is labelled"):
         history_figure(result, ["missing"])
     with pytest.raises(ValueError, match="NaN"):
         pixel_maps_figure({"cb": result.pixel_scale[2]})
@@ -342,16 +343,16 @@ def test_variant_plots_draw_and_refuse_bad_input(small_comparison):
 
 
 def test_run_variants_is_deterministic():
-    variants = [Variant("learned", "gaussian-learned"),
-                Variant("binary", "bernoulli", data="binary"),
-                Variant("dequantised", "laplace", data="dequantised")]
-    first, second = (run_variants(variants, steps=60, record_every=20, cache=False,
+    variants = [Config("learned", "gaussian-learned"),
+                Config("binary", "bernoulli", data="binary"),
+                Config("dequantised", "laplace", data="dequantised")]
+    first, second = (run(variants, steps=60, record_every=20, cache=False,
                                   progress=False) for _ in range(2))
     for name in ("scale", "neg_elbo", "train_neg_elbo", "prior_samples", "reconstructions"):
         np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
     for name, value in first.weights.items():
         np.testing.assert_array_equal(value, second.weights[name])
-    other_seed = run_variants(variants, steps=60, seed=1, cache=False, progress=False)
+    other_seed = run(variants, steps=60, seed=1, cache=False, progress=False)
     assert not np.array_equal(other_seed.neg_elbo, first.neg_elbo)
 
 
@@ -373,11 +374,11 @@ def test_lower_floor_fine_tunes_a_control_and_a_lower_floor(small_comparison):
         lower_floor(result, "learned")
     with pytest.raises(ValueError, match="factor must be > 1"):
         lower_floor(result, "per pixel", factor=0.5)
-    with pytest.raises(ValueError, match="no variant is labelled"):
+    with pytest.raises(ValueError, match="no config is labelled"):
         lower_floor(result, "nothing")
     lowered = lower_floor(result, "per pixel", steps=30, progress=False)
-    floors = [item.scale_floor for item in lowered.variants]
-    base = result.variants[result.index_of("per pixel")].scale_floor
+    floors = [item.scale_floor for item in lowered.configs]
+    base = result.configs[result.index_of("per pixel")].scale_floor
     assert floors == pytest.approx([base, base / 10])
     assert lowered.labels == [f"floor {base:.2g}", f"floor {base / 10:.2g}"]
     assert lowered.history["step"][-1] == 29

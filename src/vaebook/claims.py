@@ -420,9 +420,9 @@ def _held_out_choice(sweep) -> Evidence:
 
 
 def _member(result, label: str):
-    """Index and :class:`~vaebook.variants.Variant` of the member called ``label``."""
+    """Index and :class:`~vaebook.experiment.Config` of the member called ``label``."""
     index = result.index_of(label)
-    return index, result.variants[index]
+    return index, result.configs[index]
 
 
 def _above_plain(result, label: str) -> float:
@@ -638,7 +638,7 @@ def _floor_holds(result) -> Evidence:
     import numpy as np
 
     k = result.index_of("per-pixel σ, floor")
-    floor = result.variants[k].scale_floor
+    floor = result.configs[k].scale_floor
     at_black = result.train_pixel_scale[k, _always_black()]
     error = float(np.abs(at_black / floor - 1).max())
     return Evidence(0.05 - error, "relative",
@@ -658,7 +658,7 @@ def _per_pixel_worse(result) -> Evidence:
 def _lowered(lowered):
     """(control index, lowered index, their floors) of a :func:`vaebook.variants.lower_floor`
     result."""
-    floors = [item.scale_floor for item in lowered.variants]
+    floors = [item.scale_floor for item in lowered.configs]
     control, low = int(max(range(2), key=floors.__getitem__)), int(
         min(range(2), key=floors.__getitem__))
     return control, low, floors[control], floors[low]
@@ -779,7 +779,7 @@ DEQUANTISED = ["continuous Bernoulli, dequantised", "Laplace, b learned, dequant
 
 def _bounds(result) -> dict:
     """−ELBO + D log 17 of the dequantised variants: bounds on the discrete −log P."""
-    from vaebook.variants import GREY_LEVELS
+    from vaebook.data import GREY_LEVELS
 
     offset = result.reconstructions.shape[-1] * math.log(GREY_LEVELS)
     return {label: float(result.neg_elbo[result.index_of(label)]) + offset
@@ -797,7 +797,7 @@ def _dequantised_ranking(result) -> Evidence:
         "Every dequantised bound is below 64 log 17, the score of a uniform guess over the "
         "17 grey levels")
 def _dequantised_baseline(result) -> Evidence:
-    from vaebook.variants import GREY_LEVELS
+    from vaebook.data import GREY_LEVELS
 
     baseline = result.reconstructions.shape[-1] * math.log(GREY_LEVELS)
     worst = max(_bounds(result).values())
@@ -829,7 +829,7 @@ def _log_likelihood_ranking(result, neg_log_p) -> Evidence:
         "On dequantised digits the importance-weighted bound on −log P still ranks "
         "continuous Bernoulli < Laplace < Gaussian")
 def _log_likelihood_dequantised(result, neg_log_p) -> Evidence:
-    from vaebook.variants import GREY_LEVELS
+    from vaebook.data import GREY_LEVELS
 
     offset = result.reconstructions.shape[-1] * math.log(GREY_LEVELS)
     return _ranked({label: float(neg_log_p[result.index_of(label)]) + offset

@@ -13,10 +13,11 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from vaebook._checks import check_dtype
+from vaebook._checks import check_dtype, check_int, check_unit_interval
 
-__all__ = ["PIXEL_MAX", "IMAGE_SHAPE", "PIXEL_RANGES", "load_digits_split", "pixel_range_bounds",
-           "to_pixel_range"]
+__all__ = ["PIXEL_MAX", "IMAGE_SHAPE", "PIXEL_RANGES", "GREY_LEVELS", "BINARY_THRESHOLD",
+           "DATA_KINDS", "load_digits_split", "pixel_range_bounds", "to_pixel_range",
+           "binarise", "dequantise", "member_data"]
 
 PIXEL_MAX = 16.0
 """Largest grey value of the raw digits; dividing by it maps the pixels to [0, 1]."""
@@ -26,6 +27,18 @@ IMAGE_SHAPE = (8, 8)
 
 PIXEL_RANGES = {"0..1": (0.0, 1.0), "-1..1": (-1.0, 1.0), "0..255": (0.0, 255.0)}
 """The pixel ranges VAE code commonly trains on: name -> (darkest, brightest) value."""
+
+GREY_LEVELS = int(PIXEL_MAX) + 1
+"""The digits' pixels take 17 values, 0/16, 1/16, ..., 16/16."""
+
+BINARY_THRESHOLD = 0.5
+"""Pixels above this grey value become 1 in :func:`binarise`, the others 0."""
+
+DATA_KINDS = ("grey", "binary", "dequantised")
+"""What a VAE trains and is tested on: the grey digits, binarised digits (:func:`binarise`)
+or dequantised digits (:func:`dequantise`)."""
+
+_DEQUANTISE_SEEDS = {"train": 1, "test": 2}
 
 
 def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.float32):
@@ -85,3 +98,58 @@ def to_pixel_range(x, pixel_range: str):
     """
     low, high = pixel_range_bounds(pixel_range)
     return x if (low, high) == (0.0, 1.0) else low + (high - low) * x
+
+
+def _check_images(x) -> None:
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ValueError("x must be a floating-point torch.Tensor")
+    if torch.isnan(x).any():
+        raise ValueError("x contains NaN")
+
+
+def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
+    """Spread each grey level ``k / 16`` uniformly over its own bin ``[k, k + 1) / 17``.
+
+    Introduced in chapter *Scaling, learned σ and other likelihoods*. Returns ``(16 x + u) / 17``
+    with ``u ~ U(0, 1)`` drawn from ``seed``: continuous data in [0, 1) without repeated values.
+    For a density ``p`` of the result, ``-log p + D log 17`` estimates an upper bound on the
+    ``-log`` probability of the discrete digits (Theis et al., 2016). ``x`` must lie in [0, 1]
+    (``ValueError`` otherwise).
+    """
+    _check_images(x)
+    check_unit_interval(x, "x")
+    check_int(seed, "seed", minimum=0)
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.rand(x.shape, generator=generator, dtype=torch.float64).to(x.dtype)
+    return (x * PIXEL_MAX + noise) / GREY_LEVELS
+
+
+def binarise(x: torch.Tensor) -> torch.Tensor:
+    """``1.0`` where ``x > BINARY_THRESHOLD``, else ``0.0`` (same dtype as ``x``).
+
+    Used behind the scenes in chapter *Other likelihoods side by side* (Bernoulli on binarised
+    digits).
+    """
+    _check_images(x)
+    return (x > BINARY_THRESHOLD).to(x.dtype)
+
+
+def member_data(x: torch.Tensor, kinds, split: str, stack: bool = False) -> torch.Tensor:
+    """The images ``x`` as each member of a batched model sees them.
+
+    Used behind the scenes in chapter *Learning σ*. ``kinds`` holds one of :data:`DATA_KINDS`
+    per member and ``split`` is ``"train"`` or ``"test"`` (it picks the dequantisation noise).
+    Returns ``x`` itself ``(N, D)`` if every member sees the grey digits (and not ``stack``),
+    else ``(K, N, D)`` with each member's own version.
+    """
+    _check_images(x)
+    kinds = list(kinds) if isinstance(kinds, (list, tuple)) else kinds
+    if not isinstance(kinds, list) or not kinds or any(kind not in DATA_KINDS for kind in kinds):
+        raise ValueError(f"kinds must be a non-empty list of {DATA_KINDS}, got {kinds!r}")
+    if split not in _DEQUANTISE_SEEDS:
+        raise ValueError(f'split must be "train" or "test", got {split!r}')
+    if not stack and all(kind == "grey" for kind in kinds):
+        return x
+    versions = {"grey": x, "binary": binarise(x),
+                "dequantised": dequantise(x, _DEQUANTISE_SEEDS[split])}
+    return torch.stack([versions[kind] for kind in kinds])

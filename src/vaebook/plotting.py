@@ -119,7 +119,7 @@ def sigma_figure(result, index: int):
         ax.set_xticks([])
         ax.set_yticks([])
     latent = result.latent_means[i]
-    points = ax_latent.scatter(latent[:, 0], latent[:, 1], c=result.labels, cmap="tab10",
+    points = ax_latent.scatter(latent[:, 0], latent[:, 1], c=result.latent_labels, cmap="tab10",
                                s=6, vmin=-0.5, vmax=9.5)
     fig.colorbar(points, ax=ax_latent, ticks=range(10), label="digit")
     ax_latent.set(xlabel="$z_1$ (posterior mean)", ylabel="$z_2$", title="latent space, test digits")
@@ -263,7 +263,7 @@ def _check_labels(result, labels) -> list[int]:
 
 def history_figure(result, labels, quantity: str = "min_scale", ylabel: str = "σ",
                    log: bool = True):
-    """Training curves of some variants of a :class:`~vaebook.variants.VariantResult`.
+    """Training curves of some variants of a :class:`~vaebook.experiment.Result`.
 
     Introduced in chapter *Learning σ*. ``quantity`` is a key of ``result.history``
     (``"min_scale"``, ``"loss"``, ``"nll"`` or ``"kl"``), plotted against the step for each
@@ -344,7 +344,7 @@ def pixel_maps_figure(maps: dict, *, log: bool = False, vmin=None, vmax=None,
 
 
 def variant_images_figure(result, labels=None, n_samples: int = 8):
-    """For variants of a :class:`~vaebook.variants.VariantResult` (default: all): their test
+    """For variants of a :class:`~vaebook.experiment.Result` (default: all): their test
     digits, reconstructions and decoded prior samples (means of ``p(x | z)``), a row each.
 
     Introduced in chapter *Other likelihoods side by side*.

@@ -10,7 +10,7 @@ a scalar. Constants that the projects fix for their own data (a batch size, a pi
 training-set size) are set for the digits by :func:`digits_loss`.
 
 :func:`member_losses` turns losses of this signature into the ``loss_fn`` of
-:func:`vaebook.training.train_vae`; a :class:`~vaebook.variants.Variant` with a ``code_loss``
+:func:`vaebook.training.train_vae`; a :class:`~vaebook.experiment.Config` with a ``code_loss``
 trains with it.
 """
 
