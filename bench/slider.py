@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from vaebook.plotting import sigma_frame, sigma_slider  # noqa: E402
-from vaebook.sweeps import run_sigma_sweep  # noqa: E402
+from vaebook.experiment import run_sigma_sweep  # noqa: E402
 
 UPDATE_TARGET_MS = 50.0
 

@@ -20,10 +20,9 @@ import torch
 
 from vaebook.data import load_digits_split
 from vaebook.experiment import (DEFAULT_BATCH_SIZE, DEFAULT_HIDDEN_DIM, DEFAULT_LR,
-                                DEFAULT_STEPS, run)
+                                DEFAULT_STEPS, run, run_sigma_sweep, sigma_grid)
 from vaebook.linear import run_linear_sweep
 from vaebook.models import BatchedMLPVAE
-from vaebook.sweeps import run_sigma_sweep, sigma_grid
 from vaebook.training import train_vae
 from vaebook.variants import LEARNED_SIGMA_VARIANTS, LIKELIHOOD_VARIANTS, lower_floor
 

@@ -32,11 +32,11 @@ import torch.nn.functional as F  # noqa: E402
 
 import vaebook  # noqa: E402
 from vaebook import (audit, cache, calculator, data, experiment, likelihoods, linear, models,  # noqa: E402
-                     plotting, real_code, settings, sweeps, symbolic, training, variants,
+                     plotting, real_code, settings, symbolic, training, variants,
                      widgets)
 
 MODULES = (audit, cache, calculator, data, experiment, likelihoods, linear, models, plotting,
-           real_code, settings, sweeps, symbolic, training, variants, widgets)
+           real_code, settings, symbolic, training, variants, widgets)
 """The modules whose public callables need a bad-input case."""
 
 STUDY_MACHINERY = {"lab_settings", "robust", "integrity", "claims"}
@@ -89,6 +89,8 @@ X4, Y5 = _uniform(5, 4, seed=3), torch.arange(5) % 2  # 5 images of 4 pixels, th
 MLP = models.BatchedMLPVAE(2, data_dim=4, hidden_dim=3, latent_dim=2)
 LINEAR = models.BatchedLinearVAE(2, data_dim=4, latent_dim=2)
 SPECTRUM = [3.0, 2.0, 0.5]
+MEMBERS = likelihoods.MemberLikelihoods(["gaussian", "gaussian-learned"], torch.tensor([0.3, 1.0]),
+                                       4)
 SHORT = dict(steps=1, batch_size=5, lr=1e-2, seed=0, progress=False)
 SETTINGS = dict(recon_loss="mse", recon_reduction="mean", kl_reduction="sum", kl_weight=1.0,
                 image_shape=(8, 8), batch_size=16, latent_dim=2)
@@ -428,6 +430,14 @@ CASES = [
         says=f"unknown likelihood 'l2'; known likelihoods: {KNOWN}"),
     bad(likelihoods.MemberLikelihoods, "data_dim 0", ["gaussian"], torch.tensor([1.0]), 0,
         says="data_dim must be an integer >= 1, got 0"),
+    bad(MEMBERS.frozen, "one scale too few", [0.3],
+        says="scale must hold one number per member (2), got 1"),
+    bad(MEMBERS.frozen, "NaN for a learned σ", [0.3, math.nan],
+        says="scale must be finite and > 0 for every member with a shared scale, got "
+             "[0.3, nan]"),
+    bad(MEMBERS.frozen, "σ 0", [0.0, 0.5],
+        says="scale must be finite and > 0 for every member with a shared scale, got "
+             "[0.0, 0.5]"),
     # likelihoods.continuous_bernoulli_mean
     bad(likelihoods.continuous_bernoulli_mean, "NaN logits", torch.tensor([math.nan]),
         says="logits contains NaN"),
@@ -597,6 +607,22 @@ CASES = [
     bad(training.train_vae, "progress yes", MLP, X4, [0.1, 0.2], **dict(SHORT, progress="yes"),
         says="progress must be True, False or \"auto\", got 'yes'"),
     # training.evaluate
+    bad(training.train_vae, "σ given twice", MLP, X4, [0.1, 0.2], likelihood=MEMBERS, **SHORT,
+        says="sigmas must be None when likelihood is a MemberLikelihoods (it holds the σ of "
+             "every member)"),
+    bad(training.train_vae, "members of another size", MLP, X4, likelihood=likelihoods.
+        MemberLikelihoods(["gaussian"] * 2, torch.tensor([0.1, 0.2]), 64), **SHORT,
+        says="likelihood must be built for 4 pixels and torch.float32, got 64 and "
+             "torch.float32"),
+    bad(training.train_vae, "members of another count", MLP, X4, likelihood=likelihoods.
+        MemberLikelihoods(["gaussian"], torch.tensor([0.1]), 4), **SHORT,
+        says="likelihood must be one name or 2 (one per member), got 1"),
+    bad(training.evaluate, "learned members", MLP, X4, Y5, likelihood=MEMBERS,
+        says="evaluation needs fixed scales: pass likelihood.frozen(scale) with the scales "
+             "the training returned"),
+    bad(training.importance_weighted_nll, "learned members", MLP, X4, likelihood=MEMBERS,
+        says="evaluation needs fixed scales: pass likelihood.frozen(scale) with the scales "
+             "the training returned"),
     bad(training.evaluate, "y of another length", MLP, X4, torch.arange(4), [0.1, 0.2],
         says="y must be a tensor of shape (5,), one label per image"),
     bad(training.evaluate, "list y", MLP, X4, [0, 1, 0, 1, 0], [0.1, 0.2],
@@ -817,16 +843,16 @@ CASES = [
     bad(linear.LinearSweepResult.load, "nothing stored", MISSING_PATH,
         says=f"path '{MISSING_PATH}' holds no saved LinearSweepResult"),
 
-    # sweeps.sigma_grid
-    bad(sweeps.sigma_grid, "n 0", 0, says="n must be an integer >= 1, got 0"),
-    bad(sweeps.sigma_grid, "n True", True, says="n must be an integer >= 1, got True"),
-    bad(sweeps.sigma_grid, "n 2.0", 2.0, says="n must be an integer >= 1, got 2.0"),
-    bad(sweeps.sigma_grid, "low 0", 3, 0.0, says="low must be > 0, got 0.0"),
-    bad(sweeps.sigma_grid, "low < 0", 3, -1.0, says="low must be > 0, got -1.0"),
-    bad(sweeps.sigma_grid, "high = low", 3, 0.5, 0.5, says="high must be > low = 0.5, got 0.5"),
-    bad(sweeps.sigma_grid, "high NaN", 3, 0.1, math.nan,
+    # experiment.sigma_grid
+    bad(experiment.sigma_grid, "n 0", 0, says="n must be an integer >= 1, got 0"),
+    bad(experiment.sigma_grid, "n True", True, says="n must be an integer >= 1, got True"),
+    bad(experiment.sigma_grid, "n 2.0", 2.0, says="n must be an integer >= 1, got 2.0"),
+    bad(experiment.sigma_grid, "low 0", 3, 0.0, says="low must be > 0, got 0.0"),
+    bad(experiment.sigma_grid, "low < 0", 3, -1.0, says="low must be > 0, got -1.0"),
+    bad(experiment.sigma_grid, "high = low", 3, 0.5, 0.5, says="high must be > low = 0.5, got 0.5"),
+    bad(experiment.sigma_grid, "high NaN", 3, 0.1, math.nan,
         says="high must be a finite number, got nan"),
-    bad(sweeps.sigma_grid, "low str", 3, "a", says="low must be a finite number, got 'a'"),
+    bad(experiment.sigma_grid, "low str", 3, "a", says="low must be a finite number, got 'a'"),
     # experiment.Result
     bad(SWEEP.index_of, "σ 0", 0.0, says="sigma must be finite and > 0, got 0.0"),
     bad(SWEEP.index_of, "σ NaN", math.nan, says="sigma must be a number, got nan"),
@@ -838,32 +864,32 @@ CASES = [
     bad(experiment.Result.load, "None", None,
         says="path must be a str or os.PathLike, got NoneType"),
     bad(SWEEP.save, "None", None, says="path must be a str or os.PathLike, got NoneType"),
-    # sweeps.run_sigma_sweep, train_single (checked before training; some after loading data)
-    bad(sweeps.run_sigma_sweep, "no σ", [], cache=False,
+    # experiment.run_sigma_sweep, train_single (checked before training; some after loading data)
+    bad(experiment.run_sigma_sweep, "no σ", [], cache=False,
         says="sigmas must hold at least one σ, got an empty sequence"),
-    bad(sweeps.run_sigma_sweep, "σ < 0", [0.3, -1.0], cache=False,
+    bad(experiment.run_sigma_sweep, "σ < 0", [0.3, -1.0], cache=False,
         says="sigmas must be positive and finite, got [0.3, -1.0]"),
-    bad(sweeps.run_sigma_sweep, "two kl_weights for one σ", [0.3], kl_weight=[1.0, 2.0],
+    bad(experiment.run_sigma_sweep, "two kl_weights for one σ", [0.3], kl_weight=[1.0, 2.0],
         cache=False,
         says="kl_weight must be one number or 1 numbers (one per member), got 2"),
-    bad(sweeps.run_sigma_sweep, "kl_weight str in a list", [0.3], kl_weight=["a"], cache=False,
+    bad(experiment.run_sigma_sweep, "kl_weight str in a list", [0.3], kl_weight=["a"], cache=False,
         says="kl_weight must be one number or a sequence of numbers, got ['a']"),
-    bad(sweeps.run_sigma_sweep, "seed < 0", [0.3], seed=-1, cache=False,
+    bad(experiment.run_sigma_sweep, "seed < 0", [0.3], seed=-1, cache=False,
         says="seed must be an integer >= 0, got -1"),
-    bad(sweeps.run_sigma_sweep, "latent_dim 0", [0.3], latent_dim=0, cache=False,
+    bad(experiment.run_sigma_sweep, "latent_dim 0", [0.3], latent_dim=0, cache=False,
         says="latent_dim must be an integer >= 1, got 0"),
-    bad(sweeps.run_sigma_sweep, "hidden_dim 0", [0.3], hidden_dim=0, cache=False,
+    bad(experiment.run_sigma_sweep, "hidden_dim 0", [0.3], hidden_dim=0, cache=False,
         says="hidden_dim must be an integer >= 1, got 0"),
-    bad(sweeps.run_sigma_sweep, "steps 0", [0.3], steps=0, cache=False,
+    bad(experiment.run_sigma_sweep, "steps 0", [0.3], steps=0, cache=False,
         says="steps must be an integer >= 1, got 0"),
-    bad(sweeps.run_sigma_sweep, "lr NaN", [0.3], lr=math.nan, cache=False,
+    bad(experiment.run_sigma_sweep, "lr NaN", [0.3], lr=math.nan, cache=False,
         says="lr must be a number, got nan"),
-    bad(sweeps.train_single, "two σ", [0.1, 0.2], says="sigma must be one number, got [0.1, 0.2]"),
-    bad(sweeps.train_single, "σ 0", 0.0, says="sigma must be positive and finite, got [0.0]"),
-    bad(sweeps.train_single, "σ NaN", math.nan, says="sigma contains NaN: [nan]"),
-    bad(sweeps.train_single, "σ str", "0.1",
+    bad(experiment.train_single, "two σ", [0.1, 0.2], says="sigma must be one number, got [0.1, 0.2]"),
+    bad(experiment.train_single, "σ 0", 0.0, says="sigma must be positive and finite, got [0.0]"),
+    bad(experiment.train_single, "σ NaN", math.nan, says="sigma contains NaN: [nan]"),
+    bad(experiment.train_single, "σ str", "0.1",
         says="sigma must be a sequence of positive numbers, got '0.1'"),
-    bad(sweeps.train_single, "steps 0", 0.3, steps=0, says="steps must be an integer >= 1, got 0"),
+    bad(experiment.train_single, "steps 0", 0.3, steps=0, says="steps must be an integer >= 1, got 0"),
 
     # data.dequantise, binarise
     bad(data.dequantise, "x above 1", torch.tensor([[0.5, 1.5]]), 0,
@@ -1011,11 +1037,11 @@ CASES = [
         says='split must be "train" or "test", got \'valid\''),
     bad(data.member_data, "NaN", torch.tensor([[math.nan]]), ["grey"], "train",
         says="x contains NaN"),
-    # sweeps.sigma_configs
-    bad(sweeps.sigma_configs, "σ 0", [0.0], says="sigmas must be positive and finite, got [0.0]"),
-    bad(sweeps.sigma_configs, "two β for one σ", [0.3], kl_weight=[1.0, 2.0],
+    # experiment.sigma_configs
+    bad(experiment.sigma_configs, "σ 0", [0.0], says="sigmas must be positive and finite, got [0.0]"),
+    bad(experiment.sigma_configs, "two β for one σ", [0.3], kl_weight=[1.0, 2.0],
         says="kl_weight must be one number or 1 numbers (one per member), got 2"),
-    bad(sweeps.sigma_configs, "an unknown field", [0.3], sigma_floor=0.1,
+    bad(experiment.sigma_configs, "an unknown field", [0.3], sigma_floor=0.1,
         says="unknown Config fields ['sigma_floor']"),
     # variants.lower_floor (every check runs before anything is trained)
     bad(variants.lower_floor, "no result", None, "a",

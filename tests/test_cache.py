@@ -221,7 +221,7 @@ def test_a_cache_folder_that_cannot_be_created_warns_and_computes(monkeypatch, t
 
 
 def test_a_real_sweep_entry_heals_to_the_same_numbers():
-    from vaebook.sweeps import run_sigma_sweep
+    from vaebook.experiment import run_sigma_sweep
 
     arguments = dict(steps=30, batch_size=128, lr=1e-2, progress=False)
     first = run_sigma_sweep([0.2, 0.8], **arguments)

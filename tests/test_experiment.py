@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from vaebook import settings
-from vaebook.experiment import TRAINING_FIELDS, Config, run, with_fields
-from vaebook.sweeps import run_sigma_sweep, sigma_configs
+from vaebook.experiment import (TRAINING_FIELDS, Config, run, run_sigma_sweep, sigma_configs,
+                                with_fields)
 
 QUICK = dict(steps=20, batch_size=64, record_every=10, progress=False)
 

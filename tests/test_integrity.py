@@ -12,7 +12,7 @@ from vaebook.integrity import Tampered, assert_genuine
 def test_the_installed_functions_are_genuine():
     assert_genuine("sympy.simplify", "sympy.diff", "sympy.symbols", "sympy.expand_log",
                    "vaebook.likelihoods.effective_sigma", "vaebook.training.train_vae",
-                   "vaebook.training.evaluate", "vaebook.sweeps.run_sigma_sweep")
+                   "vaebook.training.evaluate", "vaebook.experiment.run_sigma_sweep")
 
 
 def test_a_lambda_in_place_of_simplify_is_caught(monkeypatch):

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from vaebook.plotting import image_strip, sigma_figure, sigma_frame, sigma_numbers, sigma_slider  # noqa: E402
-from vaebook.sweeps import run_sigma_sweep  # noqa: E402
+from vaebook.experiment import run_sigma_sweep  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from vaebook import cache, sweeps, training
+from vaebook import cache, experiment, training
 from vaebook.data import load_digits_split
 from vaebook.models import BatchedMLPVAE
-from vaebook.experiment import Result
-from vaebook.sweeps import run_sigma_sweep, sigma_grid, train_single
+from vaebook.experiment import Result, run_sigma_sweep, sigma_grid, train_single
 from vaebook.training import evaluate, train_vae
 
 SHORT = dict(steps=300, batch_size=256, lr=1e-2, seed=0)
@@ -266,13 +265,13 @@ def test_cache_key_depends_on_hyperparameters_code_and_location(monkeypatch, tmp
 
 def test_cache_dir_defaults_to_the_repository_when_editable(monkeypatch):
     monkeypatch.delenv(cache.ENV_VAR)
-    repository = sweeps.__file__.rsplit("/src/vaebook/", 1)[0]
+    repository = experiment.__file__.rsplit("/src/vaebook/", 1)[0]
     assert str(cache.cache_dir()) == f"{repository}/.cache/vaebook"
 
 
 def test_source_fingerprint_covers_every_module_that_shapes_a_result():
     names = set(cache.source_fingerprint())
-    for module in ("likelihoods", "data", "models", "training", "sweeps"):
+    for module in ("likelihoods", "data", "models", "training", "experiment"):
         assert f"vaebook.{module}" in names
 
 
@@ -570,3 +569,24 @@ def test_free_bits_above_every_kl_make_the_kl_free():
     np.testing.assert_array_equal(result["kl"], plain_result["kl"])  # the true KL, no floor
     assert np.all(result["loss"] > 1e6)  # the loss counts the floor: 3 latents × 1e6
     assert not _same_weights(_trained(free_bits=1e-3)[0], autoencoder)
+
+
+def test_members_that_hold_their_sigma_train_and_evaluate_like_sigmas_handed_in():
+    """run() hands train_vae a MemberLikelihoods (the σ inside); the loop must not care."""
+    from vaebook.likelihoods import MemberLikelihoods
+
+    x, y, _, _ = load_digits_split()
+    x, y = x[:200], y[:200]
+    names, sigmas = ["gaussian", "gaussian-learned", "gaussian-optimal"], [0.2, 0.5, 1.0]
+    arguments = dict(steps=40, batch_size=50, lr=1e-2, seed=1, progress=False, record_every=10)
+    plain_model, held_model = (BatchedMLPVAE(3, hidden_dim=16, seed=2) for _ in range(2))
+    plain = train_vae(plain_model, x, sigmas, likelihood=names, **arguments)
+    members = MemberLikelihoods(names, torch.tensor(sigmas), 64)
+    held = train_vae(held_model, x, likelihood=members, **arguments)
+    for name in ("loss", "nll", "kl", "scale", "fitted_scale"):
+        np.testing.assert_array_equal(held[name], plain[name])
+    assert held["scale"][1] != 0.5  # the learned σ moved, inside `members`
+    first = evaluate(plain_model, x, y, plain["scale"], likelihood=names, seed=3)
+    second = evaluate(held_model, x, y, likelihood=members.frozen(held["scale"]), seed=3)
+    for name in ("neg_elbo", "mse", "kl", "pixel_scale"):
+        np.testing.assert_array_equal(second[name], first[name])

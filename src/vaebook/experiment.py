@@ -8,9 +8,9 @@ weights, same batches, same noise), measures every member with
 :func:`~vaebook.training.evaluate` on the training and the test digits, and caches the
 :class:`Result` under the configs themselves (:mod:`vaebook.cache`): the same list, the same
 code and the same floating-point path load from disk. :func:`fine_tune` goes on training
-copies of one trained member. A σ sweep (:mod:`vaebook.sweeps`) is a list of Gaussian configs;
-chapters *Learning σ* and *Other likelihoods side by side* run the lists of
-:mod:`vaebook.variants`. The linear VAE (:mod:`vaebook.linear`) is the one deliberate
+copies of one trained member. A σ sweep is a list of Gaussian configs (:func:`sigma_configs`,
+:func:`run_sigma_sweep`); chapters *Learning σ* and *Other likelihoods side by side* run the
+lists of :mod:`vaebook.variants`. The linear VAE (:mod:`vaebook.linear`) is the one deliberate
 exception: another model (float64, linear), measured against its closed form.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from numbers import Real
 
 import numpy as np
 import torch
@@ -28,12 +29,13 @@ from vaebook import settings
 from vaebook import training
 from vaebook._checks import check_int, check_number
 from vaebook.data import DATA_KINDS, load_digits_split, member_data
-from vaebook.likelihoods import Likelihood, get_likelihood
+from vaebook.likelihoods import Likelihood, MemberLikelihoods, get_likelihood
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
 from vaebook.real_code import CODE_LOSSES, digits_loss, member_losses
 
 __all__ = ["DEFAULT_STEPS", "DEFAULT_BATCH_SIZE", "DEFAULT_LR", "DEFAULT_HIDDEN_DIM",
-           "TRAINING_FIELDS", "Config", "with_fields", "Result", "run", "fine_tune"]
+           "TRAINING_FIELDS", "Config", "with_fields", "Result", "run", "fine_tune",
+           "sigma_grid", "sigma_configs", "run_sigma_sweep", "train_single"]
 
 DEFAULT_STEPS = 5000
 """Adam steps of a config: ≈ 15 s for the 12 σ of the default sweep on 2 CPU cores.
@@ -62,7 +64,7 @@ class Config:
     """One VAE of an experiment: what :func:`run` trains as one member of a batched model.
 
     Introduced in chapter *Reading real VAE code* (the chapters before it build their configs
-    with :func:`~vaebook.sweeps.sigma_configs` or take the lists of :mod:`vaebook.variants`).
+    with :func:`sigma_configs` or take the lists of :mod:`vaebook.variants`).
     Checked when built: a bad field is a ``ValueError`` that names it.
 
     * ``label`` names the member in tables and plots (unique within a run).
@@ -125,7 +127,7 @@ def with_fields(configs, **fields) -> list[Config]:
     """A copy of every config with ``fields`` set, e.g. ``with_fields(configs, seed=3)``.
 
     Used behind the scenes in chapter *σ trades reconstruction against KL* (by
-    :func:`run` and :func:`~vaebook.sweeps.sigma_configs`). An unknown field name, or a value
+    :func:`run` and :func:`sigma_configs`). An unknown field name, or a value
     that a :class:`Config` refuses, is a ``ValueError``.
     """
     if isinstance(configs, Config) or not isinstance(configs, (list, tuple)) \
@@ -224,6 +226,11 @@ class Result(_cache.StoredResult):
         """The configs' likelihoods, in member order."""
         return [item.make_likelihood() for item in self.configs]
 
+    def trained_likelihoods(self) -> MemberLikelihoods:
+        """Every member's likelihood held at the scale it trained to (``scale``)."""
+        return _member_likelihoods(self.configs, self.reconstructions.shape[-1]).frozen(
+            self.scale)
+
     def index_of(self, key) -> int:
         """The member labelled ``key`` (a string), or whose σ is nearest ``key`` (a number,
         nearest on a log scale).
@@ -285,8 +292,8 @@ class Result(_cache.StoredResult):
         """
         x, _ = self.test_data()
         return training.importance_weighted_nll(
-            self.model(), x, _evaluation_scales(self.scale), likelihood=self.likelihoods,
-            samples=samples, seed=self.configs[0].seed).mean(axis=1)
+            self.model(), x, likelihood=self.trained_likelihoods(), samples=samples,
+            seed=self.configs[0].seed).mean(axis=1)
 
 
 def _code_loss_fn(configs: list[Config], n_train: int, pixels: int):
@@ -298,39 +305,40 @@ def _code_loss_fn(configs: list[Config], n_train: int, pixels: int):
     return member_losses(losses, [CODE_LOSSES[item.code_loss].sigmoid for item in configs])
 
 
-def _evaluation_scales(scale: np.ndarray) -> np.ndarray:
-    """The trained scales as the σ of :func:`~vaebook.training.evaluate`: members without a
-    shared scale (NaN) ignore theirs, so any positive number stands in."""
-    return np.where(np.isnan(scale), 1.0, scale)
+def _member_likelihoods(configs: list[Config], data_dim: int) -> MemberLikelihoods:
+    """The configs' likelihoods with their σ (float32, as the model): the one place a
+    config's σ is read."""
+    return MemberLikelihoods([item.make_likelihood() for item in configs],
+                             torch.tensor([item.sigma for item in configs],
+                                          dtype=torch.float32), data_dim)
 
 
 def _train_and_evaluate(configs: list[Config], progress, model: BatchedMLPVAE | None = None,
                         trainable: tuple[str, ...] | None = None) -> Result:
     """Train one member per config (from ``model``'s weights if given, else from a fresh
     model), evaluate them all and return the :class:`Result`."""
-    first, likelihoods = configs[0], [item.make_likelihood() for item in configs]
-    kinds = [item.data for item in configs]
+    first, kinds = configs[0], [item.data for item in configs]
     x_train, y_train, x_test, y_test = load_digits_split()
+    members = _member_likelihoods(configs, x_train.shape[-1])
     x_train = member_data(x_train, kinds, "train")
     x_test = member_data(x_test, kinds, "test")
     if model is None:
         model = BatchedMLPVAE(len(configs), x_train.shape[-1], first.hidden_dim,
                               first.latent_dim, seed=first.seed,
                               outputs_per_pixel=max(item.outputs_per_pixel
-                                                    for item in likelihoods))
+                                                    for item in members.likelihoods))
     kl_weight = [item.kl_weight for item in configs]
     start = time.perf_counter()
     trained = training.train_vae(
-        model, x_train, [item.sigma for item in configs], likelihood=likelihoods,
-        kl_weight=kl_weight, steps=first.steps, batch_size=first.batch_size, lr=first.lr,
+        model, x_train, likelihood=members, kl_weight=kl_weight, steps=first.steps, batch_size=first.batch_size, lr=first.lr,
         seed=first.seed, progress=progress, record_every=first.record_every,
         trainable=trainable, kl_warmup=[item.kl_warmup for item in configs],
         free_bits=[item.free_bits for item in configs],
         loss_fn=_code_loss_fn(configs, x_train.shape[-2], x_train.shape[-1]))
     seconds = time.perf_counter() - start
-    scales = _evaluation_scales(trained["scale"])
-    test, train = (training.evaluate(model, x, y, scales, likelihood=likelihoods,
-                                     kl_weight=kl_weight, seed=first.seed)
+    fixed = members.frozen(trained["scale"])
+    test, train = (training.evaluate(model, x, y, likelihood=fixed, kl_weight=kl_weight,
+                                     seed=first.seed)
                    for x, y in ((x_test, y_test), (x_train, y_train)))
     latent_labels = test.pop("labels")
     return Result(
@@ -392,3 +400,65 @@ def fine_tune(result: Result, label: str, configs, *, trainable=("dec_out",),
            "start": {"configs": result.hyperparameters["configs"], "member": label},
            "trainable": list(trainable)}
     return _cache.load_or_compute("fine-tune", key, Result.load, compute, enabled=cache)
+
+
+def sigma_grid(n: int = 12, low: float = 0.03, high: float = 1.5) -> np.ndarray:
+    """``n`` decoder σ values, log-spaced from ``low`` to ``high`` (both included).
+
+    Introduced in chapter *σ trades reconstruction against KL*. ``n=1`` gives ``[low]``.
+    """
+    n = check_int(n, "n")
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if low <= 0:
+        raise ValueError(f"low must be > 0, got {low!r}")
+    if high <= low:
+        raise ValueError(f"high must be > low = {low!r}, got {high!r}")
+    return np.geomspace(low, high, n) if n > 1 else np.array([float(low)])
+
+
+def sigma_configs(sigmas=None, *, kl_weight=1.0, **fields) -> list[Config]:
+    """One Gaussian :class:`Config` of fixed σ per entry of ``sigmas``.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. ``sigmas``
+    defaults to :func:`sigma_grid`; ``kl_weight`` is one β for all or one per σ; ``fields``
+    set any other field of every config (``latent_dim=8``, ``steps=...``). Labels read
+    ``"σ = 0.3"`` (with ``", β = 2"`` where β ≠ 1, and ``" #k"`` to tell repeats apart).
+    """
+    sigmas = training.check_sigmas(sigma_grid() if sigmas is None else sigmas)
+    weights = training.check_kl_weights(kl_weight, len(sigmas), torch.float64)
+    labels = [f"σ = {sigma:.4g}" + ("" if weight == 1 else f", β = {weight:.4g}")
+              for sigma, weight in zip(sigmas.tolist(), weights.tolist())]
+    labels = [label if labels.count(label) == 1 else f"{label} #{k}"
+              for k, label in enumerate(labels)]
+    return with_fields([Config(label, "gaussian", sigma=sigma, kl_weight=weight)
+                        for label, sigma, weight in zip(labels, sigmas.tolist(),
+                                                        weights.tolist())], **fields)
+
+
+def run_sigma_sweep(sigmas=None, *, kl_weight=1.0, cache: bool = True, progress="auto",
+                    **fields) -> Result:
+    """Train one VAE per σ (all as ONE batched model), evaluate them, cache the result.
+
+    Introduced in chapter *σ trades reconstruction against KL*:
+    ``run(sigma_configs(sigmas, kl_weight=kl_weight, **fields))`` (see
+    :func:`sigma_configs` and :func:`run`). The default ``steps``,
+    ``batch_size`` and ``lr`` of a config train every σ of the default grid to convergence
+    (``bench/training.py`` measures it).
+    """
+    return run(sigma_configs(sigmas, kl_weight=kl_weight, **fields), cache=cache,
+               progress=progress)
+
+
+def train_single(sigma: float, *, cache: bool = False, progress="auto", **fields) -> Result:
+    """Train ONE VAE with decoder ``sigma`` alone: a one-member :func:`run_sigma_sweep`.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. Same code, data, seed
+    and initial weights as the batched sweep, so its numbers match the sweep's member for ``sigma``
+    (up to floating-point rounding).
+    """
+    if isinstance(sigma, (list, tuple, np.ndarray, torch.Tensor)) and np.size(sigma) != 1:
+        raise ValueError(f"sigma must be one number, got {sigma!r}")
+    training.check_sigmas(sigma, "sigma")
+    return run_sigma_sweep([sigma], cache=cache, progress=progress, **fields)

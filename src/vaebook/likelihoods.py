@@ -675,6 +675,27 @@ class MemberLikelihoods:
                 groups.setdefault(item, []).append(k)
             self.groups = [(item, torch.tensor(members)) for item, members in groups.items()]
 
+    def frozen(self, scale) -> "MemberLikelihoods":
+        """The same members with every scale held fixed at ``scale`` (one number per member,
+        NaN where a member has no shared scale), for evaluation after training.
+
+        ``scale`` is what :func:`~vaebook.training.train_vae` returns: the fixed σ, the
+        learned one, or the optimal one fitted over the training set. Learned and optimal
+        scales become fixed (:meth:`Likelihood.frozen`); members without a shared scale ignore
+        their number, so NaN stands for any.
+        """
+        values = np.asarray(scale, dtype=np.float64).reshape(-1)
+        if values.size != len(self.likelihoods):
+            raise ValueError(f"scale must hold one number per member ({len(self.likelihoods)}),"
+                             f" got {values.size}")
+        shared = np.array([item.has_shared_scale for item in self.likelihoods])
+        if not (np.isfinite(values[shared]) & (values[shared] > 0)).all():
+            raise ValueError(f"scale must be finite and > 0 for every member with a shared "
+                             f"scale, got {values.tolist()}")
+        values = np.where(np.isnan(values), 1.0, values)
+        return MemberLikelihoods([item.frozen() for item in self.likelihoods],
+                                 torch.tensor(values, dtype=self.sigma.dtype), self.data_dim)
+
     def scales(self) -> torch.Tensor:
         """``(K, 1, 1)``: the given σ, or ``exp(soft_floor(log σ))`` for a learned scale."""
         if not any(self.learned):

@@ -15,6 +15,11 @@ likelihood of the training set sees. :func:`run_linear_sweep` trains one
 :class:`~vaebook.models.BatchedLinearVAE` member per σ with
 :func:`~vaebook.training.train_vae` and measures it; the result is cached with
 :mod:`vaebook.cache`.
+
+This is the one experiment that does not go through :func:`vaebook.experiment.run`, on
+purpose: its model is another (linear, float64, full-batch, on any pixel range), and what it
+measures is what the closed form predicts (decoder column norms, the exact −ELBO, the optimal
+−log p(x)), not the test-set measures of an MLP VAE.
 """
 
 from __future__ import annotations

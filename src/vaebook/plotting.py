@@ -286,7 +286,7 @@ def rate_distortion_figure(sweep, result, labels):
     """The σ sweep's rate–distortion curve (training digits) with some variants on it.
 
     Introduced in chapter *Learning σ*. Grey: the fixed-σ VAEs of
-    :func:`~vaebook.sweeps.run_sigma_sweep`, labelled by σ; coloured: the variants in
+    :func:`~vaebook.experiment.run_sigma_sweep`, labelled by σ; coloured: the variants in
     ``labels``, labelled by the σ they ended with.
     """
     import matplotlib.pyplot as plt

@@ -214,6 +214,35 @@ def _check_model(model, sigmas: torch.Tensor) -> None:
             f"got {sigmas.numel()} σ values")
 
 
+def _members(model, sigmas, likelihood, fixed: bool) -> MemberLikelihoods:
+    """The members' likelihoods with their σ, checked against ``model``: ``likelihood``
+    itself if it is a :class:`~vaebook.likelihoods.MemberLikelihoods` (it holds the σ, so
+    ``sigmas`` must be None), else built from ``sigmas`` and ``likelihood``. With ``fixed``
+    (evaluation) a learned or optimal scale is held at its σ."""
+    if isinstance(likelihood, MemberLikelihoods):
+        if sigmas is not None:
+            raise ValueError("sigmas must be None when likelihood is a MemberLikelihoods "
+                             "(it holds the σ of every member)")
+        if not isinstance(model, BatchedVAE):
+            raise ValueError("model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
+                             f"got {type(model).__name__}")
+        check_likelihoods(likelihood.likelihoods, model)  # the count and the outputs per pixel
+        if likelihood.data_dim != model.data_dim or likelihood.sigma.dtype != model.dtype:
+            raise ValueError(f"likelihood must be built for {model.data_dim} pixels and "
+                             f"{model.dtype}, got {likelihood.data_dim} and "
+                             f"{likelihood.sigma.dtype}")
+        if fixed and any(item.frozen() is not item for item in likelihood.likelihoods):
+            raise ValueError("evaluation needs fixed scales: pass likelihood.frozen(scale) "
+                             "with the scales the training returned")
+        return likelihood
+    sigmas = check_sigmas(sigmas)
+    _check_model(model, sigmas)
+    likelihoods = check_likelihoods(likelihood, model)
+    if fixed:
+        likelihoods = [item.frozen() for item in likelihoods]
+    return MemberLikelihoods(likelihoods, sigmas.to(model.dtype), model.data_dim)
+
+
 def _batch_mean(per_member_total: torch.Tensor, batch: int) -> torch.Tensor:
     return per_member_total / batch
 
@@ -249,7 +278,7 @@ def _progress_bar(steps: int, progress, description: str):
                 leave=progress is True, mininterval=0.5)
 
 
-def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="gaussian",
+def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas=None, *, likelihood="gaussian",
               kl_weight: float = 1.0, steps: int, batch_size: int, lr: float, seed: int,
               progress=True, lr_schedule: str = "cosine", loss_fn=None,
               record_every: int | None = None,
@@ -277,7 +306,10 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
         likelihood: one name of :data:`vaebook.likelihoods.LIKELIHOOD_NAMES` (or a
             :class:`~vaebook.likelihoods.Likelihood`) for every member, or a list of one per
             member (chapter *Learning σ*). A learned scale is trained by Adam as ``log σ``,
-            with the likelihood's soft floor.
+            with the likelihood's soft floor. Or a
+            :class:`~vaebook.likelihoods.MemberLikelihoods`, which holds every member's σ
+            (``sigmas`` is then None): :func:`vaebook.experiment.run` builds one, so the
+            σ goes from a config to the likelihoods without this function reading it.
         kl_weight: weight of the KL term (1 is the ELBO; 0 is a plain autoencoder): one
             number for every member, or one per member (a β-VAE per member).
         steps: number of Adam steps.
@@ -315,11 +347,9 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
     error for a Laplace), both with one posterior sample per image. Both are NaN for a
     per-pixel σ and for the Bernoulli types.
     """
-    sigmas = check_sigmas(sigmas)
-    _check_model(model, sigmas)
+    members = _members(model, sigmas, likelihood, fixed=False)
     x_train = _check_data(x_train, model, "x_train")
-    likelihoods = check_likelihoods(likelihood, model)
-    _check_data_for(likelihoods, x_train, "x_train")
+    _check_data_for(members.likelihoods, x_train, "x_train")
     kl_weight = check_kl_weights(kl_weight, model.n_models, model.dtype)
     warmup = _check_warmup(kl_warmup, model.n_models)
     free_bits = _per_member(free_bits, model.n_models, "free_bits", model.dtype)
@@ -341,7 +371,7 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas, *, likelihood="g
         for param in frozen:
             param.requires_grad_(False)
         with settings.training_threads():
-            return _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size,
+            return _train(model, x_train, members, kl_weight, steps, batch_size,
                           lr, seed, progress, lr_schedule, loss_fn, record_every, parameters,
                           warmup, free_bits)
     finally:
@@ -365,12 +395,11 @@ def _trainable_parameters(model: BatchedVAE, trainable) -> list[torch.nn.Paramet
     return chosen
 
 
-def _train(model, x_train, sigmas, likelihoods, kl_weight, steps, batch_size, lr, seed,
+def _train(model, x_train, members, kl_weight, steps, batch_size, lr, seed,
            progress, lr_schedule, loss_fn, record_every, parameters, warmup,
            free_bits) -> dict[str, np.ndarray]:
     """The loop of :func:`train_vae`, on checked arguments."""
     generator = torch.Generator().manual_seed(seed)
-    members = MemberLikelihoods(likelihoods, sigmas.to(model.dtype), model.data_dim)
     optimizer = torch.optim.Adam([*parameters, members.log_scale], lr=lr)
     history: dict[str, list] = {"step": [], "loss": [], "nll": [], "kl": [], "min_scale": []}
     n_images = x_train.shape[-2]
@@ -453,7 +482,7 @@ def _fixed_images(y: torch.Tensor, n: int) -> torch.Tensor:
 
 @torch.no_grad()
 @settings.training_threads()
-def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
+def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas=None, *,
              likelihood="gaussian", kl_weight: float = 1.0, seed: int = 0, n_recon: int = 8,
              n_samples: int = 16) -> dict[str, np.ndarray]:
     """Per-member measurements of a trained model on images ``x`` with labels ``y``.
@@ -461,7 +490,9 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
     Introduced in chapter *σ trades reconstruction against KL*. ``x`` is ``(N, D)`` or, one
     data set per member, ``(K, N, D)``; ``likelihood`` is as in :func:`train_vae`, and a learned
     or optimal shared scale is evaluated as a fixed one: pass the trained values (the
-    ``scale`` that :func:`train_vae` returns) as ``sigmas``. Returns numpy arrays (K is the
+    ``scale`` that :func:`train_vae` returns) as ``sigmas``, or a
+    :class:`~vaebook.likelihoods.MemberLikelihoods` held at them
+    (``members.frozen(scale)``) as ``likelihood``. Returns numpy arrays (K is the
     number of members, N of images, L of latents, D of pixels):
 
     * ``recon_sse`` (K,): mean over images of ``||x - x_hat||^2``, with ``x_hat`` the mean of
@@ -483,11 +514,9 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
       from the prior with ``seed`` (the same latents for every member);
     * ``latent_means`` (K, N, L) and ``labels`` (N,): the posterior means of all images.
     """
-    sigmas = check_sigmas(sigmas)
-    _check_model(model, sigmas)
+    members = _members(model, sigmas, likelihood, fixed=True)
     x = _check_data(x, model, "x")
-    likelihoods = [item.frozen() for item in check_likelihoods(likelihood, model)]
-    _check_data_for(likelihoods, x, "x")
+    _check_data_for(members.likelihoods, x, "x")
     n_images = x.shape[-2]
     if not isinstance(y, torch.Tensor) or y.shape != (n_images,):
         raise ValueError(f"y must be a tensor of shape ({n_images},), one label per image")
@@ -500,7 +529,6 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
     model.eval()
     generator = torch.Generator().manual_seed(seed)
     n_models, data_dim = model.n_models, model.data_dim
-    members = MemberLikelihoods(likelihoods, sigmas.to(model.dtype), data_dim)
     mu, logvar = model.encode(x)
     output_at_mean = model.decode(mu)
     x_hat_mean = members.means(output_at_mean)
@@ -541,7 +569,7 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas, *,
 
 
 @torch.no_grad()
-def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas, *,
+def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas=None, *,
                             likelihood="gaussian", samples: int = IWAE_SAMPLES,
                             seed: int = 0) -> np.ndarray:
     """An importance-weighted estimate of ``-log p(x)`` of every image, shape ``(K, N)``.
@@ -554,17 +582,14 @@ def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas, *,
     ``S = 1`` is the −ELBO's own one-sample estimate. Every constant is kept, so the numbers are
     comparable with :func:`evaluate`'s ``neg_elbo``.
     """
-    sigmas = check_sigmas(sigmas)
-    _check_model(model, sigmas)
+    members = _members(model, sigmas, likelihood, fixed=True)
     x = _check_data(x, model, "x")
-    likelihoods = [item.frozen() for item in check_likelihoods(likelihood, model)]
-    _check_data_for(likelihoods, x, "x")
+    _check_data_for(members.likelihoods, x, "x")
     samples = check_int(samples, "samples")
     seed = check_int(seed, "seed", minimum=0)
     model.eval()
     generator = torch.Generator().manual_seed(seed)
-    n_models, data_dim, n_images = model.n_models, model.data_dim, x.shape[-2]
-    members = MemberLikelihoods(likelihoods, sigmas.to(model.dtype), data_dim)
+    n_images = x.shape[-2]
     mu, logvar = model.encode(x)
     std = torch.exp(0.5 * logvar)
     log_two_pi = math.log(2 * math.pi)
