@@ -1012,7 +1012,7 @@ CASES = [
         says="latent_dim must be an integer >= 1, got 0"),
     bad(experiment.Config, "seed -1", "a", seed=-1, says="seed must be an integer >= 0, got -1"),
     bad(experiment.with_fields, "one bare Config", experiment.Config("a"), seed=1,
-        says="configs must be a list of Config"),
+        says="configs must be a non-empty list of Config"),
     bad(experiment.with_fields, "an unknown field", [experiment.Config("a")], beta=2.0,
         says="unknown Config fields ['beta']"),
     bad(experiment.with_fields, "a bad value", [experiment.Config("a")], steps=0,

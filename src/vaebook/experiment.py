@@ -130,9 +130,9 @@ def with_fields(configs, **fields) -> list[Config]:
     :func:`run` and :func:`sigma_configs`). An unknown field name, or a value
     that a :class:`Config` refuses, is a ``ValueError``.
     """
-    if isinstance(configs, Config) or not isinstance(configs, (list, tuple)) \
-            or not all(isinstance(item, Config) for item in configs):
-        raise ValueError("configs must be a list of Config")
+    if not isinstance(configs, (list, tuple)) or not configs or not all(
+            isinstance(item, Config) for item in configs):
+        raise ValueError("configs must be a non-empty list of Config")
     unknown = sorted(set(fields) - {field.name for field in dataclasses.fields(Config)})
     if unknown:
         raise ValueError(f"unknown Config fields {unknown}")
@@ -142,9 +142,6 @@ def with_fields(configs, **fields) -> list[Config]:
 def _check_configs(configs, overrides: dict) -> list[Config]:
     """``configs`` as a list, with ``overrides`` applied and the seed resolved, checked to
     train as one model."""
-    if isinstance(configs, Config) or not isinstance(configs, (list, tuple)) or not configs \
-            or not all(isinstance(item, Config) for item in configs):
-        raise ValueError("configs must be a non-empty list of Config")
     configs = with_fields(configs, **overrides)
     configs = [item if item.seed is not None else
                dataclasses.replace(item, seed=settings.default_seed()) for item in configs]

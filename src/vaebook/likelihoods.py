@@ -164,11 +164,17 @@ def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum")
     For ``x`` in {0, 1} this is a negative log-probability; for grey values in between it is
     *not* a normalised density (see :func:`continuous_bernoulli_nll`).
     """
+    return _checked_unit_interval_nll("bernoulli_nll", _bernoulli_nll, x, logits, reduction)
+
+
+def _checked_unit_interval_nll(name: str, nll, x, logits, reduction: str):
+    """``nll(x, logits)`` per sample of a Bernoulli type, its inputs and result checked, then
+    reduced: the body of :func:`bernoulli_nll` and :func:`continuous_bernoulli_nll`."""
     _check_pair(x, logits, "logits")
     check_unit_interval(x, "x")
     reduction = check_reduction(reduction)
-    per_sample = _bernoulli_nll(x, logits)
-    _check_finite_result(per_sample, "bernoulli_nll", x,
+    per_sample = nll(x, logits)
+    _check_finite_result(per_sample, name, x,
                          "the cross-entropies of logits this large exceed its largest number")
     return reduce_batch(per_sample, reduction)
 
@@ -214,13 +220,8 @@ def continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: s
     the binary cross-entropy minus ``log C(lambda)``, so it integrates to one over [0, 1]
     (Loaiza-Ganem and Cunningham, 2019). ``reduction`` is as in :func:`gaussian_nll`.
     """
-    _check_pair(x, logits, "logits")
-    check_unit_interval(x, "x")
-    reduction = check_reduction(reduction)
-    per_sample = _continuous_bernoulli_nll(x, logits)
-    _check_finite_result(per_sample, "continuous_bernoulli_nll", x,
-                         "the cross-entropies of logits this large exceed its largest number")
-    return reduce_batch(per_sample, reduction)
+    return _checked_unit_interval_nll("continuous_bernoulli_nll", _continuous_bernoulli_nll, x,
+                                      logits, reduction)
 
 
 def _continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
