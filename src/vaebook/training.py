@@ -223,10 +223,7 @@ def _members(model, sigmas, likelihood, fixed: bool) -> MemberLikelihoods:
         if sigmas is not None:
             raise ValueError("sigmas must be None when likelihood is a MemberLikelihoods "
                              "(it holds the σ of every member)")
-        if not isinstance(model, BatchedVAE):
-            raise ValueError("model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
-                             f"got {type(model).__name__}")
-        check_likelihoods(likelihood.likelihoods, model)  # the count and the outputs per pixel
+        check_likelihoods(likelihood.likelihoods, model)  # the model, the count, the outputs
         if likelihood.data_dim != model.data_dim or likelihood.sigma.dtype != model.dtype:
             raise ValueError(f"likelihood must be built for {model.data_dim} pixels and "
                              f"{model.dtype}, got {likelihood.data_dim} and "
