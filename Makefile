@@ -1,6 +1,7 @@
 # Two commands do everything (see README.md):
 #   make book   build the website into _build/html (creates .venv on first use)
 #   make test   run the whole test suite
+# While you work: make check (ruff and the quick tests, about a minute).
 # Also: make lab (JupyterLab on the book), make bench (performance figures),
 # make pdf (the whole book as one PDF, _build/html/_static/book.pdf, linked by the website),
 # make robust (every trained claim under 5 seeds x 3 floating-point paths, about an hour),
@@ -23,7 +24,7 @@ TORCH_INDEX ?= $(if $(and $(filter Linux,$(shell uname -s)),$(if $(LOCAL_CPU_TOR
 PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
 # Targets named like folders (book/, tests/) must be phony, or make calls them up to date.
-.PHONY: book pdf test lab bench robust clean venv assignments torch-index
+.PHONY: book pdf test check lint lab bench robust clean venv assignments torch-index
 
 $(BOOK_STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version'
@@ -54,9 +55,20 @@ pdf: book $(TEST_STAMP) $(JS_STAMP)
 	$(BIN)/jupyter-book build . --builder singlehtml --warningiserror --keep-going
 	$(BIN)/python tools/book_pdf.py
 
+# Lint and format check (configured in pyproject.toml): the first step of check and test.
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The quick tier: lint, then every test that needs no book build, browser, grading or long
+# training (markers in pyproject.toml), on two workers.
+QUICK := not build and not browser and not assignments and not slow
+check: lint
+	$(BIN)/python -m pytest -n 2 -m "$(QUICK)" -q
+
 # Two pytest workers: the book build and the trained chapters' second run (another seed and
 # floating-point path) each keep one core busy; the other tests fill the gaps.
-test: $(TEST_STAMP) $(JS_STAMP)
+test: lint $(JS_STAMP)
 	tests/ensure-chromium
 	tests/ensure-bubblewrap
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20

@@ -3,18 +3,20 @@
 myst-nb's execution cache (``execute_notebooks: cache``) keys a page on its own code cells
 only. After a change to the helper package ``vaebook`` (or to the pinned environment, or to
 the seed and floating-point path of the run), an unchanged page would show numbers computed by
-the old code. This extension writes a fingerprint of everything else a page's outputs depend
-on into the execution cache folder. When the fingerprint of this build differs from the stored
-one, it empties the execution cache and has Sphinx re-read every page, so every page is
-executed again. The fingerprint covers:
+the old code. This extension stores, next to the execution cache, a fingerprint of what else a
+page's outputs depend on, and re-executes exactly the pages whose fingerprint changed:
 
-* every file of the imported ``vaebook`` package (wherever it is imported from);
-* ``requirements.txt`` and ``pyproject.toml`` of the book, and the Python version;
-* the environment variables that choose the book's seed, threads and floating-point path
-  (see ``vaebook.settings``).
+* for every page, the code of the ``vaebook`` modules its code cells import, directly or
+  through other modules of the package (``vaebook._fingerprint``: docstrings, comments and
+  formatting do not count, so a docstring edit re-executes nothing), and the package's data
+  files (the calculator's script);
+* for the whole book, ``requirements.txt`` and ``pyproject.toml``, the Python version and the
+  environment variables that choose the book's seed, threads and floating-point path (see
+  ``vaebook.settings``): when they change, the whole execution cache is emptied.
 
-A cache restored from an older build (for example by a CI cache action) is therefore never
-used with newer code.
+A page whose fingerprint changed loses its cached outputs and is read again, so it executes
+anew. A cache restored from an older build (for example by a CI cache action) is therefore
+never used with newer code.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 from pathlib import Path
 
@@ -32,56 +35,131 @@ from sphinx.util import logging
 LOGGER = logging.getLogger(__name__)
 STAMP = "vaebook-fingerprint.json"
 ENVIRONMENT_FILES = ("requirements.txt", "pyproject.toml")
-ENVIRONMENT_VARIABLES = ("VAEBOOK_SEED", "VAEBOOK_THREADS", "MKL_CBWR",
-                         "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY")
+ENVIRONMENT_VARIABLES = (
+    "VAEBOOK_SEED",
+    "VAEBOOK_THREADS",
+    "MKL_CBWR",
+    "MKL_ENABLE_INSTRUCTIONS",
+    "ATEN_CPU_CAPABILITY",
+)
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", re.M | re.S)
+CELL_OPTIONS = re.compile(r"\A(---\n.*?\n---\n|(:\w[^\n]*\n)+)", re.S)
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fingerprint(srcdir: Path) -> dict:
-    """What the outputs of a book in ``srcdir`` depend on besides the pages' own code."""
+def _package() -> Path:
     spec = importlib.util.find_spec("vaebook")
     if spec is None or spec.origin is None:
         raise RuntimeError("the helper package vaebook is not importable: run `make book`")
-    package = Path(spec.origin).parent
-    files = {str(path.relative_to(package)): _digest(path)
-             for path in sorted(package.rglob("*"))
-             if path.is_file() and "__pycache__" not in path.parts}
-    environment = {name: _digest(srcdir / name) for name in ENVIRONMENT_FILES
-                   if (srcdir / name).is_file()}
-    variables = {name: os.environ[name] for name in ENVIRONMENT_VARIABLES
-                 if os.environ.get(name)}
-    return {"vaebook": files, "environment": environment, "python": platform.python_version(),
-            "variables": variables}
+    return Path(spec.origin).parent
+
+
+def global_fingerprint(srcdir: Path) -> dict:
+    """What every page's outputs depend on: the pins, the Python and the run settings."""
+    environment = {
+        name: _digest(srcdir / name) for name in ENVIRONMENT_FILES if (srcdir / name).is_file()
+    }
+    variables = {name: os.environ[name] for name in ENVIRONMENT_VARIABLES if os.environ.get(name)}
+    return {"environment": environment, "python": platform.python_version(), "variables": variables}
+
+
+def page_code(path: Path) -> str:
+    """The Python of a MyST notebook's code cells (cell options and IPython magics left out)."""
+    cells = []
+    for cell in CODE_CELL.findall(path.read_text()):
+        cell = CELL_OPTIONS.sub("", cell, count=1)
+        cells.append(
+            "\n".join(
+                line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))
+            )
+        )
+    return "\n".join(cells)
+
+
+def page_fingerprint(path: Path) -> dict:
+    """The code of the ``vaebook`` modules the page at ``path`` imports, and the package's
+    data files. A page that cannot be parsed depends on the whole package."""
+    from vaebook._fingerprint import code_fingerprint, imported_modules
+
+    package = _package()
+    modules = sorted(
+        f"vaebook.{item.stem}" for item in package.glob("*.py") if item.stem != "__init__"
+    )
+    try:
+        roots = imported_modules(page_code(path), str(path))
+    except ValueError:
+        roots = set(modules)
+    if "vaebook" in roots:  # the package itself: follow its lazy attributes too
+        roots |= imported_modules((package / "__init__.py").read_text())
+    data = {
+        item.name: _digest(item)
+        for item in sorted(package.iterdir())
+        if item.is_file() and item.suffix != ".py"
+    }
+    return {"code": code_fingerprint(tuple(sorted(roots - {"vaebook"})), package), "data": data}
+
+
+def _drop_cached_outputs(cache: Path, path: Path) -> None:
+    """Remove the execution-cache records of the page at ``path``."""
+    from jupyter_cache import get_cache
+
+    store = get_cache(str(cache))
+    for record in store.list_cache_records():
+        if record.uri == str(path):
+            store.remove_cache(record.pk)
 
 
 def check_fingerprint(app) -> None:
-    """Empty the execution cache and mark every page outdated if the fingerprint changed."""
+    """Empty the execution cache if the pins or run settings changed since it was filled."""
     cache = Path(app.env.mystnb_config.execution_cache_path)
     stamp = cache / STAMP
-    current = fingerprint(Path(app.srcdir))
+    current = global_fingerprint(Path(app.srcdir))
     try:
         previous = json.loads(stamp.read_text())
     except (OSError, ValueError):
-        previous = None
-    app.vaebook_stale = previous != current
-    if not app.vaebook_stale:
+        previous = {}
+    app.vaebook_cache, app.vaebook_pages = cache, previous.get("pages", {})
+    if previous.get("global") == current:
         return
     if cache.exists():
-        LOGGER.info("execution cache %s: the helper package, the environment or the run "
-                    "settings changed since it was filled; emptying it", cache)
+        LOGGER.info(
+            "execution cache %s: the environment or the run settings changed since "
+            "it was filled; emptying it",
+            cache,
+        )
         shutil.rmtree(cache)
     cache.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps(current, indent=1, sort_keys=True))
+    app.vaebook_pages = {}
+    stamp.write_text(json.dumps({"global": current, "pages": {}}, indent=1, sort_keys=True))
 
 
 def outdated_pages(app, env, added, changed, removed):
-    """Every page, when the fingerprint changed: their stored outputs came from other code."""
-    if getattr(app, "vaebook_stale", False):
-        return sorted(env.found_docs - set(added) - set(removed))
-    return []
+    """The pages whose imported code changed: their cached outputs are dropped and they are
+    read (and so executed) again."""
+    cache = app.vaebook_cache
+    stored, current, stale = app.vaebook_pages, {}, []
+    for docname in sorted(env.found_docs):
+        path = Path(env.doc2path(docname))
+        if path.suffix != ".md" or not path.read_text().startswith("---\njupytext:"):
+            continue
+        current[docname] = page_fingerprint(path)
+        if stored.get(docname) != current[docname]:
+            _drop_cached_outputs(cache, path)
+            stale.append(docname)
+    stamp = cache / STAMP
+    data = json.loads(stamp.read_text())
+    data["pages"] = current
+    stamp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    if stale:
+        LOGGER.info(
+            "execution cache: the code imported by %d page(s) changed, re-executing them: %s",
+            len(stale),
+            ", ".join(stale),
+        )
+    return sorted(set(stale) - set(added) - set(removed))
 
 
 def setup(app):

@@ -37,7 +37,7 @@ INSTALL_SOURCE_ENV = "VAEBOOK_PIP_SOURCE"
 INSTALL_TAG = "install-vaebook"
 """The tag of the install cell that this extension puts first in every published notebook."""
 
-INSTALL_CELL = '''\
+INSTALL_CELL = """\
 #@title Install the book's helper package (only where it is missing, as on Colab)
 # Added by the book's build, not part of the chapter. In a clone of the repository or on
 # Binder, vaebook is installed already and this cell does nothing.
@@ -53,7 +53,7 @@ if importlib.util.find_spec("vaebook") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
     importlib.invalidate_caches()
 import vaebook  # noqa: E402  (fails here, clearly, if the installation did not work)
-'''
+"""
 
 
 def github_parts(repository_url: str) -> tuple[str, str]:
@@ -61,8 +61,10 @@ def github_parts(repository_url: str) -> tuple[str, str]:
     parsed = urlparse(repository_url)
     parts = [part for part in parsed.path.split("/") if part]
     if parsed.scheme != "https" or parsed.netloc != "github.com" or len(parts) != 2:
-        raise ValueError("repository.url in _config.yml must be https://github.com/<owner>/"
-                         f"<name> for the Colab and install links, got {repository_url!r}")
+        raise ValueError(
+            "repository.url in _config.yml must be https://github.com/<owner>/"
+            f"<name> for the Colab and install links, got {repository_url!r}"
+        )
     return parts[0], parts[1].removesuffix(".git")
 
 
@@ -75,19 +77,25 @@ def pip_source(repository_url: str, revision: str) -> str:
 def colab_url(repository_url: str, pagename: str) -> str:
     """The Colab address of the published notebook of page ``pagename`` (e.g. ``book/intro``)."""
     owner, name = github_parts(repository_url)
-    return (f"https://colab.research.google.com/github/{owner}/{name}/blob/{COLAB_BRANCH}/"
-            f"{pagename}.ipynb")
+    return (
+        f"https://colab.research.google.com/github/{owner}/{name}/blob/{COLAB_BRANCH}/"
+        f"{pagename}.ipynb"
+    )
 
 
 def install_cell(repository_url: str, revision: str) -> nbformat.NotebookNode:
     """The first cell of a published notebook: installs ``vaebook`` where it is missing."""
     source = INSTALL_CELL.replace("{env}", INSTALL_SOURCE_ENV).replace(
-        "{source}", pip_source(repository_url, revision))
-    return nbformat.v4.new_code_cell(source.rstrip("\n"), metadata={
-        "tags": [INSTALL_TAG],
-        "cellView": "form",                   # Colab: show the title, hide the code
-        "jupyter": {"source_hidden": True},   # JupyterLab: collapse the code
-    })
+        "{source}", pip_source(repository_url, revision)
+    )
+    return nbformat.v4.new_code_cell(
+        source.rstrip("\n"),
+        metadata={
+            "tags": [INSTALL_TAG],
+            "cellView": "form",  # Colab: show the title, hide the code
+            "jupyter": {"source_hidden": True},  # JupyterLab: collapse the code
+        },
+    )
 
 
 def notebook_bytes(source: Path, repository_url: str, revision: str) -> bytes:
@@ -107,8 +115,9 @@ def build_revision(folder: Path, fallback: str) -> str:
     """The commit checked out in ``folder`` (the install cell pins it), or ``fallback`` (the
     configured branch) outside a git checkout."""
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
-                                text=True, timeout=30)
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=30
+        )
     except OSError:
         return fallback
     commit = result.stdout.strip()
@@ -119,14 +128,17 @@ def _repository(app) -> tuple[str, str]:
     options = app.config.html_theme_options
     url = options.get("repository_url", "")
     if not hasattr(app, "_vaebook_revision"):
-        app._vaebook_revision = build_revision(Path(app.srcdir),
-                                               options.get("repository_branch") or "main")
+        app._vaebook_revision = build_revision(
+            Path(app.srcdir), options.get("repository_branch") or "main"
+        )
     return url, app._vaebook_revision
 
 
 def _is_myst_notebook(app, docname: str) -> bool:
-    return ("kernelspec" in app.env.metadata.get(docname, {})
-            and Path(app.env.doc2path(docname)).suffix == ".md")
+    return (
+        "kernelspec" in app.env.metadata.get(docname, {})
+        and Path(app.env.doc2path(docname)).suffix == ".md"
+    )
 
 
 def _add_colab_button(app, pagename, templatename, context, doctree) -> None:
@@ -135,11 +147,16 @@ def _add_colab_button(app, pagename, templatename, context, doctree) -> None:
     repository_url, _ = _repository(app)
     for button in context.get("header_buttons", []):
         if button.get("label") == "launch-buttons":
-            button["buttons"].append({
-                "type": "link", "text": "Colab", "tooltip": "Open in Colab",
-                "icon": "_static/images/logo_colab.png", "label": "colab-button",
-                "url": colab_url(repository_url, pagename),
-            })
+            button["buttons"].append(
+                {
+                    "type": "link",
+                    "text": "Colab",
+                    "tooltip": "Open in Colab",
+                    "icon": "_static/images/logo_colab.png",
+                    "label": "colab-button",
+                    "url": colab_url(repository_url, pagename),
+                }
+            )
             return
 
 
@@ -153,8 +170,9 @@ def _publish_notebooks(app, exception) -> None:
         if _is_myst_notebook(app, docname):
             target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(notebook_bytes(Path(app.env.doc2path(docname)),
-                                              repository_url, revision))
+            target.write_bytes(
+                notebook_bytes(Path(app.env.doc2path(docname)), repository_url, revision)
+            )
 
 
 def setup(app):

@@ -14,7 +14,6 @@ myst-nb embeds in a page whose notebook ran widgets: the website loads no widget
 
 from __future__ import annotations
 
-
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 

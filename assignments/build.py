@@ -52,25 +52,41 @@ OTTER_PIN = re.compile(r"^otter-grader==\S+$", re.MULTILINE)
 
 # Strings that must never survive into a student edition (otter keeps "<!-- BEGIN QUESTION -->"
 # comments around written answers on purpose: they filter the PDF export).
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "BEGIN TESTS", "END TESTS",
-           "BEGIN TEST CONFIG", "# BEGIN QUESTION", "# END QUESTION", "ASSIGNMENT CONFIG",
-           "hidden: true", "hidden=True")
+MARKERS = (
+    "BEGIN SOLUTION",
+    "END SOLUTION",
+    "# SOLUTION",
+    "BEGIN TESTS",
+    "END TESTS",
+    "BEGIN TEST CONFIG",
+    "# BEGIN QUESTION",
+    "# END QUESTION",
+    "ASSIGNMENT CONFIG",
+    "hidden: true",
+    "hidden=True",
+)
 
 
 # The values a course seed chooses from, by group of names assigned together (the master's own
 # values are the public edition's and need not be among them).
 COURSE_CHOICES = {
-    ("COURSE_DATASET", "COURSE_PIXELS"): [("MNIST", 784), ("Fashion-MNIST", 784),
-                                          ("CIFAR-10", 3072), ("SVHN", 3072),
-                                          ("CelebA at 64x64", 12288)],
+    ("COURSE_DATASET", "COURSE_PIXELS"): [
+        ("MNIST", 784),
+        ("Fashion-MNIST", 784),
+        ("CIFAR-10", 3072),
+        ("SVHN", 3072),
+        ("CelebA at 64x64", 12288),
+    ],
     ("COURSE_BATCH",): [(16,), (32,), (50,), (100,), (128,), (200,), (256,), (500,)],
     ("COURSE_KL_WEIGHT",): [(0.5,), (2.0,), (4.0,), (0.1,)],
     ("BUGGY_KL_WEIGHT",): [(0.5,), (2.0,), (4.0,), (0.25,), (8.0,)],
     ("INTENDED_SIGMA",): [(0.2,), (0.3,)],
     ("TINY_KL_WEIGHT",): [(1e-5,), (1e-7,), (1e-8,)],
 }
-COURSE_LINE = re.compile(r"^(?P<indent>\s*)(?P<names>[A-Z_][A-Z0-9_]*(\s*,\s*[A-Z_][A-Z0-9_]*)*)"
-                         r"\s*=\s*(?P<values>.+?)\s*# COURSE\s*$")
+COURSE_LINE = re.compile(
+    r"^(?P<indent>\s*)(?P<names>[A-Z_][A-Z0-9_]*(\s*,\s*[A-Z_][A-Z0-9_]*)*)"
+    r"\s*=\s*(?P<values>.+?)\s*# COURSE\s*$"
+)
 
 
 def course_parameters(seed: int | None) -> dict[str, object] | None:
@@ -106,18 +122,25 @@ def apply_course_parameters(notebook: Path, values: dict[str, object] | None) ->
                 continue
             match = COURSE_LINE.match(line)
             if cell.cell_type != "code" or match is None:
-                raise SystemExit(f"{notebook}: '# COURSE' must end a line 'NAME, ... = value, "
-                                 f"...' in a code cell: {line!r}")
+                raise SystemExit(
+                    f"{notebook}: '# COURSE' must end a line 'NAME, ... = value, "
+                    f"...' in a code cell: {line!r}"
+                )
             names = [name.strip() for name in match["names"].split(",")]
-            unknown = [name for name in names if name not in
-                       {n for group in COURSE_CHOICES for n in group}]
+            unknown = [
+                name for name in names if name not in {n for group in COURSE_CHOICES for n in group}
+            ]
             if unknown:
-                raise SystemExit(f"{notebook}: no course parameter named {unknown} "
-                                 f"(known: {sorted(n for g in COURSE_CHOICES for n in g)})")
+                raise SystemExit(
+                    f"{notebook}: no course parameter named {unknown} "
+                    f"(known: {sorted(n for g in COURSE_CHOICES for n in g)})"
+                )
             found.extend(names)
             if values is not None:
                 literal = ", ".join(repr(values[name]) for name in names)
-                lines[index] = f"{match['indent']}{match['names']} = {literal}  # this course's value"
+                lines[index] = (
+                    f"{match['indent']}{match['names']} = {literal}  # this course's value"
+                )
         cell.source = "\n".join(lines)
     if values is not None:
         nbformat.write(book, notebook)
@@ -135,8 +158,9 @@ def masters(names: list[str] | None = None) -> list[Path]:
             raise SystemExit(f"{folder}: expected exactly one master .md, found {len(sources)}")
         found.append(sources[0])
     if names and len(found) != len(names):
-        raise SystemExit(f"unknown assignment(s) in {names}; known: "
-                         f"{[p.parent.name for p in masters()]}")
+        raise SystemExit(
+            f"unknown assignment(s) in {names}; known: {[p.parent.name for p in masters()]}"
+        )
     return found
 
 
@@ -146,7 +170,10 @@ def autograder_requirements() -> str:
     binder = (REPO / "binder" / "requirements.txt").read_text()
     if OTTER_PIN.search(binder) is None:
         raise SystemExit("binder/requirements.txt pins no otter-grader==<version>")
-    return "# Written by assignments/build.py from binder/requirements.txt (the book's pins).\n" + binder
+    return (
+        "# Written by assignments/build.py from binder/requirements.txt (the book's pins).\n"
+        + binder
+    )
 
 
 def _notebook_downloads():
@@ -155,7 +182,8 @@ def _notebook_downloads():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "notebook_downloads", REPO / "_ext" / "notebook_downloads.py")
+        "notebook_downloads", REPO / "_ext" / "notebook_downloads.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -164,7 +192,7 @@ def _notebook_downloads():
 SETUP_TAG = "setup-colab"
 """The tag of the set-up cell that :func:`add_setup_cell` puts first in a student edition."""
 
-SETUP_CELL = '''\
+SETUP_CELL = """\
 #@title Set up (only where the book's packages are missing, as on Colab)
 # Added by assignments/build.py. In the book's environment (a clone, Binder, a JupyterHub
 # built from the book's requirements) the packages are there and this cell does nothing.
@@ -189,7 +217,7 @@ if "google.colab" in sys.modules:
     for question, text in PUBLIC_CHECKS.items():
         with open(os.path.join("tests", question + ".py"), "w") as file:
             file.write(text)
-'''
+"""
 
 
 def add_setup_cell(student_notebook: Path) -> str:
@@ -205,12 +233,16 @@ def add_setup_cell(student_notebook: Path) -> str:
         raise SystemExit("requirements.txt pins no otter-grader==<version>")
     notebook = nbformat.read(student_notebook, as_version=4)
     checks = notebook.metadata["otter"]["tests"]
-    source = (SETUP_CELL.replace("{env}", downloads.INSTALL_SOURCE_ENV)
-              .replace("{source}", downloads.pip_source(url, revision))
-              .replace("{otter}", otter.group(0))
-              .replace("{checks}", pprint.pformat(dict(checks), width=88)))
-    cell = nbformat.v4.new_code_cell(source.rstrip("\n"), metadata={
-        "tags": [SETUP_TAG], "cellView": "form", "jupyter": {"source_hidden": True}})
+    source = (
+        SETUP_CELL.replace("{env}", downloads.INSTALL_SOURCE_ENV)
+        .replace("{source}", downloads.pip_source(url, revision))
+        .replace("{otter}", otter.group(0))
+        .replace("{checks}", pprint.pformat(dict(checks), width=88))
+    )
+    cell = nbformat.v4.new_code_cell(
+        source.rstrip("\n"),
+        metadata={"tags": [SETUP_TAG], "cellView": "form", "jupyter": {"source_hidden": True}},
+    )
     if "id" in notebook.cells[0]:
         cell["id"] = SETUP_TAG  # a fixed id: the same edition on every build
     else:
@@ -233,12 +265,17 @@ def stage(master: Path, out: Path, course_seed: int | None = None) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     notebook = staging / (master.stem + ".ipynb")
-    subprocess.run([str(BIN / "jupytext"), "--quiet", "--to", "ipynb", "--output",
-                    str(notebook), str(master)], check=True)
+    subprocess.run(
+        [str(BIN / "jupytext"), "--quiet", "--to", "ipynb", "--output", str(notebook), str(master)],
+        check=True,
+    )
     check_seed_lines(notebook)
     apply_course_parameters(notebook, course_parameters(course_seed))
-    shutil.copytree(REPO / "src" / "vaebook", staging / "vaebook",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        REPO / "src" / "vaebook",
+        staging / "vaebook",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     (staging / "requirements.txt").write_text(autograder_requirements())
     return notebook
 
@@ -259,11 +296,18 @@ def check_seed_lines(notebook: Path) -> None:
     if not variable:
         return
     pattern = re.compile(rf"(\s*){re.escape(variable)}\s*(=|<-)\s*")
-    hits = [line for cell in cells if cell.cell_type == "code"
-            for line in cell.source.splitlines() if pattern.match(line)]
+    hits = [
+        line
+        for cell in cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if pattern.match(line)
+    ]
     if len(hits) != 1:
-        raise SystemExit(f"{notebook}: otter would rewrite these lines to '{variable} = <seed>' "
-                         f"(exactly one, the seed's definition, is allowed): {hits}")
+        raise SystemExit(
+            f"{notebook}: otter would rewrite these lines to '{variable} = <seed>' "
+            f"(exactly one, the seed's definition, is allowed): {hits}"
+        )
 
 
 def solution_lines(notebook: Path) -> list[str]:
@@ -281,7 +325,8 @@ def solution_lines(notebook: Path) -> list[str]:
         lines = [line.strip() for line in cell.source.splitlines()]
         if cell.cell_type == "raw":
             in_block = {"# BEGIN SOLUTION": True, "# END SOLUTION": False}.get(
-                cell.source.strip(), in_block)
+                cell.source.strip(), in_block
+            )
             continue
         if cell.cell_type == "markdown":
             (solution if in_block else other).extend(lines)
@@ -310,10 +355,15 @@ def test_sources(autograder_zip: Path, hidden: bool = True) -> list[tuple[str, s
             module = ast.parse(archive.read(name).decode())
             for node in module.body:
                 if isinstance(node, ast.FunctionDef) and hidden == any(
-                        isinstance(d, ast.Call) and any(
-                            k.arg == "hidden" and isinstance(k.value, ast.Constant)
-                            and k.value.value is True for k in d.keywords)
-                        for d in node.decorator_list):
+                    isinstance(d, ast.Call)
+                    and any(
+                        k.arg == "hidden"
+                        and isinstance(k.value, ast.Constant)
+                        and k.value.value is True
+                        for k in d.keywords
+                    )
+                    for d in node.decorator_list
+                ):
                     node.decorator_list = []
                     sources.append((node.name, ast.unparse(node)))
     return sources
@@ -327,7 +377,8 @@ def non_test_lines(notebook: Path) -> list[str]:
     for cell in nbformat.read(notebook, as_version=4).cells:
         if cell.cell_type == "raw":
             in_tests = {"# BEGIN TESTS": True, "# END TESTS": False}.get(
-                cell.source.strip(), in_tests)
+                cell.source.strip(), in_tests
+            )
         elif cell.cell_type == "code" and not in_tests:
             lines.extend(line.strip() for line in cell.source.splitlines())
     return lines
@@ -367,8 +418,11 @@ def validate_student_edition(student: Path, autograder_zip: Path, notebook: Path
     hidden = test_sources(autograder_zip, hidden=True)
     # Lines a hidden test shares with a public test or with the notebook's own code (imports,
     # set-up) are no leak.
-    public = {line.strip() for _, source in test_sources(autograder_zip, hidden=False)
-              for line in source.splitlines()} | set(non_test_lines(notebook))
+    public = {
+        line.strip()
+        for _, source in test_sources(autograder_zip, hidden=False)
+        for line in source.splitlines()
+    } | set(non_test_lines(notebook))
     if not hidden:
         raise AssertionError(f"{autograder_zip}: no hidden test found; is the master complete?")
     for name, source in hidden:
@@ -376,17 +430,24 @@ def validate_student_edition(student: Path, autograder_zip: Path, notebook: Path
             raise AssertionError(f"{student}: the hidden test {name} is in the student edition")
         for line in source.splitlines()[1:]:
             line = line.strip()
-            if len(line) >= 24 and line not in public and not line.startswith(
-                    ("import ", "from ")) and line in text:
+            if (
+                len(line) >= 24
+                and line not in public
+                and not line.startswith(("import ", "from "))
+                and line in text
+            ):
                 raise AssertionError(
                     f"{student}: a line of the hidden test {name} is in the student edition: "
-                    f"{line!r}")
+                    f"{line!r}"
+                )
     for line in solution_lines(notebook):
         if line in text:
             raise AssertionError(f"{student}: solution code in the student edition: {line!r}")
     for marker in MARKERS:
         if marker in text:
-            raise AssertionError(f"{student}: the otter marker {marker!r} is in the student edition")
+            raise AssertionError(
+                f"{student}: the otter marker {marker!r} is in the student edition"
+            )
 
 
 def question_table(notebook: Path, autograder_zip: Path) -> list[dict]:
@@ -425,8 +486,12 @@ def build(master: Path, out_root: Path, course_seed: int | None = None) -> Path:
     for edition in ("student", "autograder"):
         shutil.rmtree(out / edition, ignore_errors=True)
     # otter assign executes the master and fails unless it passes all its tests.
-    result = subprocess.run([str(BIN / "otter"), "assign", notebook.name, str(out.resolve())],
-                            cwd=notebook.parent, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BIN / "otter"), "assign", notebook.name, str(out.resolve())],
+        cwd=notebook.parent,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise SystemExit(f"otter assign failed for {master}:\n{result.stdout}\n{result.stderr}")
     zips = sorted((out / "autograder").glob("*-autograder_*.zip"))
@@ -435,12 +500,20 @@ def build(master: Path, out_root: Path, course_seed: int | None = None) -> Path:
     setup_cell = add_setup_cell(out / "student" / notebook.name)
     validate_student_edition(out / "student", zips[0], notebook)
     questions = question_table(notebook, zips[0])
-    (out / "questions.json").write_text(json.dumps(
-        {"assignment": master.parent.name, "notebook": notebook.name,
-         "autograder_zip": str(zips[0].relative_to(out)), "questions": questions,
-         "course_seed": course_seed,
-         # grade.py does not read this cell for tamper flags when a submission keeps it as is
-         "setup_cells": [setup_cell]}, indent=1))
+    (out / "questions.json").write_text(
+        json.dumps(
+            {
+                "assignment": master.parent.name,
+                "notebook": notebook.name,
+                "autograder_zip": str(zips[0].relative_to(out)),
+                "questions": questions,
+                "course_seed": course_seed,
+                # grade.py does not read this cell for tamper flags when a submission keeps it as is
+                "setup_cells": [setup_cell],
+            },
+            indent=1,
+        )
+    )
     return out
 
 
@@ -448,8 +521,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="assignment folders, e.g. 01-derivation")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
-    parser.add_argument("--course-seed", type=int, default=None,
-                        help="draw this course's parameters (default: the master's, public)")
+    parser.add_argument(
+        "--course-seed",
+        type=int,
+        default=None,
+        help="draw this course's parameters (default: the master's, public)",
+    )
     args = parser.parse_args(argv)
     for master in masters(args.names):
         out = build(master, args.out, args.course_seed)

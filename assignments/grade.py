@@ -76,16 +76,16 @@ TAMPER_PATTERNS = {
     "testing-helpers": r"\btesting\s*\.\s*\w+\s*=|\bassert_\w+\s*=",
     "setattr": r"\bsetattr\s*\(|\bdelattr\s*\(",
     "introspection": r"__code__|__globals__|\bgc\s*\.\s*get_objects\b|\bsys\s*\.\s*settrace\b"
-                     r"|\bsys\s*\._getframe\b|\binspect\b|\bctypes\b",
+    r"|\bsys\s*\._getframe\b|\binspect\b|\bctypes\b",
     "globals": r"\bglobals\s*\(\s*\)|\blocals\s*\(\s*\)",
     "process": r"\bos\s*\.\s*_?exit\b|\bsys\s*\.\s*exit\b|\bos\s*\.\s*kill\b|\bsubprocess\b"
-               r"|\bpickle\b|\bdill\b|\bos\s*\.\s*(system|popen|fork|exec\w*|spawn\w*)\b"
-               r"|\bsignal\b|\bmultiprocessing\b",
+    r"|\bpickle\b|\bdill\b|\bos\s*\.\s*(system|popen|fork|exec\w*|spawn\w*)\b"
+    r"|\bsignal\b|\bmultiprocessing\b",
     "files": r"results\.json|/proc\b|\.zip\b|\bshutil\b|\bos\s*\.\s*(remove|unlink|rename|"
-             r"replace|chdir|walk|listdir|scandir)\b|\bglob\b|\.\.[/\\\\]",
+    r"replace|chdir|walk|listdir|scandir)\b|\bglob\b|\.\.[/\\\\]",
     "fake-output": r"test cases passed|\bresults:",
     "patching": r"\b(sp|sympy|np|numpy|torch|F|nn|vaebook|math|marshal|hashlib|importlib)"
-                r"(\s*\.\s*\w+)+\s*=(?!=)",
+    r"(\s*\.\s*\w+)+\s*=(?!=)",
 }
 INIT_CELL = re.compile(r"^# Initialize Otter\nimport otter\ngrader = otter\.Notebook\([^)]*\)\s*$")
 CHECK_CALL = re.compile(r"^\s*grader\.check(_all)?\([^)]*\)\s*$", re.MULTILINE)
@@ -144,14 +144,25 @@ def _readonly_binds() -> list[str]:
             arguments += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             arguments += ["--ro-bind", str(path), str(path)]
-    roots = {Path("/usr"), Path("/etc"), Path(sys.prefix).resolve(),
-             Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parents[1]}
+    roots = {
+        Path("/usr"),
+        Path("/etc"),
+        Path(sys.prefix).resolve(),
+        Path(sys.base_prefix).resolve(),
+        Path(sys.executable).resolve().parents[1],
+    }
     package = _package_root()
     if package is not None:
         roots.add(package)
     # only the outermost of nested folders; parents before children
-    roots = sorted((root for root in roots if root.is_dir() and not any(
-        other != root and other in root.parents for other in roots)), key=str)
+    roots = sorted(
+        (
+            root
+            for root in roots
+            if root.is_dir() and not any(other != root and other in root.parents for other in roots)
+        ),
+        key=str,
+    )
     made = set()
     for root in roots:
         for parent in reversed(root.parents[:-1]):  # /a, /a/b, ... (not / itself)
@@ -179,40 +190,99 @@ def sandbox_command(private: Path, memory_gb: float = DEFAULT_MEMORY_GB) -> tupl
     if bwrap is None:
         raise SandboxUnavailable(
             "bubblewrap (bwrap) is not installed: install the package 'bubblewrap' "
-            "(apt-get install bubblewrap), or grade with --unsafe (no isolation)")
+            "(apt-get install bubblewrap), or grade with --unsafe (no isolation)"
+        )
     uid = os.getuid()
     if uid == 0:
         user = pwd.getpwnam(SANDBOX_USER)
         uid = user.pw_uid
-        unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                   "--unshare-cgroup-try"]
-        drop = ["--", "setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
-                "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        unshare = [
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
+        drop = [
+            "--",
+            "setpriv",
+            f"--reuid={user.pw_uid}",
+            f"--regid={user.pw_gid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+        ]
     else:
         unshare, drop = ["--unshare-all"], ["--"]
     home, package = INSIDE / "home", _package_root()
     path = f"{BIN}:/usr/local/bin:/usr/bin:/bin"
     # /tmp first: the environment may live below /tmp (a clone in /tmp), and a later tmpfs
     # on /tmp would hide its bind
-    prefix = [bwrap, *unshare, "--die-with-parent", "--new-session",
-              "--perms", "1777", "--tmpfs", "/tmp", *_readonly_binds(),
-              "--proc", "/proc", "--dev", "/dev",
-              "--bind", str(private), str(INSIDE), "--chdir", str(INSIDE),
-              "--clearenv", "--setenv", "PATH", path, "--setenv", "HOME", str(home),
-              "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
-              "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
-              # glibc reserves 64 MB of address space per thread arena, which counts against
-              # the address-space limit: two arenas keep a many-core machine under it
-              "--setenv", "MALLOC_ARENA_MAX", "2",
-              "--setenv", "PYTHONUNBUFFERED", "1", "--setenv", "MPLBACKEND", "Agg",
-              "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
-              "--setenv", "VAEBOOK_CACHE_DIR", "/tmp/vaebook-cache",
-              *(["--setenv", "PYTHONPATH", str(package)] if package else []),
-              *drop]
+    prefix = [
+        bwrap,
+        *unshare,
+        "--die-with-parent",
+        "--new-session",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+        *_readonly_binds(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--bind",
+        str(private),
+        str(INSIDE),
+        "--chdir",
+        str(INSIDE),
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        path,
+        "--setenv",
+        "HOME",
+        str(home),
+        "--setenv",
+        "TMPDIR",
+        "/tmp",
+        "--setenv",
+        "LANG",
+        "C.UTF-8",
+        "--setenv",
+        "OMP_NUM_THREADS",
+        "1",
+        "--setenv",
+        "MKL_NUM_THREADS",
+        "1",
+        # glibc reserves 64 MB of address space per thread arena, which counts against
+        # the address-space limit: two arenas keep a many-core machine under it
+        "--setenv",
+        "MALLOC_ARENA_MAX",
+        "2",
+        "--setenv",
+        "PYTHONUNBUFFERED",
+        "1",
+        "--setenv",
+        "MPLBACKEND",
+        "Agg",
+        "--setenv",
+        "MPLCONFIGDIR",
+        "/tmp/matplotlib",
+        "--setenv",
+        "VAEBOOK_CACHE_DIR",
+        "/tmp/vaebook-cache",
+        *(["--setenv", "PYTHONPATH", str(package)] if package else []),
+        *drop,
+    ]
     # RLIMIT_NPROC counts threads, not processes: count what the user already runs the same way
-    running = sum(process.info["num_threads"] or 1
-                  for process in psutil.process_iter(["uids", "num_threads"])
-                  if process.info["uids"] and process.info["uids"].real == uid)
+    running = sum(
+        process.info["num_threads"] or 1
+        for process in psutil.process_iter(["uids", "num_threads"])
+        if process.info["uids"] and process.info["uids"].real == uid
+    )
     memory = int(memory_gb * (1 << 30))
 
     def limits() -> None:  # runs in the child, before bwrap starts; inherited by all inside
@@ -231,15 +301,20 @@ def check_sandbox() -> None:
         private.mkdir()
         _hand_over(private)
         prefix, keywords = sandbox_command(private)
-        probe = [str(BIN / "python"), "-c",
-                 "import os, pathlib; pathlib.Path('probe').write_text(str(os.getpid()))"]
-        result = subprocess.run(prefix + probe, capture_output=True, text=True, timeout=60,
-                                **keywords)
+        probe = [
+            str(BIN / "python"),
+            "-c",
+            "import os, pathlib; pathlib.Path('probe').write_text(str(os.getpid()))",
+        ]
+        result = subprocess.run(
+            prefix + probe, capture_output=True, text=True, timeout=60, **keywords
+        )
         if result.returncode != 0 or (private / "probe").read_text() != "2":
             raise SandboxUnavailable(
                 "the bubblewrap sandbox does not work on this machine (user namespaces may be "
                 f"disabled): {result.stderr.strip()[-500:]}. Grade in a throw-away VM or "
-                "container with --unsafe, or use otter's Docker mode (otter grade)")
+                "container with --unsafe, or use otter's Docker mode (otter grade)"
+            )
 
 
 def _hand_over(folder: Path) -> None:
@@ -277,9 +352,13 @@ def remove_stale_private_folders() -> list[Path]:
     """
     removed = []
     for folder in Path(tempfile.gettempdir()).glob(f"{_PRIVATE_PREFIX}*"):
-        pid = folder.name[len(_PRIVATE_PREFIX):].split("-")[0]
-        if folder.is_dir() and not folder.is_symlink() and pid.isdigit() and not (
-                psutil.pid_exists(int(pid)) and int(pid) != 0):
+        pid = folder.name[len(_PRIVATE_PREFIX) :].split("-")[0]
+        if (
+            folder.is_dir()
+            and not folder.is_symlink()
+            and pid.isdigit()
+            and not (psutil.pid_exists(int(pid)) and int(pid) != 0)
+        ):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
@@ -310,8 +389,14 @@ def _end_process_tree(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def run_otter(submission: Path, autograder_zip: Path, out: Path, timeout: float,
-              sandbox: bool = True, memory_gb: float = DEFAULT_MEMORY_GB) -> dict:
+def run_otter(
+    submission: Path,
+    autograder_zip: Path,
+    out: Path,
+    timeout: float,
+    sandbox: bool = True,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+) -> dict:
     """Grade one submission with ``otter run``; return status, otter's results and the log.
 
     With ``sandbox`` (the default) otter runs in :func:`sandbox_command`'s sandbox, on copies
@@ -336,15 +421,26 @@ def run_otter(submission: Path, autograder_zip: Path, out: Path, timeout: float,
         else:
             prefix, keywords = [], {"start_new_session": True, "cwd": out}
             where, results_dir = None, out
-            env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                       PYTHONUNBUFFERED="1")
-        command = [str(BIN / "otter"), "run", "--no-logo",
-                   "-a", str(where / "autograder.zip" if sandbox else autograder_zip.resolve()),
-                   "-o", str(where / "out" if sandbox else out.resolve()),
-                   str(where / submission.name if sandbox else submission.resolve())]
+            env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+        command = [
+            str(BIN / "otter"),
+            "run",
+            "--no-logo",
+            "-a",
+            str(where / "autograder.zip" if sandbox else autograder_zip.resolve()),
+            "-o",
+            str(where / "out" if sandbox else out.resolve()),
+            str(where / submission.name if sandbox else submission.resolve()),
+        ]
         with open(folder / "otter-run.log", "wb") as log:
-            process = subprocess.Popen(prefix + command, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, env=env, **keywords)
+            process = subprocess.Popen(
+                prefix + command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                **keywords,
+            )
             try:
                 process.wait(timeout=timeout)
                 status = "ok" if process.returncode == 0 else "error"
@@ -364,8 +460,12 @@ def run_otter(submission: Path, autograder_zip: Path, out: Path, timeout: float,
     (out / "otter-run.log").write_text(log_text)
     if results is not None:
         (out / "results.json").write_text(json.dumps(results))
-    return {"status": status, "seconds": round(time.monotonic() - start, 1), "results": results,
-            "log": log_text}
+    return {
+        "status": status,
+        "seconds": round(time.monotonic() - start, 1),
+        "results": results,
+        "log": log_text,
+    }
 
 
 def question_scores(results: dict | None, questions: list[dict]) -> dict[str, dict]:
@@ -381,17 +481,30 @@ def question_scores(results: dict | None, questions: list[dict]) -> dict[str, di
             continue
         test = by_name.get(question["name"])
         if test is None:
-            scores[question["name"]] = {"score": 0, "possible": question["points"],
-                                        "output": "not graded"}
+            scores[question["name"]] = {
+                "score": 0,
+                "possible": question["points"],
+                "output": "not graded",
+            }
             continue
-        scores[question["name"]] = {"score": test["score"], "possible": test["max_score"],
-                                    "output": test.get("output", "")}
+        scores[question["name"]] = {
+            "score": test["score"],
+            "possible": test["max_score"],
+            "output": test.get("output", ""),
+        }
     return scores
 
 
 def _header(auto: list[str], manual: list[dict]) -> list[str]:
-    return ["submission", "status", *auto, "total", "possible", "flags",
-            *(f"{q['name']} (by hand, /{q['points']})" for q in manual)]
+    return [
+        "submission",
+        "status",
+        *auto,
+        "total",
+        "possible",
+        "flags",
+        *(f"{q['name']} (by hand, /{q['points']})" for q in manual),
+    ]
 
 
 def _write_json(path: Path, value) -> None:
@@ -412,15 +525,22 @@ def _append_rows(csv_file: Path, rows: list[dict], auto: list[str], manual: list
         writer = csv.writer(f)
         if not listed and f.tell() == 0:
             writer.writerow(_header(auto, manual))
-        writer.writerows(_csv_row(row, auto, manual) for row in rows
-                         if row["submission"] not in listed)
+        writer.writerows(
+            _csv_row(row, auto, manual) for row in rows if row["submission"] not in listed
+        )
         f.flush()
         os.fsync(f.fileno())
 
 
-def grade_folder(assignment: Path, submissions: Path, out: Path,
-                 timeout: float = DEFAULT_TIMEOUT, *, sandbox: bool = True,
-                 memory_gb: float = DEFAULT_MEMORY_GB) -> list[dict]:
+def grade_folder(
+    assignment: Path,
+    submissions: Path,
+    out: Path,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    sandbox: bool = True,
+    memory_gb: float = DEFAULT_MEMORY_GB,
+) -> list[dict]:
     """Grade every ``.ipynb``/``.zip`` in ``submissions``; write scores.csv and scores.json.
 
     As soon as a submission is graded, ``scores.json`` is rewritten (atomically) and then its
@@ -436,8 +556,11 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
     auto = [q["name"] for q in questions if not q["manual"]]
     manual = [q for q in questions if q["manual"]]
     trusted = tuple(meta.get("setup_cells", ()))  # written by build.py: the set-up cell
-    files = sorted(p for p in submissions.iterdir()
-                   if p.suffix in (".ipynb", ".zip") and p.is_file() and not p.is_symlink())
+    files = sorted(
+        p
+        for p in submissions.iterdir()
+        if p.suffix in (".ipynb", ".zip") and p.is_file() and not p.is_symlink()
+    )
     if not files:
         raise SystemExit(f"{submissions}: no .ipynb or .zip submission")
     if sandbox:
@@ -455,26 +578,34 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
         if path.name in done:
             print(f"{path.name}: already graded, skipped")
             continue
-        run = run_otter(path, autograder_zip, out / path.stem, timeout, sandbox=sandbox,
-                        memory_gb=memory_gb)
+        run = run_otter(
+            path, autograder_zip, out / path.stem, timeout, sandbox=sandbox, memory_gb=memory_gb
+        )
         scores = question_scores(run["results"], questions)
-        rows.append({
-            "submission": path.name,
-            "status": run["status"],
-            "scores": {name: scores[name]["score"] for name in auto},
-            "total": sum(scores[name]["score"] for name in auto),
-            "possible": sum(q["points"] for q in questions if not q["manual"]),
-            "flags": tamper_flags(path, trusted),
-            "failures": {name: scores[name]["output"] for name in auto
-                         if scores[name]["score"] < scores[name]["possible"]},
-            "seconds": run["seconds"],
-            "log": run["log"] if run["status"] != "ok" else "",
-        })
+        rows.append(
+            {
+                "submission": path.name,
+                "status": run["status"],
+                "scores": {name: scores[name]["score"] for name in auto},
+                "total": sum(scores[name]["score"] for name in auto),
+                "possible": sum(q["points"] for q in questions if not q["manual"]),
+                "flags": tamper_flags(path, trusted),
+                "failures": {
+                    name: scores[name]["output"]
+                    for name in auto
+                    if scores[name]["score"] < scores[name]["possible"]
+                },
+                "seconds": run["seconds"],
+                "log": run["log"] if run["status"] != "ok" else "",
+            }
+        )
         _write_json(json_file, rows)
         _append_rows(csv_file, rows, auto, manual)
-        print(f"{path.name}: {run['status']}, {rows[-1]['total']}/{rows[-1]['possible']}"
-              f"{' flags: ' + ', '.join(rows[-1]['flags']) if rows[-1]['flags'] else ''}",
-              flush=True)
+        print(
+            f"{path.name}: {run['status']}, {rows[-1]['total']}/{rows[-1]['possible']}"
+            f"{' flags: ' + ', '.join(rows[-1]['flags']) if rows[-1]['flags'] else ''}",
+            flush=True,
+        )
         if run["status"] == "error":  # say why: the last lines otter printed
             tail = run["log"].strip().splitlines()[-12:]
             print("\n".join(f"    | {line}" for line in tail), flush=True)
@@ -485,8 +616,15 @@ def grade_folder(assignment: Path, submissions: Path, out: Path,
 
 
 def _csv_row(row: dict, auto: list[str], manual: list[dict]) -> list:
-    return [row["submission"], row["status"], *(row["scores"][name] for name in auto),
-            row["total"], row["possible"], " ".join(row["flags"]), *([""] * len(manual))]
+    return [
+        row["submission"],
+        row["status"],
+        *(row["scores"][name] for name in auto),
+        row["total"],
+        row["possible"],
+        " ".join(row["flags"]),
+        *([""] * len(manual)),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -494,17 +632,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignment", type=Path, help="a folder written by build.py")
     parser.add_argument("submissions", type=Path, help="a folder of .ipynb or .zip files")
     parser.add_argument("--out", type=Path, help="default: SUBMISSIONS/graded")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds per submission (default {DEFAULT_TIMEOUT})")
-    parser.add_argument("--memory", type=float, default=DEFAULT_MEMORY_GB,
-                        help=f"GB of address space per process (default {DEFAULT_MEMORY_GB})")
-    parser.add_argument("--unsafe", action="store_true",
-                        help="grade without the sandbox: only in a throw-away VM or container")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds per submission (default {DEFAULT_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--memory",
+        type=float,
+        default=DEFAULT_MEMORY_GB,
+        help=f"GB of address space per process (default {DEFAULT_MEMORY_GB})",
+    )
+    parser.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade without the sandbox: only in a throw-away VM or container",
+    )
     args = parser.parse_args(argv)
     out = args.out or args.submissions / "graded"
     try:
-        grade_folder(args.assignment, args.submissions, out, args.timeout,
-                     sandbox=not args.unsafe, memory_gb=args.memory)
+        grade_folder(
+            args.assignment,
+            args.submissions,
+            out,
+            args.timeout,
+            sandbox=not args.unsafe,
+            memory_gb=args.memory,
+        )
     except SandboxUnavailable as error:
         print(f"grade.py: refusing to grade: {error}", file=sys.stderr)
         return 2

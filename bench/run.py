@@ -28,7 +28,11 @@ def copy_sources(target: Path) -> None:
     """Copy the files git knows about (tracked, or new and not ignored) into ``target``."""
     listing = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, text=True, check=True).stdout.split("\n")
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
     for name in filter(None, listing):
         source = REPO / name
         if source.is_file():
@@ -40,8 +44,12 @@ def timed_build(source: Path, output: Path, training_cache: Path) -> float:
     """Build the book; trained models are cached in ``training_cache`` (empty when cold)."""
     env = dict(os.environ, VAEBOOK_CACHE_DIR=str(training_cache))
     start = time.perf_counter()
-    result = subprocess.run([str(JUPYTER_BOOK), "build", str(source), "--path-output",
-                             str(output), *BUILD_FLAGS], capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output), *BUILD_FLAGS],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         print((result.stdout + result.stderr)[-3000:])
@@ -83,8 +91,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vaebook-bench-") as tmp:
         source, output = Path(tmp) / "src", Path(tmp) / "out"
         copy_sources(source)
-        print("Building the whole book from empty execution and training caches (cold)...",
-              flush=True)
+        print(
+            "Building the whole book from empty execution and training caches (cold)...", flush=True
+        )
         training_cache = Path(tmp) / "training-cache"
         cold = timed_build(source, output, training_cache)
         edit_prose(source / "book" / "intro.md")
@@ -102,8 +111,14 @@ def main() -> None:
     print(row("cold execute + build of the whole book", f"{cold:.1f} s", "<= 180 s", cold <= 180))
     print(row("cached rebuild after a prose edit", f"{cached:.1f} s", "<= 15 s", cached <= 15))
     print(row(".venv size", f"{venv_mb:.0f} MB", "", None))
-    print(row(f"heaviest page ({heaviest.relative_to(html_root)})", f"{heavy_mb:.2f} MB",
-              "<= 3 MB", heavy_mb <= 3))
+    print(
+        row(
+            f"heaviest page ({heaviest.relative_to(html_root)})",
+            f"{heavy_mb:.2f} MB",
+            "<= 3 MB",
+            heavy_mb <= 3,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from vaebook.plotting import sigma_frame, sigma_slider  # noqa: E402
 from vaebook.experiment import run_sigma_sweep  # noqa: E402
+from vaebook.plotting import sigma_frame, sigma_slider  # noqa: E402
 
 UPDATE_TARGET_MS = 50.0
 
@@ -30,9 +30,9 @@ def main() -> None:
     start = time.perf_counter()
     slider = sigma_slider(sweep)
     build_seconds = time.perf_counter() - start
-    slider.widget  # the live ipywidgets view, as in JupyterLab
+    _ = slider.widget  # the live ipywidgets view, as in JupyterLab
     updates = []
-    for repeat in range(5):
+    for _ in range(5):
         for index in range(len(sweep.sigmas)):
             start = time.perf_counter()
             slider.select(index)
@@ -45,8 +45,14 @@ def main() -> None:
     median_update = statistics.median(updates)
     print()
     print(f"{'figure':<44}{'measured':>14}   {'target':<12}")
-    print(row("σ slider update, live widget (median)", f"{median_update:.2f} ms",
-              f"<= {UPDATE_TARGET_MS:.0f} ms", median_update <= UPDATE_TARGET_MS))
+    print(
+        row(
+            "σ slider update, live widget (median)",
+            f"{median_update:.2f} ms",
+            f"<= {UPDATE_TARGET_MS:.0f} ms",
+            median_update <= UPDATE_TARGET_MS,
+        )
+    )
     print(row(f"rendering all {len(sweep.sigmas)} frames once", f"{build_seconds:.2f} s", "", None))
     print(row("rendering one frame (median)", f"{statistics.median(renders):.0f} ms", "", None))
 

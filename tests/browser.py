@@ -20,8 +20,13 @@ from urllib.parse import urlparse
 NODE_MODULES = Path(__file__).resolve().parent / "js" / "node_modules"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # CDN URL (regular expression) -> vendored file or folder; group 1 is the path inside it.
 CDN_COPIES = [
@@ -47,8 +52,10 @@ def check_vendored_files() -> None:
 
 def check_chromium() -> None:
     if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"no browser at {CHROMIUM}: `apt-get install chromium`, or set "
-                           "CHROMIUM to a Chromium/Chrome executable (.ci/run installs it)")
+        raise RuntimeError(
+            f"no browser at {CHROMIUM}: `apt-get install chromium`, or set "
+            "CHROMIUM to a Chromium/Chrome executable (.ci/run installs it)"
+        )
 
 
 class OfflineRouter:
@@ -67,8 +74,9 @@ class OfflineRouter:
             self.refused.append(url)
             return route.abort()
         content_type = mimetypes.guess_type(local.name)[0] or "application/octet-stream"
-        return route.fulfill(path=str(local), content_type=content_type,
-                             headers={"Access-Control-Allow-Origin": "*"})
+        return route.fulfill(
+            path=str(local), content_type=content_type, headers={"Access-Control-Allow-Origin": "*"}
+        )
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

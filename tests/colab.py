@@ -34,12 +34,28 @@ def prepare(root: Path) -> tuple[Path, Path]:
     project = root / "project"
     project.mkdir(parents=True)
     shutil.copy(REPO / "pyproject.toml", project)
-    shutil.copytree(REPO / "src", project / "src",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(
+        REPO / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+    )
     wheels = root / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--disable-pip-version-check", "-w", str(wheels),
-                    str(project)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-w",
+            str(wheels),
+            str(project),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = wheels.glob("vaebook-*.whl")
     requirements = root / "requirements"
     requirements.mkdir()
@@ -53,18 +69,28 @@ def prepare(root: Path) -> tuple[Path, Path]:
 
 def fresh_venv(folder: Path, requirements: Path) -> Path:
     """A new virtual environment that sees ``requirements`` (no vaebook); its python."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True,
-                   timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120
+    )
     python = folder / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c",
-                              "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     Path(purelib, "book-requirements.pth").write_text(f"{requirements}\n")
     return python
 
 
-def run_like_colab(parts: tuple[Path, Path], notebook: Path, work: Path, *,
-                   colab: bool = False, allow_errors: bool = False) -> dict:
+def run_like_colab(
+    parts: tuple[Path, Path],
+    notebook: Path,
+    work: Path,
+    *,
+    colab: bool = False,
+    allow_errors: bool = False,
+) -> dict:
     """Copy ``notebook`` alone into a new folder, run it there in a fresh venv; the report of
     tests/colab_run.py (plus ``venv``, ``folder`` and ``files``, what the folder holds after)."""
     wheel, requirements = parts
@@ -73,21 +99,29 @@ def run_like_colab(parts: tuple[Path, Path], notebook: Path, work: Path, *,
     folder.mkdir()
     target = folder / notebook.name
     shutil.copy(notebook, target)
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("VIRTUAL_ENV", "PYTHON", "JUPYTER", "VAEBOOK_PIP"))}
-    env.update(PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}",
-               VAEBOOK_PIP_SOURCE=str(wheel),
-               VAEBOOK_CACHE_DIR=str(REPO / ".cache" / "vaebook"),  # the book build's models
-               JUPYTER_DATA_DIR=str(work / "jupyter-data"),    # no kernel from elsewhere
-               JUPYTER_CONFIG_DIR=str(work / "jupyter-config"),
-               IPYTHONDIR=str(work / "ipython"))
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("VIRTUAL_ENV", "PYTHON", "JUPYTER", "VAEBOOK_PIP"))
+    }
+    env.update(
+        PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}",
+        VAEBOOK_PIP_SOURCE=str(wheel),
+        VAEBOOK_CACHE_DIR=str(REPO / ".cache" / "vaebook"),  # the book build's models
+        JUPYTER_DATA_DIR=str(work / "jupyter-data"),  # no kernel from elsewhere
+        JUPYTER_CONFIG_DIR=str(work / "jupyter-config"),
+        IPYTHONDIR=str(work / "ipython"),
+    )
     command = [str(python), str(RUNNER), str(target)]
     command += ["--colab"] * colab + ["--allow-errors"] * allow_errors
-    run = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
-                         timeout=1800)
+    run = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, f"{notebook.name} failed:\n{(run.stdout + run.stderr)[-5000:]}"
     report = json.loads(run.stdout.split("REPORT ", 1)[1])
-    report.update(venv=str((work / "venv").resolve()), folder=folder,
-                  files=sorted(path.relative_to(folder).as_posix()
-                               for path in folder.rglob("*") if path.is_file()))
+    report.update(
+        venv=str((work / "venv").resolve()),
+        folder=folder,
+        files=sorted(
+            path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()
+        ),
+    )
     return report

@@ -79,9 +79,13 @@ def main() -> None:
         notebook.cells.insert(1, nbformat.v4.new_code_cell(OTTER_SEES_COLAB))
         notebook.cells.insert(0, nbformat.v4.new_code_cell(LOOK_LIKE_COLAB))
     notebook.cells.append(nbformat.v4.new_code_cell(CHECK_CELL))
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     for output in notebook.cells[-1].outputs:
         if output.get("output_type") == "error":

@@ -56,16 +56,27 @@ def is_notebook(path: Path) -> bool:
     return text.startswith("---\njupytext:") and "kernelspec:" in text.split("\n---\n", 1)[0]
 
 
-def build_book(source: Path, output: Path, timeout: float = 1800,
-               env: dict | None = None, builder: str = "html") -> subprocess.CompletedProcess:
+def build_book(
+    source: Path,
+    output: Path,
+    timeout: float = 1800,
+    env: dict | None = None,
+    builder: str = "html",
+) -> subprocess.CompletedProcess:
     """Run `jupyter-book build` on ``source`` into ``output`` with the flags of `make book`
     (``builder="singlehtml"``: the whole-book page of `make pdf`)."""
     if not JUPYTER_BOOK.exists() or shutil.which(str(JUPYTER_BOOK)) is None:
         raise RuntimeError(f"jupyter-book not found next to {sys.executable}: run `make test`")
-    cmd = [str(JUPYTER_BOOK), "build", str(source), "--path-output", str(output), *BUILD_FLAGS,
-           *(["--builder", builder] if builder != "html" else [])]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=source,
-                          env=env)
+    cmd = [
+        str(JUPYTER_BOOK),
+        "build",
+        str(source),
+        "--path-output",
+        str(output),
+        *BUILD_FLAGS,
+        *(["--builder", builder] if builder != "html" else []),
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=source, env=env)
 
 
 @pytest.fixture(scope="session")
@@ -86,10 +97,19 @@ def built_html(tmp_path_factory) -> Path:
         log = (result.stdout + result.stderr)[-6000:]
         assert result.returncode == 0, f"the {builder} build failed:\n{log}"
     html = output / "_build" / "html"
-    printed = subprocess.run([sys.executable, str(REPO / "tools" / "book_pdf.py"),
-                              "--html", str(output / "_build" / "singlehtml"),
-                              "--output", str(html / "_static" / "book.pdf")],
-                             capture_output=True, text=True, timeout=600)
+    printed = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tools" / "book_pdf.py"),
+            "--html",
+            str(output / "_build" / "singlehtml"),
+            "--output",
+            str(html / "_static" / "book.pdf"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert printed.returncode == 0, f"make pdf failed:\n{printed.stdout}{printed.stderr}"
     return html
 
@@ -104,7 +124,8 @@ def chromium():
     browser.check_vendored_files()
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
-            executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS, headless=True)
+            executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS, headless=True
+        )
         yield instance
         instance.close()
 
@@ -126,8 +147,7 @@ def digits():
 # Tests that need the one full book build run on the same pytest worker (`make test` uses two,
 # pytest-xdist with --dist loadgroup); every other test module stays on one worker, so that
 # its module-scoped fixtures are computed once.
-BOOK_GROUP = ("test_book_build.py", "test_site_browser.py", "test_lab_browser.py",
-              "test_colab.py")
+BOOK_GROUP = ("test_book_build.py", "test_site_browser.py", "test_lab_browser.py", "test_colab.py")
 
 
 # The group of every test: its module, or "book" for the modules that share the book build.

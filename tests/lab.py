@@ -33,15 +33,28 @@ def jupyter_lab(root_dir: Path, work_dir: Path, timeout: float = 90):
     """Start ``jupyter lab`` on ``root_dir`` with isolated settings; yields its base URL."""
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                 "JUPYTERLAB_WORKSPACES_DIR"):
+    for name in (
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "JUPYTERLAB_SETTINGS_DIR",
+        "JUPYTERLAB_WORKSPACES_DIR",
+    ):
         env[name] = str(work_dir / name.lower())
     news = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True, exist_ok=True)
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    command = [str(JUPYTER), "lab", "--no-browser", "--allow-root", f"--port={port}",
-               "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={root_dir}", "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+    command = [
+        str(JUPYTER),
+        "lab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+        "--LabApp.news_url=",
+        "--ServerApp.open_browser=False",
+    ]
     log = open(work_dir / "jupyter-lab.log", "w")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -53,8 +66,10 @@ def jupyter_lab(root_dir: Path, work_dir: Path, timeout: float = 90):
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("jupyter lab did not start:\n"
-                                       + (work_dir / "jupyter-lab.log").read_text()[-3000:])
+                    raise RuntimeError(  # noqa: B904 (the OSError is the expected one)
+                        "jupyter lab did not start:\n"
+                        + (work_dir / "jupyter-lab.log").read_text()[-3000:]
+                    )
                 time.sleep(0.5)
         yield base, token
     finally:
@@ -72,10 +87,14 @@ def open_notebook(page, base: str, token: str, relative_path: str, timeout_ms: i
 
     def watch(ws):
         if "/api/kernels/" in ws.url:
-            ws.on("framereceived", lambda payload: (
-                "kernel_info_reply" in (payload if isinstance(payload, str) else
-                                        payload.decode("utf-8", "ignore"))
-                and kernel_ready.update(done=True)))
+            ws.on(
+                "framereceived",
+                lambda payload: (
+                    "kernel_info_reply"
+                    in (payload if isinstance(payload, str) else payload.decode("utf-8", "ignore"))
+                    and kernel_ready.update(done=True)
+                ),
+            )
 
     page.on("websocket", watch)
     page.goto(f"{base}/lab/tree/{relative_path}?token={token}", wait_until="domcontentloaded")
@@ -96,4 +115,6 @@ def run_all_cells(page, timeout_ms: int = 300000):
         """() => {
             const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
             return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""", timeout=timeout_ms)
+        }""",
+        timeout=timeout_ms,
+    )

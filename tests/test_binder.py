@@ -10,17 +10,22 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 REPO2DOCKER = Path(sys.executable).with_name("repo2docker")
+
+pytestmark = pytest.mark.slow  # repo2docker resolves the whole Binder environment
 
 
 @pytest.fixture(scope="module")
 def dockerfile() -> str:
     """The Dockerfile repo2docker would build for this repository."""
-    result = subprocess.run([str(REPO2DOCKER), "--no-build", "--no-run", "--debug", str(REPO)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(REPO2DOCKER), "--no-build", "--no-run", "--debug", str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     text = result.stdout + result.stderr
     assert "FROM " in text, text[-3000:]
@@ -40,7 +45,11 @@ def test_binder_installs_binder_requirements_then_runs_post_build(dockerfile):
     # environment file (environment.yml, setup.py, ...) in binder/ would change the build
     assert not re.search(r"-r \"?requirements\.txt", dockerfile)
     assert sorted(p.name for p in (REPO / "binder").iterdir()) == [
-        ".dockerignore", "postBuild", "requirements.txt", "runtime.txt"]
+        ".dockerignore",
+        "postBuild",
+        "requirements.txt",
+        "runtime.txt",
+    ]
 
 
 def test_the_binder_image_leaves_out_the_assignments():
@@ -49,8 +58,11 @@ def test_the_binder_image_leaves_out_the_assignments():
 
     lines = (REPO / "binder" / ".dockerignore").read_text().splitlines()
     patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    tracked = set(subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
-                                 check=True).stdout.split())
+    tracked = set(
+        subprocess.run(
+            ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
     # .git is large and never matters here; leave it out of the walk
     kept = set(exclude_paths(str(REPO), patterns + [".git", "tests/js/node_modules"]))
     assert not any(path.startswith("assignments") for path in kept)

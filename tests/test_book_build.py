@@ -13,12 +13,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from conftest import (BUILD_FLAGS, JUPYTEXT_HEADER, REPO, build_book, is_notebook, source_of,
-                      toc_files)
+from conftest import (
+    BUILD_FLAGS,
+    JUPYTEXT_HEADER,
+    REPO,
+    build_book,
+    is_notebook,
+    source_of,
+    toc_files,
+)
 
 pytestmark = pytest.mark.build
-
 
 
 def test_every_toc_page_is_built(built_html):
@@ -56,15 +61,20 @@ def test_make_book_uses_the_strict_flags():
         assert flag in recipe.group(1)
 
 
-def _tiny_book(root: Path, page_body: str) -> Path:
-    """A one-page copy of the book: the real _config.yml and bibliography, one chapter."""
+def _tiny_book(root: Path, page_body: str, other_body: str | None = None) -> Path:
+    """A one-page copy of the book: the real _config.yml and bibliography, one chapter (and
+    a second one, ``book/other.md``, when ``other_body`` is given)."""
     root.mkdir(parents=True)
     shutil.copy(REPO / "_config.yml", root / "_config.yml")
     shutil.copy(REPO / "references.bib", root / "references.bib")
     shutil.copytree(REPO / "_ext", root / "_ext")
     (root / "book").mkdir()
     (root / "book" / "page.md").write_text(JUPYTEXT_HEADER + page_body)
-    (root / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
+    toc = "format: jb-book\nroot: book/page\n"
+    if other_body is not None:
+        (root / "book" / "other.md").write_text(JUPYTEXT_HEADER + other_body)
+        toc += "chapters:\n- file: book/other\n"
+    (root / "_toc.yml").write_text(toc)
     return root
 
 
@@ -103,36 +113,60 @@ def _printed(html: Path, label: str) -> str:
 
 def test_no_page_keeps_outputs_of_older_code_or_pins(tmp_path):
     """The execution cache keys on a page's code cells; _ext/execution_fingerprint.py adds
-    the helper package, the pins and the run settings. A copy of vaebook on PYTHONPATH plays
-    the helper package that a contributor edits."""
+    the code of the vaebook modules the page imports, the pins and the run settings. A copy
+    of vaebook on PYTHONPATH plays the helper package that a contributor edits: a docstring
+    edit re-executes nothing, a changed constant re-executes exactly the page that imports
+    its module."""
     package = tmp_path / "package"
-    shutil.copytree(REPO / "src" / "vaebook", package / "vaebook",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    body = ("# A page\n\n```{code-cell} ipython3\nimport time\n"
-            "from vaebook.data import PIXEL_MAX\n"
-            "print('helper:', PIXEL_MAX)\nprint('run:', time.time_ns())\n```\n")
-    book = _tiny_book(tmp_path / "src", body)
+    shutil.copytree(
+        REPO / "src" / "vaebook", package / "vaebook", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    body = (
+        "# A page\n\n```{code-cell} ipython3\nimport time\n"
+        "from vaebook.data import PIXEL_MAX\n"
+        "print('helper:', PIXEL_MAX)\nprint('run:', time.time_ns())\n```\n"
+    )
+    other = (
+        "# Another page\n\n```{code-cell} ipython3\nimport time\n"
+        "import vaebook.symbolic\nprint('other:', time.time_ns())\n```\n"
+    )
+    book = _tiny_book(tmp_path / "src", body, other)
     (book / "requirements.txt").write_text("numpy\n")
     env = dict(os.environ, PYTHONPATH=str(package))
-    page = tmp_path / "out" / "_build" / "html" / "book" / "page.html"
+    html = tmp_path / "out" / "_build" / "html" / "book"
 
-    def build() -> tuple[str, str]:
+    def build() -> tuple[str, str, str]:
         result = build_book(book, tmp_path / "out", timeout=600, env=env)
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-        return _printed(page, "helper"), _printed(page, "run")
+        return (
+            _printed(html / "page.html", "helper"),
+            _printed(html / "page.html", "run"),
+            _printed(html / "other.html", "other"),
+        )
 
-    helper, run = build()
+    helper, run, other_run = build()
     assert helper == "16.0"
-    assert build() == (helper, run), "an unchanged book should reuse its executed page"
+    assert build() == (helper, run, other_run), "an unchanged book should reuse its pages"
 
     data = package / "vaebook" / "data.py"
+    data.write_text(
+        data.read_text()
+        .replace('"""', '"""Edited docstring. ', 1)
+        .replace("import math\n", "import math  # a comment\n", 1)
+    )
+    assert build() == (helper, run, other_run), "a docstring edit re-executed a page"
+
     data.write_text(data.read_text().replace("PIXEL_MAX = 16.0", "PIXEL_MAX = 17.0", 1))
-    helper, new_run = build()
+    helper, new_run, new_other = build()
     assert helper == "17.0", "the page still shows a number computed by the old helper"
     assert new_run != run
+    assert new_other == other_run, "a page that does not import vaebook.data re-executed"
 
     (book / "requirements.txt").write_text("numpy\nsympy\n")
-    assert build()[1] != new_run, "a change of the pinned requirements did not re-execute"
+    _, last_run, last_other = build()
+    assert last_run != new_run and last_other != other_run, (
+        "a change of the pinned requirements did not re-execute every page"
+    )
 
 
 def test_pages_carry_no_unused_widget_state(built_html):
@@ -159,6 +193,7 @@ def test_browser_tabs_name_the_page_and_the_book_once(built_html):
 
 
 # --- The whole book as one PDF (make pdf; built with the website by the built_html fixture) ---
+
 
 def _pdf(built_html):
     from pypdf import PdfReader
@@ -200,28 +235,37 @@ def test_the_pdf_holds_every_chapter_in_order_with_typeset_math(built_html):
     for command in (r"\frac", r"\sigma", r"\log", "$"):
         assert text.count(command) <= code.count(command), (
             f"{command!r} appears {text.count(command)} times in the PDF but only "
-            f"{code.count(command)} times in the website's code")
+            f"{code.count(command)} times in the website's code"
+        )
 
 
 def test_the_pdf_embeds_the_figures_the_solutions_and_a_note_per_slider(built_html):
     reader, text = _pdf(built_html)
     flat = " ".join(text.split())
-    figures = sum(len(re.findall(r'<img[^>]+src="[^"]*_images/', (built_html / f"{page}.html")
-                                 .read_text())) for page in toc_files())
-    sliders = sum((built_html / f"{page}.html").read_text().count('class="vaebook-slider"')
-                  for page in toc_files())
+    figures = sum(
+        len(re.findall(r'<img[^>]+src="[^"]*_images/', (built_html / f"{page}.html").read_text()))
+        for page in toc_files()
+    )
+    sliders = sum(
+        (built_html / f"{page}.html").read_text().count('class="vaebook-slider"')
+        for page in toc_files()
+    )
     embedded = sum(len(page.images) for page in reader.pages)
     assert figures > 10 and embedded >= figures, (figures, embedded)
     solutions = sum(source_of(page).read_text().count("````{solution}") for page in toc_files())
     assert solutions >= 10 and flat.count("Solution to Exercise") == solutions
     assert "The negative ELBO times" in flat  # inside a solution that the website collapses
-    calculators = sum((built_html / f"{page}.html").read_text().count(
-        'class="vaebook-loss-calculator"') for page in toc_files())
+    calculators = sum(
+        (built_html / f"{page}.html").read_text().count('class="vaebook-loss-calculator"')
+        for page in toc_files()
+    )
     spec = importlib.util.spec_from_file_location("book_pdf", REPO / "tools" / "book_pdf.py")
     book_pdf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(book_pdf)
-    notes = {selector: flat.count(" ".join(note.split()))
-             for selector, note in book_pdf.LIVE_NOTES.items()}
+    notes = {
+        selector: flat.count(" ".join(note.split()))
+        for selector, note in book_pdf.LIVE_NOTES.items()
+    }
     assert sliders >= 3 and notes[".vaebook-slider"] == sliders
     assert calculators == 1 and notes[".vaebook-loss-calculator"] == calculators
 
@@ -233,14 +277,15 @@ def test_the_website_links_the_pdf(built_html):
 
 def load_notebook_downloads():
     spec = importlib.util.spec_from_file_location(
-        "notebook_downloads", REPO / "_ext" / "notebook_downloads.py")
+        "notebook_downloads", REPO / "_ext" / "notebook_downloads.py"
+    )
     downloads = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(downloads)
     return downloads
 
 
 def test_downloadable_notebooks_depend_on_the_source_and_commit_alone(built_html):
-    """"Download .ipynb" serves the install cell and the chapter's cells without outputs, the
+    """ "Download .ipynb" serves the install cell and the chapter's cells without outputs, the
     same on every build of a commit; the install cell pins that commit."""
     downloads = load_notebook_downloads()
     url = yaml.safe_load((REPO / "_config.yml").read_text())["repository"]["url"]
@@ -260,14 +305,18 @@ def test_downloadable_notebooks_depend_on_the_source_and_commit_alone(built_html
 
 def test_the_install_cell_pins_the_commit_or_else_the_branch(tmp_path):
     downloads = load_notebook_downloads()
-    assert downloads.build_revision(tmp_path, "main") == "main"   # not a git checkout
+    assert downloads.build_revision(tmp_path, "main") == "main"  # not a git checkout
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run([*git, "init", "--quiet", str(tmp_path)], check=True)
     (tmp_path / "a.txt").write_text("a")
     subprocess.run([*git, "-C", str(tmp_path), "add", "a.txt"], check=True)
     subprocess.run([*git, "-C", str(tmp_path), "commit", "--quiet", "-m", "a"], check=True)
-    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     assert len(head) == 40 and downloads.build_revision(tmp_path, "main") == head
     source = downloads.pip_source("https://github.com/a/b", head)
     assert source == f"git+https://github.com/a/b@{head}"
@@ -286,8 +335,9 @@ def test_every_notebook_page_opens_in_colab_from_the_published_branch(built_html
     for page in (page for page in toc_files() if is_notebook(source_of(page))):
         html = (built_html / f"{page}.html").read_text()
         links = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', html)
-        assert links == [f"https://colab.research.google.com/github/{owner}/{name}/blob/"
-                         f"{branch}/{page}.ipynb"], (page, links)
+        assert links == [
+            f"https://colab.research.google.com/github/{owner}/{name}/blob/{branch}/{page}.ipynb"
+        ], (page, links)
         assert (built_html / "_sources" / f"{page}.ipynb").is_file(), page
     with pytest.raises(ValueError, match="repository.url"):
         downloads.colab_url("https://gitlab.com/a/b", "book/intro")

@@ -38,9 +38,14 @@ class Toy(StoredResult):
 
 
 def make_toy() -> Toy:
-    return Toy(sigmas=np.array([0.1, 0.5]), counts=np.arange(6, dtype=np.int64).reshape(2, 3),
-               labels=np.array(["a", "bb"]), history={"loss": np.linspace(0, 1, 5)},
-               hyperparameters=dict(KEY), train_seconds=1.5)
+    return Toy(
+        sigmas=np.array([0.1, 0.5]),
+        counts=np.arange(6, dtype=np.int64).reshape(2, 3),
+        labels=np.array(["a", "bb"]),
+        history={"loss": np.linspace(0, 1, 5)},
+        hyperparameters=dict(KEY),
+        train_seconds=1.5,
+    )
 
 
 class Counter:
@@ -84,8 +89,9 @@ def entry():
 
 def rewrite_manifest(path):
     """Make the manifest match the files again, as a tool that 'fixes' checksums would."""
-    manifest = {p.name: cache._sha256(p) for p in sorted(path.iterdir())
-                if p.name != "manifest.json"}
+    manifest = {
+        p.name: cache._sha256(p) for p in sorted(path.iterdir()) if p.name != "manifest.json"
+    }
     (path / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -98,7 +104,7 @@ def resave_arrays(path, change):
 
 def truncate(file, keep=0.5):
     data = file.read_bytes()
-    file.write_bytes(data[:int(len(data) * keep)])
+    file.write_bytes(data[: int(len(data) * keep)])
 
 
 DAMAGE = {
@@ -106,33 +112,58 @@ DAMAGE = {
     "arrays zero bytes": lambda p: (p / "arrays.npz").write_bytes(b""),
     "arrays garbage": lambda p: (p / "arrays.npz").write_bytes(os.urandom(300)),
     "arrays one flipped byte": lambda p: (p / "arrays.npz").write_bytes(
-        (lambda b: b[:200] + bytes([b[200] ^ 1]) + b[201:])((p / "arrays.npz").read_bytes())),
+        (lambda b: b[:200] + bytes([b[200] ^ 1]) + b[201:])((p / "arrays.npz").read_bytes())
+    ),
     "arrays wrong dtype": lambda p: resave_arrays(
-        p, lambda a: a.update(sigmas=a["sigmas"].astype(np.float16))),
+        p, lambda a: a.update(sigmas=a["sigmas"].astype(np.float16))
+    ),
     "arrays missing key": lambda p: resave_arrays(p, lambda a: a.pop("counts")),
     "arrays deleted": lambda p: (p / "arrays.npz").unlink(),
     "meta zero bytes": lambda p: (p / "meta.json").write_bytes(b""),
     "meta garbage": lambda p: (p / "meta.json").write_bytes(b"\xff\xfe{not json"),
-    "meta missing key": lambda p: (p / "meta.json").write_text(json.dumps(
-        {k: v for k, v in json.loads((p / "meta.json").read_text()).items()
-         if k != "hyperparameters"})),
+    "meta missing key": lambda p: (p / "meta.json").write_text(
+        json.dumps(
+            {
+                k: v
+                for k, v in json.loads((p / "meta.json").read_text()).items()
+                if k != "hyperparameters"
+            }
+        )
+    ),
     "manifest missing (half-written entry)": lambda p: (p / "manifest.json").unlink(),
     "manifest garbage": lambda p: (p / "manifest.json").write_text("[1, 2"),
     "extra file": lambda p: (p / "stray.tmp").write_text("x"),
     "empty folder": lambda p: [f.unlink() for f in list(p.iterdir())],
     "a file instead of a folder": lambda p: (
-        [f.unlink() for f in list(p.iterdir())], p.rmdir(), p.write_text("garbage")),
+        [f.unlink() for f in list(p.iterdir())],
+        p.rmdir(),
+        p.write_text("garbage"),
+    ),
     "a dangling symlink": lambda p: (
-        [f.unlink() for f in list(p.iterdir())], p.rmdir(), p.symlink_to(p.parent / "gone")),
-    "wrong dtype, checksums rewritten": lambda p: (resave_arrays(
-        p, lambda a: a.update(counts=a["counts"].astype(np.float32))), rewrite_manifest(p)),
+        [f.unlink() for f in list(p.iterdir())],
+        p.rmdir(),
+        p.symlink_to(p.parent / "gone"),
+    ),
+    "wrong dtype, checksums rewritten": lambda p: (
+        resave_arrays(p, lambda a: a.update(counts=a["counts"].astype(np.float32))),
+        rewrite_manifest(p),
+    ),
     "missing key, checksums and schema rewritten": lambda p: (
         resave_arrays(p, lambda a: a.pop("counts")),
-        (p / "meta.json").write_text(json.dumps(
-            {**json.loads((p / "meta.json").read_text()),
-             "_schema": {k: v for k, v in json.loads((p / "meta.json").read_text())[
-                 "_schema"].items() if k != "counts"}})),
-        rewrite_manifest(p)),
+        (p / "meta.json").write_text(
+            json.dumps(
+                {
+                    **json.loads((p / "meta.json").read_text()),
+                    "_schema": {
+                        k: v
+                        for k, v in json.loads((p / "meta.json").read_text())["_schema"].items()
+                        if k != "counts"
+                    },
+                }
+            )
+        ),
+        rewrite_manifest(p),
+    ),
 }
 
 

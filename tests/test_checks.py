@@ -16,13 +16,16 @@ import torch
 from vaebook import _checks
 
 
-@pytest.mark.parametrize("value, minimum, message", [
-    (0, 1, "n must be an integer >= 1, got 0"),
-    (True, 0, "n must be an integer >= 0, got True"),
-    (2.0, 1, "n must be an integer >= 1, got 2.0"),
-    ("3", 1, "n must be an integer >= 1, got '3'"),
-    (1, 2, "n must be an integer >= 2, got 1"),
-])
+@pytest.mark.parametrize(
+    "value, minimum, message",
+    [
+        (0, 1, "n must be an integer >= 1, got 0"),
+        (True, 0, "n must be an integer >= 0, got True"),
+        (2.0, 1, "n must be an integer >= 1, got 2.0"),
+        ("3", 1, "n must be an integer >= 1, got '3'"),
+        (1, 2, "n must be an integer >= 2, got 1"),
+    ],
+)
 def test_check_int_refuses(value, minimum, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         _checks.check_int(value, "n", minimum)
@@ -38,14 +41,17 @@ def test_check_int_accepts_python_and_numpy_integers_and_returns_int():
         _checks.check_seed(-1)
 
 
-@pytest.mark.parametrize("value, allow_zero, message", [
-    ("1", False, "lr must be a number, got '1'"),
-    (True, False, "lr must be a number, got True"),
-    (math.nan, False, "lr must be a number, got nan"),
-    (0.0, False, "lr must be finite and > 0, got 0.0"),
-    (-1, True, "lr must be finite and >= 0, got -1"),
-    (math.inf, True, "lr must be finite and >= 0, got inf"),
-])
+@pytest.mark.parametrize(
+    "value, allow_zero, message",
+    [
+        ("1", False, "lr must be a number, got '1'"),
+        (True, False, "lr must be a number, got True"),
+        (math.nan, False, "lr must be a number, got nan"),
+        (0.0, False, "lr must be finite and > 0, got 0.0"),
+        (-1, True, "lr must be finite and >= 0, got -1"),
+        (math.inf, True, "lr must be finite and >= 0, got inf"),
+    ],
+)
 def test_check_number_refuses(value, allow_zero, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         _checks.check_number(value, "lr", allow_zero=allow_zero)
@@ -70,11 +76,18 @@ def test_the_shared_messages_are_written_in_one_place():
 
     import vaebook
 
-    phrases = ('f"{name} must be an integer >=', "must be a floating-point torch dtype",
-               'f"{name} must be finite and', 'f"{name} must be a number, got')
+    phrases = (
+        'f"{name} must be an integer >=',
+        "must be a floating-point torch dtype",
+        'f"{name} must be finite and',
+        'f"{name} must be a number, got',
+    )
     source = Path(vaebook.__file__).parent
-    spelled = {path.name: [phrase for phrase in phrases if phrase in path.read_text()]
-               for path in source.glob("*.py") if path.name != "_checks.py"}
+    spelled = {
+        path.name: [phrase for phrase in phrases if phrase in path.read_text()]
+        for path in source.glob("*.py")
+        if path.name != "_checks.py"
+    }
     assert not {name: found for name, found in spelled.items() if found}
     checks = (source / "_checks.py").read_text()
     assert all(phrase in checks for phrase in phrases)

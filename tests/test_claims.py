@@ -13,8 +13,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from conftest import REPO
+
 from vaebook import claims
 from vaebook.claims import CLAIMS, ClaimFailed, Evidence, check
 
@@ -35,7 +35,8 @@ def test_every_claim_is_checked_in_its_own_chapter_and_nowhere_else():
     for name, claim in CLAIMS.items():
         assert claim.chapter in checked, f"{name}: no chapter {claim.chapter}"
         assert name in checked[claim.chapter], (
-            f"the claim {name!r} is never checked in {claim.chapter}")
+            f"the claim {name!r} is never checked in {claim.chapter}"
+        )
     for chapter, names in checked.items():
         for name in names:
             assert name in CLAIMS, f"book/{chapter}.md checks the unknown claim {name!r}"
@@ -53,13 +54,21 @@ def test_no_trained_chapter_asserts_behind_the_claims_back():
         for line in text.splitlines():
             if line.lstrip().startswith("assert"):
                 assert not re.search(r"result|sweep|wide|lowered|neg_elbo|train_", line), (
-                    f"{chapter}: a trained result is asserted without a named claim: {line}")
+                    f"{chapter}: a trained result is asserted without a named claim: {line}"
+                )
 
 
 def _fake_claim(monkeypatch, margin):
-    monkeypatch.setitem(CLAIMS, "test/fake", claims.Claim(
-        "test/fake", "test", "a fake claim", lambda value: Evidence(margin, "nats",
-                                                                    f"value {value}")))
+    monkeypatch.setitem(
+        CLAIMS,
+        "test/fake",
+        claims.Claim(
+            "test/fake",
+            "test",
+            "a fake claim",
+            lambda value: Evidence(margin, "nats", f"value {value}"),
+        ),
+    )
 
 
 def test_check_prints_returns_and_raises(monkeypatch, capsys):
@@ -75,14 +84,16 @@ def test_check_prints_returns_and_raises(monkeypatch, capsys):
         check("test/nothing")
 
 
-def test_check_prints_lines_that_fit_a_code_block_and_shows_a_short_result(monkeypatch,
-                                                                             capsys):
+def test_check_prints_lines_that_fit_a_code_block_and_shows_a_short_result(monkeypatch, capsys):
     from IPython.lib.pretty import pretty
 
     monkeypatch.delenv(claims.LOG_ENV, raising=False)
     long = "a claim whose statement and numbers run on " * 5
-    monkeypatch.setitem(CLAIMS, "test/long", claims.Claim(
-        "test/long", "test", long, lambda: Evidence(0.125, "nats", "numbers " * 20)))
+    monkeypatch.setitem(
+        CLAIMS,
+        "test/long",
+        claims.Claim("test/long", "test", long, lambda: Evidence(0.125, "nats", "numbers " * 20)),
+    )
     evidence = check("test/long")
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) > 2 and max(map(len, lines)) <= claims.PRINT_WIDTH
@@ -95,12 +106,21 @@ def test_check_records_instead_of_raising_in_a_study(monkeypatch, tmp_path, caps
     monkeypatch.setenv(claims.LOG_ENV, str(log))
     _fake_claim(monkeypatch, -1.0)
     assert not check("test/fake", 7).holds
-    monkeypatch.setitem(CLAIMS, "test/broken", claims.Claim(
-        "test/broken", "test", "a broken predicate", lambda: 1 / 0))
+    monkeypatch.setitem(
+        CLAIMS,
+        "test/broken",
+        claims.Claim("test/broken", "test", "a broken predicate", lambda: 1 / 0),
+    )
     assert np.isnan(check("test/broken").margin)
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert records[0] == {"claim": "test/fake", "chapter": "test", "holds": False,
-                          "margin": -1.0, "unit": "nats", "detail": "value 7"}
+    assert records[0] == {
+        "claim": "test/fake",
+        "chapter": "test",
+        "holds": False,
+        "margin": -1.0,
+        "unit": "nats",
+        "detail": "value 7",
+    }
     assert records[1]["claim"] == "test/broken" and not records[1]["holds"]
     assert records[1]["margin"] is None and "ZeroDivisionError" in records[1]["detail"]
     assert "✘" in capsys.readouterr().out
@@ -108,8 +128,9 @@ def test_check_records_instead_of_raising_in_a_study(monkeypatch, tmp_path, caps
 
 def test_a_predicate_that_cannot_measure_raises_outside_a_study(monkeypatch):
     monkeypatch.delenv(claims.LOG_ENV, raising=False)
-    monkeypatch.setitem(CLAIMS, "test/broken", claims.Claim(
-        "test/broken", "test", "broken", lambda: 1 / 0))
+    monkeypatch.setitem(
+        CLAIMS, "test/broken", claims.Claim("test/broken", "test", "broken", lambda: 1 / 0)
+    )
     with pytest.raises(ZeroDivisionError):
         check("test/broken")
 
@@ -122,8 +143,13 @@ GRID = np.geomspace(0.03, 1.5, 12)
 
 
 def sweep(**fields):
-    values = dict(sigmas=GRID, train_kl=np.linspace(12, 0, 12), kl=np.linspace(12, 0, 12),
-                  train_mse=np.linspace(0.024, 0.073, 12), mse=np.full(12, 0.034))
+    values = dict(
+        sigmas=GRID,
+        train_kl=np.linspace(12, 0, 12),
+        kl=np.linspace(12, 0, 12),
+        train_mse=np.linspace(0.024, 0.073, 12),
+        mse=np.full(12, 0.034),
+    )
     values.update(fields)
     result = SimpleNamespace(**values)
     result.index_of = lambda sigma: int(np.argmin(np.abs(np.log(GRID) - np.log(sigma))))
@@ -163,30 +189,38 @@ def test_collapse_claim_reads_the_kl_on_both_sides_of_sqrt_lambda1():
 
 def test_active_unit_claims_hold_and_break():
     kl_per_latent = np.zeros((12, 8))
-    good = sweep(kl_per_latent=kl_per_latent, active_units=claims._linear_count(
-        sweep(kl_per_latent=kl_per_latent)))
+    good = sweep(
+        kl_per_latent=kl_per_latent,
+        active_units=claims._linear_count(sweep(kl_per_latent=kl_per_latent)),
+    )
     assert measure("sigma-tradeoff/active-units-follow-the-linear-count", good).holds
     too_many = sweep(kl_per_latent=kl_per_latent, active_units=good.active_units + 1)
     assert not measure("sigma-tradeoff/active-units-follow-the-linear-count", too_many).holds
     early = good.active_units.copy()
     early[int(np.argmax(early == 0)) - 1] = 0  # empty one grid point before the linear count
-    assert not measure("sigma-tradeoff/active-units-follow-the-linear-count",
-                       sweep(kl_per_latent=kl_per_latent, active_units=early)).holds
+    assert not measure(
+        "sigma-tradeoff/active-units-follow-the-linear-count",
+        sweep(kl_per_latent=kl_per_latent, active_units=early),
+    ).holds
     assert measure("sigma-tradeoff/active-units-switch-off-in-turn", good).holds
     back = good.active_units.copy()
     back[-2] = back[-3] + 1
-    assert not measure("sigma-tradeoff/active-units-switch-off-in-turn",
-                       sweep(kl_per_latent=kl_per_latent, active_units=back)).holds
+    assert not measure(
+        "sigma-tradeoff/active-units-switch-off-in-turn",
+        sweep(kl_per_latent=kl_per_latent, active_units=back),
+    ).holds
 
 
 def test_beta_claim_compares_kl_and_mse():
-    plain = SimpleNamespace(train_kl=np.array([8.0, 5.0, 0.2]),
-                            train_mse=np.array([0.025, 0.03, 0.06]))
+    plain = SimpleNamespace(
+        train_kl=np.array([8.0, 5.0, 0.2]), train_mse=np.array([0.025, 0.03, 0.06])
+    )
     close = SimpleNamespace(train_kl=plain.train_kl * 1.02, train_mse=plain.train_mse * 0.98)
     assert measure("sigma-tradeoff/beta-vae-is-a-plain-vae", close, plain).holds
     far = SimpleNamespace(train_kl=plain.train_kl, train_mse=plain.train_mse * 1.1)
     assert measure("sigma-tradeoff/beta-vae-is-a-plain-vae", far, plain).margin == (
-        pytest.approx(-0.05))
+        pytest.approx(-0.05)
+    )
 
 
 def test_learned_sigma_claims_hold_and_break():
@@ -195,22 +229,28 @@ def test_learned_sigma_claims_hold_and_break():
         result.index_of = ["learned σ", "σ-VAE"].index
         return result
 
-    assert measure("learned-sigma/learned-sigma-is-the-rmse",
-                   variants([0.167, 0.163], [0.1672, 0.163])).holds
-    assert not measure("learned-sigma/learned-sigma-is-the-rmse",
-                       variants([0.167, 0.163], [0.15, 0.163])).holds
-    assert not measure("learned-sigma/learned-sigma-and-sigma-vae-agree",
-                       variants([0.167, 0.14], [0.167, 0.14])).holds
-    assert not measure("learned-sigma/shared-sigma-between-0.12-and-0.18",
-                       variants([0.19, 0.16], [0.19, 0.16])).holds
+    assert measure(
+        "learned-sigma/learned-sigma-is-the-rmse", variants([0.167, 0.163], [0.1672, 0.163])
+    ).holds
+    assert not measure(
+        "learned-sigma/learned-sigma-is-the-rmse", variants([0.167, 0.163], [0.15, 0.163])
+    ).holds
+    assert not measure(
+        "learned-sigma/learned-sigma-and-sigma-vae-agree", variants([0.167, 0.14], [0.167, 0.14])
+    ).holds
+    assert not measure(
+        "learned-sigma/shared-sigma-between-0.12-and-0.18", variants([0.19, 0.16], [0.19, 0.16])
+    ).holds
 
 
 def test_lowered_floor_claims_hold_and_break():
     def lowered(train, test, at_black):
-        result = SimpleNamespace(configs=[SimpleNamespace(scale_floor=0.018),
-                                           SimpleNamespace(scale_floor=0.0018)],
-                                 train_neg_elbo=np.array(train), neg_elbo=np.array(test),
-                                 train_pixel_scale=np.full((2, 64), 0.2))
+        result = SimpleNamespace(
+            configs=[SimpleNamespace(scale_floor=0.018), SimpleNamespace(scale_floor=0.0018)],
+            train_neg_elbo=np.array(train),
+            neg_elbo=np.array(test),
+            train_pixel_scale=np.full((2, 64), 0.2),
+        )
         result.train_pixel_scale[0, claims._always_black()] = 0.018
         result.train_pixel_scale[1, claims._always_black()] = at_black
         return result
@@ -220,14 +260,22 @@ def test_lowered_floor_claims_hold_and_break():
     assert measure("learned-sigma/lower-floor-worse-on-test-digits", good).margin == 65
     assert measure("learned-sigma/sigma-follows-the-lowered-floor", good).holds
     stuck = lowered([-70.0, -69.0], [-60.0, -61.0], 0.004)  # fell 4.5-fold only
-    for name in ("lower-floor-better-on-training-digits", "lower-floor-worse-on-test-digits",
-                 "sigma-follows-the-lowered-floor"):
+    for name in (
+        "lower-floor-better-on-training-digits",
+        "lower-floor-worse-on-test-digits",
+        "sigma-follows-the-lowered-floor",
+    ):
         assert not measure(f"learned-sigma/{name}", stuck).holds, name
 
 
 def test_likelihood_rankings_hold_and_break():
-    labels = ["continuous Bernoulli", "Laplace, b learned", "Gaussian, σ learned",
-              "Gaussian, σ = 0.1", *claims.DEQUANTISED]
+    labels = [
+        "continuous Bernoulli",
+        "Laplace, b learned",
+        "Gaussian, σ learned",
+        "Gaussian, σ = 0.1",
+        *claims.DEQUANTISED,
+    ]
 
     def result(values):
         fake = SimpleNamespace(neg_elbo=np.array(values), reconstructions=np.zeros((9, 8, 64)))
@@ -245,64 +293,91 @@ def test_likelihood_rankings_hold_and_break():
 
 
 def test_assignment_claims_hold_and_break():
-    assert measure("training-assignment/fixed-loss-keeps-a-code",
-                   {"kl": [3.2], "mse": [0.044]}).holds
-    assert not measure("training-assignment/fixed-loss-keeps-a-code",
-                       {"kl": [0.003], "mse": [0.074]}).holds
+    assert measure(
+        "training-assignment/fixed-loss-keeps-a-code", {"kl": [3.2], "mse": [0.044]}
+    ).holds
+    assert not measure(
+        "training-assignment/fixed-loss-keeps-a-code", {"kl": [0.003], "mse": [0.074]}
+    ).holds
     kl = np.array([9.0, 7.0, 5.0, 3.0, 2.0, 1.0, 0.6, 0.35, 2e-4, 1e-4])
     clear = SimpleNamespace(kl=kl, neg_elbo=np.array([5.0, -2.0, -9.0, -3.0]))
     assert measure("training-assignment/collapse-sigma-is-unambiguous", clear).holds
     assert measure("training-assignment/best-sigma-is-unambiguous", clear).margin == 5.0
     borderline = kl.copy()
     borderline[8] = 0.009  # under 0.01, but a rounding away from the other side
-    assert not measure("training-assignment/collapse-sigma-is-unambiguous",
-                       SimpleNamespace(kl=borderline)).holds
+    assert not measure(
+        "training-assignment/collapse-sigma-is-unambiguous", SimpleNamespace(kl=borderline)
+    ).holds
     tie = SimpleNamespace(neg_elbo=np.array([5.0, -9.2, -9.0]))
     assert not measure("training-assignment/best-sigma-is-unambiguous", tie).holds
 
 
 def test_log_likelihood_claims_hold_and_break():
-    labels = ["continuous Bernoulli", "Laplace, b learned", "Gaussian, σ learned",
-              "Gaussian, σ = 0.1", *claims.DEQUANTISED]
+    labels = [
+        "continuous Bernoulli",
+        "Laplace, b learned",
+        "Gaussian, σ learned",
+        "Gaussian, σ = 0.1",
+        *claims.DEQUANTISED,
+    ]
     neg_elbo = np.array([-135.0, -25.0, -10.0, 27.0, -75.0, -27.0, -15.0])
 
     def result():
-        fake = SimpleNamespace(neg_elbo=neg_elbo, labels=labels,
-                               reconstructions=np.zeros((7, 8, 64)))
+        fake = SimpleNamespace(
+            neg_elbo=neg_elbo, labels=labels, reconstructions=np.zeros((7, 8, 64))
+        )
         fake.index_of = labels.index
         return fake
 
     good = neg_elbo - np.array([3.0, 4.0, 4.5, 10.0, 2.5, 3.0, 4.0])
-    assert measure("other-likelihoods/log-likelihood-keeps-the-density-ranking",
-                   result(), good).margin == 14.5
-    assert measure("other-likelihoods/log-likelihood-keeps-the-dequantised-ranking",
-                   result(), good).margin == 11
-    assert measure("other-likelihoods/fixed-sigma-has-the-loosest-bound",
-                   result(), good).margin == 3.5
+    assert (
+        measure("other-likelihoods/log-likelihood-keeps-the-density-ranking", result(), good).margin
+        == 14.5
+    )
+    assert (
+        measure(
+            "other-likelihoods/log-likelihood-keeps-the-dequantised-ranking", result(), good
+        ).margin
+        == 11
+    )
+    assert (
+        measure("other-likelihoods/fixed-sigma-has-the-loosest-bound", result(), good).margin == 3.5
+    )
     # The bounds rank the same, but a far tighter bound for the Gaussians reverses the order.
     reversed_ = neg_elbo - np.array([0.0, 0.0, 20.0, 60.0, 0.0, 0.0, 20.0])
-    for name in ("log-likelihood-keeps-the-density-ranking",
-                 "log-likelihood-keeps-the-dequantised-ranking"):
+    for name in (
+        "log-likelihood-keeps-the-density-ranking",
+        "log-likelihood-keeps-the-dequantised-ranking",
+    ):
         assert not measure(f"other-likelihoods/{name}", result(), reversed_).holds, name
     even = neg_elbo - 3.0  # every decoder with the same gap
-    assert not measure("other-likelihoods/fixed-sigma-has-the-loosest-bound",
-                       result(), even).holds
+    assert not measure("other-likelihoods/fixed-sigma-has-the-loosest-bound", result(), even).holds
 
 
 def pixel_studies(active_on_255=10, gap_on_255=0.002, norm_error_01=0.004):
     """Synthetic one-σ linear sweeps on the three pixel ranges, as the chapter trains them."""
+
     def study(width, predicted, active, gap, error):
         kl = np.zeros((1, 16))
         kl[0, :active] = np.linspace(0.9, 0.065, active) if active else 0
         kl[0, active:] = 1e-4
         norms = np.zeros((1, 16))
-        return SimpleNamespace(sigmas=np.array([90.5]), predicted_active=np.array([predicted]),
-                               kl_per_latent=kl, active_units=np.array([active]),
-                               elbo_gap=np.array([gap]), pixel_width=width,
-                               column_norms_sq=norms + error * width ** 2,
-                               predicted_norms_sq=norms)
-    return {"0..1": study(1.0, 0, 0, 4e-8, 1e-4), "-1..1": study(2.0, 0, 0, 1e-7, 1e-4),
-            "0..255": study(255.0, 10, active_on_255, gap_on_255, norm_error_01)}
+        return SimpleNamespace(
+            sigmas=np.array([90.5]),
+            predicted_active=np.array([predicted]),
+            kl_per_latent=kl,
+            active_units=np.array([active]),
+            elbo_gap=np.array([gap]),
+            pixel_width=width,
+            column_norms_sq=norms + error * width**2,
+            predicted_norms_sq=norms,
+        )
+
+    return {
+        "0..1": study(1.0, 0, 0, 4e-8, 1e-4),
+        "-1..1": study(2.0, 0, 0, 1e-7, 1e-4),
+        "0..255": study(255.0, 10, active_on_255, gap_on_255, norm_error_01),
+    }
 
 
 def test_pixel_range_claims_hold_and_break():
@@ -326,25 +401,31 @@ def test_pixel_range_claims_hold_and_break():
     assert measure(optimum, pixel_studies(norm_error_01=0.04)).holds
 
 
-def tricks_result(annealed_kl=None, free_kl=(0.48, 0.49), plain_kl=0.0,
-                  neg_elbo=(72.13, 72.13, 72.74)):
+def tricks_result(
+    annealed_kl=None, free_kl=(0.48, 0.49), plain_kl=0.0, neg_elbo=(72.13, 72.13, 72.74)
+):
     """A synthetic run of the recipe's three VAEs at σ = 1.2: plain, annealed, free bits."""
     from vaebook.experiment import Config
 
-    variants = [Config("plain", "gaussian", sigma=1.2),
-                Config("annealed", "gaussian", sigma=1.2, kl_warmup=2500),
-                Config("free bits", "gaussian", sigma=1.2, free_bits=0.5)]
+    variants = [
+        Config("plain", "gaussian", sigma=1.2),
+        Config("annealed", "gaussian", sigma=1.2, kl_warmup=2500),
+        Config("free bits", "gaussian", sigma=1.2, free_bits=0.5),
+    ]
     steps = np.arange(0, 5000, 50)
     sigma_t = 1.2 * np.sqrt(np.minimum(1, (steps + 1) / 2500))
     if annealed_kl is None:  # a code below √λ₁ = 0.835, none above it
         annealed_kl = np.where(sigma_t < 0.835, 1.0, 1e-4)
     kl = np.column_stack([np.zeros_like(steps, dtype=float), annealed_kl, np.full(100, 1.0)])
     labels = [item.label for item in variants]
-    return SimpleNamespace(configs=variants, index_of=labels.index,
-                           history={"step": steps, "kl": kl},
-                           kl=np.array([plain_kl, annealed_kl[-1], sum(free_kl)]),
-                           kl_per_latent=np.array([[plain_kl / 2] * 2, [0, 0], free_kl]),
-                           neg_elbo=np.array(neg_elbo))
+    return SimpleNamespace(
+        configs=variants,
+        index_of=labels.index,
+        history={"step": steps, "kl": kl},
+        kl=np.array([plain_kl, annealed_kl[-1], sum(free_kl)]),
+        kl_per_latent=np.array([[plain_kl / 2] * 2, [0, 0], free_kl]),
+        neg_elbo=np.array(neg_elbo),
+    )
 
 
 def test_recipe_claims_hold_and_break():
@@ -375,27 +456,39 @@ def test_recipe_claims_hold_and_break():
     assert not measure(choice, shifted).holds
 
 
-def code_result(kl_per_latent=None, neg_elbo=None, mse=(0.0333, 0.0333, 0.0333, 0.057, 0.074,
-                                                        0.0386)):
+def code_result(
+    kl_per_latent=None, neg_elbo=None, mse=(0.0333, 0.0333, 0.0333, 0.057, 0.074, 0.0386)
+):
     """A synthetic run of chapter *Reading real VAE code*: members a, b, c (rescaled losses),
     keras (σ² = 0.5), collapsed (σ² = 6.1), tiny (weight 1e-6)."""
     labels = ["a", "b", "c", "keras", "collapsed", "tiny"]
     if kl_per_latent is None:
-        kl_per_latent = [[1.5, 1.55], [1.5, 1.55], [1.51, 1.55], [0.27, 0.27], [0.0, 0.0],
-                         [8.3, 8.1]]
+        kl_per_latent = [
+            [1.5, 1.55],
+            [1.5, 1.55],
+            [1.51, 1.55],
+            [0.27, 0.27],
+            [0.0, 0.0],
+            [8.3, 8.1],
+        ]
     kl_per_latent = np.array(kl_per_latent)
     if neg_elbo is None:
         neg_elbo = [24.38, 24.39, 24.39, 41.3, 61.2, 7e6]
-    return SimpleNamespace(index_of=labels.index, kl_per_latent=kl_per_latent,
-                           kl=kl_per_latent.sum(axis=1), neg_elbo=np.array(neg_elbo),
-                           mse=np.array(mse))
+    return SimpleNamespace(
+        index_of=labels.index,
+        kl_per_latent=kl_per_latent,
+        kl=kl_per_latent.sum(axis=1),
+        neg_elbo=np.array(neg_elbo),
+        mse=np.array(mse),
+    )
 
 
 def test_real_code_claims_hold_and_break():
     same = "real-code/rescaled-losses-train-the-same-vae"
     assert measure(same, code_result(), ["a", "b", "c"]).margin == pytest.approx(0.95)
-    assert not measure(same, code_result(neg_elbo=[24.38, 24.7, 24.39, 41, 61, 7e6]),
-                       ["a", "b", "c"]).holds
+    assert not measure(
+        same, code_result(neg_elbo=[24.38, 24.7, 24.39, 41, 61, 7e6]), ["a", "b", "c"]
+    ).holds
     collapsed_too = [[0.001, 0.0]] * 3 + [[0.27, 0.27], [0, 0], [8.3, 8.1]]
     assert not measure(same, code_result(kl_per_latent=collapsed_too), ["a", "b", "c"]).holds
     with pytest.raises(ValueError, match="at least two"):
@@ -409,13 +502,15 @@ def test_real_code_claims_hold_and_break():
     assert not measure(collapse, code_result(kl_per_latent=kept), variances).holds
     tiny = "real-code/tiny-kl-weight-leaves-no-noise"
     assert measure(tiny, code_result(), ["tiny"], ["b"]).margin == pytest.approx(
-        4.105 - 1.55, abs=1e-3)
+        4.105 - 1.55, abs=1e-3
+    )
     wide = [[1.5, 1.55]] * 3 + [[0.27, 0.27], [0, 0], [8.3, 3.0]]
     assert not measure(tiny, code_result(kl_per_latent=wide), ["tiny"], ["b"]).holds
     assert not measure(tiny, code_result(), ["tiny"], ["b", "tiny"]).holds
     blur = "real-code/large-sigma-blurs"
     assert measure(blur, code_result(), variances).margin == pytest.approx(
-        0.057 / 0.0386 / 1.25 - 1)
+        0.057 / 0.0386 / 1.25 - 1
+    )
     # Keras' σ² = 0.5 reconstructing as sharply as the tiny-σ autoencoder: no blur
     sharp = (0.0333, 0.0333, 0.0333, 0.04, 0.074, 0.0386)
     assert not measure(blur, code_result(mse=sharp), variances).holds
@@ -425,18 +520,28 @@ def test_real_code_claims_hold_and_break():
 
 def zoo_result(kl=None):
     """Synthetic 600-step runs of the bug zoo's losses a-e: KL per latent of each."""
-    kl = kl or {"a": [0.0, 0.0], "b": [1e-4, 0.0], "c": [0.0, 0.0], "d": [6.0, 7.0],
-                "e": [1.2, 1.4]}
-    return {name: {"kl": np.array([sum(v)]), "kl_per_latent": np.array([v])}
-            for name, v in kl.items()}
+    kl = kl or {
+        "a": [0.0, 0.0],
+        "b": [1e-4, 0.0],
+        "c": [0.0, 0.0],
+        "d": [6.0, 7.0],
+        "e": [1.2, 1.4],
+    }
+    return {
+        name: {"kl": np.array([sum(v)]), "kl_per_latent": np.array([v])} for name, v in kl.items()
+    }
 
 
 def test_bug_zoo_claims_hold_and_break():
     fail = "bug-zoo-assignment/bugs-fail-as-predicted"
     assert measure(fail, zoo_result()).margin == pytest.approx(math.log10(13 / 8.21), rel=1e-3)
     base = {name: value["kl_per_latent"][0].tolist() for name, value in zoo_result().items()}
-    for name, latents in [("b", [0.02, 0.0]), ("d", [3.0, 5.0]), ("e", [0.3, 0.4]),
-                          ("e", [5.0, 0.5])]:
+    for name, latents in [
+        ("b", [0.02, 0.0]),
+        ("d", [3.0, 5.0]),
+        ("e", [0.3, 0.4]),
+        ("e", [5.0, 0.5]),
+    ]:
         assert not measure(fail, zoo_result({**base, name: latents})).holds, (name, latents)
     keep = "bug-zoo-assignment/fixes-keep-a-code"
     fixes = {name: {"kl": np.array([v])} for name, v in zip("abcd", (3.0, 2.5, 3.0, 4.0))}

@@ -13,10 +13,8 @@ training code is the same package, and the book build has just run it.
 
 from __future__ import annotations
 
-
-import pytest
-
 import colab
+import pytest
 from conftest import is_notebook, source_of, toc_files
 
 pytestmark = pytest.mark.build
@@ -33,8 +31,12 @@ def test_the_fresh_environment_has_the_requirements_but_not_vaebook(colab_parts,
     import subprocess
 
     python = colab.fresh_venv(tmp_path / "venv", colab_parts[1])
-    probe = subprocess.run([str(python), "-c", "import torch, sympy, ipywidgets, nbclient\n"
-                            "import vaebook"], capture_output=True, text=True, cwd=tmp_path)
+    probe = subprocess.run(
+        [str(python), "-c", "import torch, sympy, ipywidgets, nbclient\nimport vaebook"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert probe.returncode != 0 and "No module named 'vaebook'" in probe.stderr, probe.stderr
 
 

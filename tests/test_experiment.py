@@ -12,8 +12,14 @@ import numpy as np
 import pytest
 
 from vaebook import settings
-from vaebook.experiment import (TRAINING_FIELDS, Config, run, run_sigma_sweep, sigma_configs,
-                                with_fields)
+from vaebook.experiment import (
+    TRAINING_FIELDS,
+    Config,
+    run,
+    run_sigma_sweep,
+    sigma_configs,
+    with_fields,
+)
 
 QUICK = dict(steps=20, batch_size=64, record_every=10, progress=False)
 
@@ -28,8 +34,9 @@ def test_the_cache_key_is_the_configs():
     first = run(configs, **QUICK)
     assert not first.from_cache
     # The same configs, built with the fields instead of given as overrides: the same entry.
-    built = with_fields(configs, steps=20, batch_size=64, record_every=10,
-                        seed=settings.default_seed())
+    built = with_fields(
+        configs, steps=20, batch_size=64, record_every=10, seed=settings.default_seed()
+    )
     again = run(built, progress=False)
     assert again.from_cache
     np.testing.assert_array_equal(again.neg_elbo, first.neg_elbo)
@@ -47,8 +54,7 @@ def test_a_sigma_sweep_is_a_list_of_gaussian_configs():
     assert [item.kl_weight for item in sweep.configs] == [1.0, 2.0, 1.0]
     np.testing.assert_array_equal(sweep.sigmas, [0.2, 0.2, 0.6])
     np.testing.assert_array_equal(sweep.scale, np.float32([0.2, 0.2, 0.6]))
-    direct = run(sigma_configs([0.2, 0.2, 0.6], kl_weight=[1.0, 2.0, 1.0]), cache=False,
-                 **QUICK)
+    direct = run(sigma_configs([0.2, 0.2, 0.6], kl_weight=[1.0, 2.0, 1.0]), cache=False, **QUICK)
     np.testing.assert_array_equal(direct.neg_elbo, sweep.neg_elbo)
     # β only weights the KL of the training objective, not the bound that is reported.
     assert sweep.objective[1] == pytest.approx(sweep.neg_elbo[1] + sweep.kl[1], rel=1e-5)
@@ -61,15 +67,21 @@ def test_repeated_sigmas_get_distinct_labels():
 
 
 def test_index_of_reads_a_label_or_the_nearest_sigma():
-    result = run([Config("wide", sigma=1.0), Config("narrow", sigma=0.1)], cache=False,
-                 **QUICK)
+    result = run([Config("wide", sigma=1.0), Config("narrow", sigma=0.1)], cache=False, **QUICK)
     assert result.index_of("narrow") == 1
     assert result.index_of(0.12) == 1 and result.index_of(0.8) == 0
 
 
 @pytest.mark.parametrize("field", TRAINING_FIELDS)
 def test_configs_that_would_train_differently_cannot_share_a_model(field):
-    value = {"latent_dim": 3, "hidden_dim": 8, "steps": 7, "batch_size": 9, "lr": 0.5,
-             "seed": 4, "record_every": 3}[field]
+    value = {
+        "latent_dim": 3,
+        "hidden_dim": 8,
+        "steps": 7,
+        "batch_size": 9,
+        "lr": 0.5,
+        "seed": 4,
+        "record_every": 3,
+    }[field]
     with pytest.raises(ValueError, match=f"must share {field}"):
         run([Config("a"), Config("b", **{field: value})], cache=False)

@@ -12,17 +12,32 @@ import urllib.parse
 
 import pytest
 import yaml
-
 from conftest import JUPYTEXT_HEADER, REPO
+
 import vaebook
 
 # Citation File Format 1.2.0: the keys its schema requires, and every key it allows at the top
 # level (the schema forbids any other).
 CFF_REQUIRED = {"cff-version", "message", "title", "authors"}
 CFF_KEYS = CFF_REQUIRED | {
-    "abstract", "commit", "contact", "date-released", "doi", "identifiers", "keywords",
-    "license", "license-url", "preferred-citation", "references", "repository",
-    "repository-artifact", "repository-code", "type", "url", "version"}
+    "abstract",
+    "commit",
+    "contact",
+    "date-released",
+    "doi",
+    "identifiers",
+    "keywords",
+    "license",
+    "license-url",
+    "preferred-citation",
+    "references",
+    "repository",
+    "repository-artifact",
+    "repository-code",
+    "type",
+    "url",
+    "version",
+}
 GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 GITHUB_REPO = re.compile(r"^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$")
 # Every URL, also one inside another (overlapping matches, hence the lookahead).
@@ -43,6 +58,7 @@ def citation() -> dict:
 # ---------------------------------------------------------------------------------------------
 # Licences
 # ---------------------------------------------------------------------------------------------
+
 
 def test_the_code_is_mit_licensed():
     text = (REPO / "LICENSE").read_text()
@@ -66,6 +82,7 @@ def test_the_text_is_cc_by_4_0_with_its_full_legal_code():
 # Citation and version
 # ---------------------------------------------------------------------------------------------
 
+
 def test_citation_cff_is_valid_cff_1_2_0():
     data = citation()
     assert isinstance(data, dict), "CITATION.cff does not parse as a YAML mapping"
@@ -79,7 +96,7 @@ def test_citation_cff_is_valid_cff_1_2_0():
     for author in data["authors"]:
         assert author.get("name") or author.get("family-names"), f"an author needs a name: {author}"
     # The schema wants dates as strings: quoted, or YAML reads a date object.
-    assert isinstance(data["date-released"], str), "quote date-released: \"YYYY-MM-DD\""
+    assert isinstance(data["date-released"], str), 'quote date-released: "YYYY-MM-DD"'
     datetime.date.fromisoformat(data["date-released"])
 
 
@@ -87,7 +104,8 @@ def test_citation_agrees_with_the_book_and_the_package():
     data, book = citation(), config()
     assert data["version"] == vaebook.__version__, "CITATION.cff version != vaebook.__version__"
     assert data["repository-code"] == book["repository"]["url"], (
-        "CITATION.cff repository-code != repository.url in _config.yml")
+        "CITATION.cff repository-code != repository.url in _config.yml"
+    )
     assert data["title"] == book["title"]
     assert [author["name"] for author in data["authors"]] == [book["author"]]
 
@@ -105,8 +123,9 @@ def test_the_changelog_has_an_entry_for_the_current_version():
     assert entry, f"CHANGELOG.md has no '## [{vaebook.__version__}] - <date>' entry"
     if entry.group(1):
         assert entry.group(1) == citation()["date-released"], (
-            "the changelog and CITATION.cff disagree on the release date")
-    body = text[entry.end():].split("\n## ", 1)[0]
+            "the changelog and CITATION.cff disagree on the release date"
+        )
+    body = text[entry.end() :].split("\n## ", 1)[0]
     assert re.search(r"^- ", body, re.M), "the entry lists no change"
 
 
@@ -120,7 +139,8 @@ def test_how_to_use_shows_version_citation_and_licences_from_their_sources():
         assert source in text, f"how-to-use.md does not read {source}"
     assert 'print(f"Version {vaebook.__version__}")' in text
     assert not re.search(rf"(?<![\w.]){re.escape(vaebook.__version__)}(?![\w.])", text), (
-        "how-to-use.md spells the version out instead of reading vaebook.__version__")
+        "how-to-use.md spells the version out instead of reading vaebook.__version__"
+    )
     for name in ("LICENSE-text.md", "LICENSE", "CONTRIBUTING.md"):
         assert f'("{name}", ' in text, f"how-to-use.md does not link {name}"
     # Read on every build: the execution cache does not watch CITATION.cff and _config.yml.
@@ -132,12 +152,27 @@ def test_how_to_use_shows_version_citation_and_licences_from_their_sources():
 # The contributors' guide
 # ---------------------------------------------------------------------------------------------
 
+
 def test_contributing_states_the_rules():
     text = (REPO / "CONTRIBUTING.md").read_text()
-    for needle in ("make book", "make test", "make robust", "check(", "_toc.yml",
-                   "src/vaebook", "## Overview", "## Summary", "## Exercises", "{solution}",
-                   "references.bib", "sphinxcontrib-bibtex", "repository.url", "CITATION.cff",
-                   "LICENSE-text.md", "LICENSE"):
+    for needle in (
+        "make book",
+        "make test",
+        "make robust",
+        "check(",
+        "_toc.yml",
+        "src/vaebook",
+        "## Overview",
+        "## Summary",
+        "## Exercises",
+        "{solution}",
+        "references.bib",
+        "sphinxcontrib-bibtex",
+        "repository.url",
+        "CITATION.cff",
+        "LICENSE-text.md",
+        "LICENSE",
+    ):
         assert needle in text, f"CONTRIBUTING.md does not mention {needle!r}"
 
 
@@ -150,6 +185,7 @@ def test_contributing_shows_the_chapter_header_that_the_tests_expect():
 # ---------------------------------------------------------------------------------------------
 # One place for the repository's URL
 # ---------------------------------------------------------------------------------------------
+
 
 def repository_of(url: str) -> tuple[str, str | None] | None:
     """(owner, repository) of a URL on GitHub, GitHub Pages, Binder or Colab, else None."""
@@ -181,13 +217,19 @@ def url_problems(text: str, repository_url: str) -> list[str]:
     GitHub Pages address. URLs inside URLs (percent-encoded, as in nbgitpuller links) count.
     """
     owner, repo = urllib.parse.urlsplit(repository_url).path.strip("/").split("/")
-    allowed = [repository_url, f"https://mybinder.org/v2/gh/{owner}/{repo}",
-               f"https://colab.research.google.com/github/{owner}/{repo}",
-               f"https://raw.githubusercontent.com/{owner}/{repo}",
-               f"https://{owner.lower()}.github.io/{repo}"]
+    allowed = [
+        repository_url,
+        f"https://mybinder.org/v2/gh/{owner}/{repo}",
+        f"https://colab.research.google.com/github/{owner}/{repo}",
+        f"https://raw.githubusercontent.com/{owner}/{repo}",
+        f"https://{owner.lower()}.github.io/{repo}",
+    ]
     problems = []
-    urls = {match.rstrip(".,;:!?*_") for source in (text, urllib.parse.unquote(text))
-            for match in URL.findall(source)}
+    urls = {
+        match.rstrip(".,;:!?*_")
+        for source in (text, urllib.parse.unquote(text))
+        for match in URL.findall(source)
+    }
     for url in sorted(urls):
         named = repository_of(url)
         if named is None:
@@ -200,16 +242,23 @@ def url_problems(text: str, repository_url: str) -> list[str]:
             problems.append(f"{url}: not https")
         elif not GITHUB_OWNER.match(url_owner) or not (url_repo and GITHUB_REPO.match(url_repo)):
             problems.append(f"{url}: no owner/repository in it")
-        elif not any(url == prefix or url.startswith(prefix) and url[len(prefix)] in "/?#."
-                     for prefix in allowed):
+        elif not any(
+            url == prefix or url.startswith(prefix) and url[len(prefix)] in "/?#."
+            for prefix in allowed
+        ):
             problems.append(f"{url}: does not start with repository.url {repository_url}")
     return problems
 
 
 def repository_files() -> list[str]:
     """The repository's files: tracked, and new ones that are not git-ignored."""
-    names = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                           cwd=REPO, capture_output=True, text=True, check=True).stdout
+    names = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return sorted({name for name in names.splitlines() if (REPO / name).is_file()})
 
 
@@ -232,7 +281,8 @@ def test_the_configured_repository_url_is_well_formed():
     assert len(path) == 3 and path[0] == "", f"{url} is not https://github.com/<owner>/<repo>"
     assert GITHUB_OWNER.match(path[1]), f"{path[1]!r} is not a GitHub owner"
     assert GITHUB_REPO.match(path[2]) and not path[2].endswith(".git"), (
-        f"{path[2]!r} is not a repository name (no .git, no trailing slash)")
+        f"{path[2]!r} is not a repository name (no .git, no trailing slash)"
+    )
 
 
 def test_every_url_of_the_repository_starts_with_the_configured_one():
@@ -250,38 +300,48 @@ def test_every_url_of_the_repository_starts_with_the_configured_one():
 
 def test_only_the_files_that_cannot_derive_it_spell_the_repository_url():
     owner_repo = urllib.parse.urlsplit(config()["repository"]["url"]).path.strip("/")
-    spelled = {name for name in repository_files()
-               if (text := text_of(name)) is not None and owner_repo in text}
+    spelled = {
+        name
+        for name in repository_files()
+        if (text := text_of(name)) is not None and owner_repo in text
+    }
     assert "_config.yml" in spelled, "the configured URL was not found in _config.yml"
     assert spelled <= URL_COPIES, (
         f"{sorted(spelled - URL_COPIES)} spell the repository's URL: derive it from "
-        "repository.url in _config.yml instead")
+        "repository.url in _config.yml instead"
+    )
 
 
 CONFIGURED = "https://github.com/example-owner/example-book"
 
 
-@pytest.mark.parametrize("text", [
-    f"[source]({CONFIGURED}/blob/main/LICENSE) and {CONFIGURED}.",
-    "[![Binder](https://mybinder.org/badge_logo.svg)]"
-    "(https://mybinder.org/v2/gh/example-owner/example-book/main?urlpath=lab)",
-    "https://example-owner.github.io/example-book/book/intro.html",
-    "Other repositories: https://github.com/containers/bubblewrap, https://mybinder.org",
-    "https://HUB/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2FORG%2Fcourse",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"[source]({CONFIGURED}/blob/main/LICENSE) and {CONFIGURED}.",
+        "[![Binder](https://mybinder.org/badge_logo.svg)]"
+        "(https://mybinder.org/v2/gh/example-owner/example-book/main?urlpath=lab)",
+        "https://example-owner.github.io/example-book/book/intro.html",
+        "Other repositories: https://github.com/containers/bubblewrap, https://mybinder.org",
+        "https://HUB/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2FORG%2Fcourse",
+    ],
+)
 def test_the_url_check_accepts_the_repository_and_other_repositories(text):
     assert url_problems(text, CONFIGURED) == []
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("https://github.com/someone-else/example-book/issues", "does not start with"),
-    ("https://github.com/example-owner/example-book-old", "does not start with"),
-    ("https://github.com/Example-Owner/example-book/issues", "does not start with"),
-    ("https://mybinder.org/v2/gh/someone-else/example-book/main", "does not start with"),
-    ("http://github.com/example-owner/example-book", "not https"),
-    ("https://github.com/example-owner", "no owner/repository"),
-    ("git-pull?repo=https%3A%2F%2Fgithub.com%2Fforked-from%2Fexample-book", "does not start"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("https://github.com/someone-else/example-book/issues", "does not start with"),
+        ("https://github.com/example-owner/example-book-old", "does not start with"),
+        ("https://github.com/Example-Owner/example-book/issues", "does not start with"),
+        ("https://mybinder.org/v2/gh/someone-else/example-book/main", "does not start with"),
+        ("http://github.com/example-owner/example-book", "not https"),
+        ("https://github.com/example-owner", "no owner/repository"),
+        ("git-pull?repo=https%3A%2F%2Fgithub.com%2Fforked-from%2Fexample-book", "does not start"),
+    ],
+)
 def test_the_url_check_rejects_other_copies_of_the_url(text, problem):
     problems = url_problems(text, CONFIGURED)
     assert len(problems) == 1 and problem in problems[0], problems

@@ -10,22 +10,31 @@ from vaebook.integrity import Tampered, assert_genuine
 
 
 def test_the_installed_functions_are_genuine():
-    assert_genuine("sympy.simplify", "sympy.diff", "sympy.symbols", "sympy.expand_log",
-                   "vaebook.likelihoods.effective_sigma", "vaebook.training.train_vae",
-                   "vaebook.training.evaluate", "vaebook.experiment.run_sigma_sweep")
+    assert_genuine(
+        "sympy.simplify",
+        "sympy.diff",
+        "sympy.symbols",
+        "sympy.expand_log",
+        "vaebook.likelihoods.effective_sigma",
+        "vaebook.training.train_vae",
+        "vaebook.training.evaluate",
+        "vaebook.experiment.run_sigma_sweep",
+    )
 
 
 def test_a_lambda_in_place_of_simplify_is_caught(monkeypatch):
     monkeypatch.setattr(sympy, "simplify", lambda *args, **kwargs: sympy.Integer(0))
-    with pytest.raises(Tampered, match=r"^sympy.simplify has been replaced: its code comes "
-                                       r"from .*test_integrity\.py$"):
+    with pytest.raises(
+        Tampered,
+        match=r"^sympy.simplify has been replaced: its code comes "
+        r"from .*test_integrity\.py$",
+    ):
         assert_genuine("sympy.simplify")
 
 
 def test_a_fake_that_claims_the_real_file_and_line_is_caught(monkeypatch):
     real = sympy.simplify.__code__
-    fake = compile("def simplify(expr, *args, **kwargs):\n    return 0\n", real.co_filename,
-                   "exec")
+    fake = compile("def simplify(expr, *args, **kwargs):\n    return 0\n", real.co_filename, "exec")
     code = next(c for c in fake.co_consts if isinstance(c, types.CodeType))
     code = code.replace(co_firstlineno=real.co_firstlineno)
     monkeypatch.setattr(sympy, "simplify", types.FunctionType(code, {}))
@@ -35,8 +44,11 @@ def test_a_fake_that_claims_the_real_file_and_line_is_caught(monkeypatch):
 
 def test_a_function_from_another_package_is_caught(monkeypatch):
     monkeypatch.setattr(likelihoods, "effective_sigma", sympy.simplify)
-    with pytest.raises(Tampered, match=r"^vaebook.likelihoods.effective_sigma has been "
-                                       r"replaced: its code comes from .*sympy"):
+    with pytest.raises(
+        Tampered,
+        match=r"^vaebook.likelihoods.effective_sigma has been "
+        r"replaced: its code comes from .*sympy",
+    ):
         assert_genuine("vaebook.likelihoods.effective_sigma")
 
 

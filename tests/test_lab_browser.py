@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 import lab
+import pytest
 from conftest import JUPYTEXT_HEADER
 
 pytestmark = pytest.mark.browser
 
-SLIDER_PAGE = JUPYTEXT_HEADER + """
+SLIDER_PAGE = (
+    JUPYTEXT_HEADER
+    + """
 # A slider
 
 ```{code-cell} ipython3
@@ -29,6 +30,7 @@ for slope in range(4):
 FrameSlider(frames, description="slope", aria_label="Slope")
 ```
 """
+)
 
 
 def move_slider_and_read(page, presses: int):
@@ -39,9 +41,11 @@ def move_slider_and_read(page, presses: int):
         page.keyboard.press("ArrowRight")
     page.wait_for_timeout(300)
     area = page.locator(".jp-OutputArea").last
-    return (area.locator(".widget-readout").first.inner_text(),
-            area.locator(".widget-image").first.get_attribute("src"),
-            area.locator(".widget-html-content").first.inner_text())
+    return (
+        area.locator(".widget-readout").first.inner_text(),
+        area.locator(".widget-image").first.get_attribute("src"),
+        area.locator(".widget-html-content").first.inner_text(),
+    )
 
 
 def test_a_myst_page_opens_as_a_notebook_and_its_slider_moves(chromium, tmp_path):
@@ -51,8 +55,9 @@ def test_a_myst_page_opens_as_a_notebook_and_its_slider_moves(chromium, tmp_path
     with lab.jupyter_lab(root, tmp_path) as (base, token):
         page = chromium.new_page(viewport={"width": 1300, "height": 1000})
         lab.open_notebook(page, base, token, "slider.md")
-        assert page.locator(".jp-Notebook .jp-CodeCell").count() == 2, \
+        assert page.locator(".jp-Notebook .jp-CodeCell").count() == 2, (
             "the .md file did not open as a notebook of two code cells"
+        )
         lab.run_all_cells(page)
         page.wait_for_selector(".jp-OutputArea .widget-slider", timeout=60000)
         before = move_slider_and_read(page, 0)
@@ -64,8 +69,7 @@ def test_a_myst_page_opens_as_a_notebook_and_its_slider_moves(chromium, tmp_path
 
 
 @pytest.mark.parametrize("chapter", ["sigma-tradeoff", "other-likelihoods"])
-def test_a_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path, chapter,
-                                                           built_html):
+def test_a_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path, chapter, built_html):
     """Open a chapter as Binder would, run all cells, move its slider (σ, or one pixel's
     prediction). After the book build (``built_html``), so its models are in the training
     cache and the chapter runs in seconds."""
@@ -80,7 +84,8 @@ def test_a_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path, c
         lab.open_notebook(page, base, token, f"book/{chapter}.md")
         # JupyterLab renders a long notebook's cells progressively: wait for them.
         page.wait_for_function(
-            "document.querySelectorAll('.jp-Notebook .jp-CodeCell').length > 5", timeout=30000)
+            "document.querySelectorAll('.jp-Notebook .jp-CodeCell').length > 5", timeout=30000
+        )
         assert page.locator(".jp-Notebook .jp-CodeCell").count() > 5
         lab.run_all_cells(page, timeout_ms=600000)
         tracebacks = page.locator(".jp-OutputArea-output", has_text="Traceback")
@@ -97,7 +102,9 @@ def test_a_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path, c
         page.keyboard.press("ArrowRight")
         page.wait_for_function(
             "([el, old]) => el.textContent.trim() !== old",
-            arg=[readout.element_handle(), before[0]], timeout=10000)
+            arg=[readout.element_handle(), before[0]],
+            timeout=10000,
+        )
         page.wait_for_timeout(300)
         after = (readout.text_content(), image.get_attribute("src"), numbers.text_content())
         assert float(after[0]) > float(before[0]), (before[0], after[0])

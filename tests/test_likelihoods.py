@@ -50,9 +50,7 @@ def per_sample(values):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_recon_sse_matches_mse_loss_times_elements(shape):
     x, x_hat = rand(*shape, seed=1), rand(*shape, seed=2)
-    expected = torch.stack(
-        [F.mse_loss(x_hat[b], x[b], reduction="sum") for b in range(shape[0])]
-    )
+    expected = torch.stack([F.mse_loss(x_hat[b], x[b], reduction="sum") for b in range(shape[0])])
     assert recon_sse(x, x_hat).shape == (shape[0],)
     torch.testing.assert_close(recon_sse(x, x_hat), expected, **TOL)
 
@@ -518,8 +516,11 @@ def test_kl_to_recon_weight_is_twice_the_implied_variance():
     # F.mse_loss (mean over B*D) + KL summed over latents and batch: one nat of KL weighs as
     # much as B*D units of the mean squared error.
     assert math.isclose(kl_to_recon_weight(784, 128, "mean", "sum"), 128 * 784, rel_tol=1e-12)
-    assert math.isclose(kl_to_recon_weight(64, 8, "batchmean", "mean", latent_dim=4,
-                                           kl_weight=2.0), 0.5, rel_tol=1e-12)
+    assert math.isclose(
+        kl_to_recon_weight(64, 8, "batchmean", "mean", latent_dim=4, kl_weight=2.0),
+        0.5,
+        rel_tol=1e-12,
+    )
     for reductions in (("sum", "sum"), ("mean", "batchmean"), ("batchmean", "mean")):
         weight = kl_to_recon_weight(64, 8, *reductions, latent_dim=4, kl_weight=3.0)
         sigma = effective_sigma(64, 8, *reductions, latent_dim=4, kl_weight=3.0)
@@ -538,16 +539,19 @@ def test_member_likelihoods_give_each_member_its_own_likelihood_and_scale():
     names = ["gaussian", "bernoulli", "gaussian-per-pixel"]
     members = lk.MemberLikelihoods(names, torch.tensor([0.3, 1.0, 1.0]), 4)
     nll = members.nll(x, output)
-    expected = [lk.gaussian_nll(x[0], output[0, :, :4], 0.3),
-                lk.bernoulli_nll(x[1], output[1, :, :4]),
-                lk.get_likelihood("gaussian-per-pixel").nll(x[2], output[2]).sum()]
+    expected = [
+        lk.gaussian_nll(x[0], output[0, :, :4], 0.3),
+        lk.bernoulli_nll(x[1], output[1, :, :4]),
+        lk.get_likelihood("gaussian-per-pixel").nll(x[2], output[2]).sum(),
+    ]
     assert torch.allclose(nll, torch.stack(expected))
     scales = members.pixel_scales(x, output)
     assert torch.all(scales[0] == 0.3) and torch.isnan(scales[1]).all()
     assert torch.allclose(scales[2], output[2, :, 4:].exp())
     assert torch.allclose(members.means(output)[1], torch.sigmoid(output[1, :, :4]))
-    learned = lk.MemberLikelihoods([lk.get_likelihood("gaussian-learned", 0.1)] * 2,
-                                   torch.tensor([0.5, 0.01]), 4)
+    learned = lk.MemberLikelihoods(
+        [lk.get_likelihood("gaussian-learned", 0.1)] * 2, torch.tensor([0.5, 0.01]), 4
+    )
     # exp(soft_floor(log σ, f)) = f · (1 + σ / f) = σ + f
     assert learned.scales().detach().flatten().tolist() == pytest.approx([0.6, 0.11])
     learned.log_scale.data += 1.0  # what an optimiser step does

@@ -14,9 +14,17 @@ from scipy.optimize import minimize
 from scipy.stats import multivariate_normal
 
 from vaebook.data import PIXEL_RANGES, load_digits_split, to_pixel_range
-from vaebook.linear import (LinearSweepResult, PixelRangeLinearVAE, covariance_eigenvalues, linear_vae_neg_elbo,
-                            ppca_active_dims, ppca_column_norms_sq, ppca_kl_per_latent,
-                            ppca_neg_log_likelihood, run_linear_sweep)
+from vaebook.linear import (
+    LinearSweepResult,
+    PixelRangeLinearVAE,
+    covariance_eigenvalues,
+    linear_vae_neg_elbo,
+    ppca_active_dims,
+    ppca_column_norms_sq,
+    ppca_kl_per_latent,
+    ppca_neg_log_likelihood,
+    run_linear_sweep,
+)
 from vaebook.models import BatchedLinearVAE, BatchedMLPVAE
 from vaebook.plotting import linear_numbers, linear_slider
 from vaebook.training import evaluate, train_vae
@@ -44,6 +52,7 @@ def short_sweep():
 
 # --- closed form vs brute force ------------------------------------------------------------
 
+
 def test_covariance_eigenvalues_match_numpy_and_the_known_spectrum(synthetic):
     values = covariance_eigenvalues(synthetic)
     expected = np.linalg.eigvalsh(np.cov(synthetic.T, bias=True))[::-1]
@@ -54,33 +63,37 @@ def test_covariance_eigenvalues_match_numpy_and_the_known_spectrum(synthetic):
 
 
 def test_active_dims_and_column_norms_by_hand():
-    assert ppca_active_dims(SPECTRUM, 1.2) == 2          # 4, 2 > 1.44
+    assert ppca_active_dims(SPECTRUM, 1.2) == 2  # 4, 2 > 1.44
     assert ppca_active_dims(SPECTRUM, 1.2, latent_dim=1) == 1
     assert ppca_active_dims(SPECTRUM, 3.0) == 0
     assert ppca_active_dims(SPECTRUM, 0.1) == 5
     np.testing.assert_allclose(ppca_column_norms_sq(SPECTRUM, 1.0, 3), [3.0, 1.0, 0.0])
-    np.testing.assert_allclose(ppca_column_norms_sq(SPECTRUM, 0.5, 7),
-                               [3.75, 1.75, 0.75, 0.25, 0.0, 0.0, 0.0])
-    np.testing.assert_allclose(ppca_kl_per_latent(SPECTRUM, 1.0, 3),
-                               [0.5 * math.log(4), 0.5 * math.log(2), 0.0])
+    np.testing.assert_allclose(
+        ppca_column_norms_sq(SPECTRUM, 0.5, 7), [3.75, 1.75, 0.75, 0.25, 0.0, 0.0, 0.0]
+    )
+    np.testing.assert_allclose(
+        ppca_kl_per_latent(SPECTRUM, 1.0, 3), [0.5 * math.log(4), 0.5 * math.log(2), 0.0]
+    )
     # Unsorted eigenvalues are sorted first.
     np.testing.assert_allclose(ppca_column_norms_sq(SPECTRUM[::-1], 1.0, 2), [3.0, 1.0])
 
 
 def _ppca_nll(x, w, sigma):
     """Brute force: −log N(x; mean, W Wᵀ + σ² I) averaged over the rows of x."""
-    cov = w @ w.T + sigma ** 2 * np.eye(x.shape[1])
+    cov = w @ w.T + sigma**2 * np.eye(x.shape[1])
     return -multivariate_normal(mean=x.mean(axis=0), cov=cov).logpdf(x).mean()
 
 
 @pytest.mark.parametrize("sigma, latent_dim", [(0.8, 2), (1.2, 3), (0.3, 5), (3.0, 2)])
-def test_neg_log_likelihood_matches_the_gaussian_density_at_the_optimal_w(synthetic, sigma,
-                                                                        latent_dim):
+def test_neg_log_likelihood_matches_the_gaussian_density_at_the_optimal_w(
+    synthetic, sigma, latent_dim
+):
     values, vectors = np.linalg.eigh(np.cov(synthetic.T, bias=True))
     order = np.argsort(values)[::-1][:latent_dim]
-    w = vectors[:, order] * np.sqrt(np.maximum(values[order] - sigma ** 2, 0))
+    w = vectors[:, order] * np.sqrt(np.maximum(values[order] - sigma**2, 0))
     assert ppca_neg_log_likelihood(synthetic, sigma, latent_dim) == pytest.approx(
-        _ppca_nll(synthetic, w, sigma), abs=1e-9)
+        _ppca_nll(synthetic, w, sigma), abs=1e-9
+    )
 
 
 def test_neg_log_likelihood_is_the_numerical_maximum_of_the_likelihood(synthetic):
@@ -94,12 +107,15 @@ def test_neg_log_likelihood_is_the_numerical_maximum_of_the_likelihood(synthetic
         assert objective(rng.normal(size=5 * latent_dim)) > closed
     # The optimal squared column norms: eigenvalues of WᵀW (W is defined up to a rotation).
     w = best.x.reshape(5, latent_dim)
-    np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(w.T @ w))[::-1],
-                               ppca_column_norms_sq(covariance_eigenvalues(synthetic), sigma,
-                                                    latent_dim), atol=1e-3)
+    np.testing.assert_allclose(
+        np.sort(np.linalg.eigvalsh(w.T @ w))[::-1],
+        ppca_column_norms_sq(covariance_eigenvalues(synthetic), sigma, latent_dim),
+        atol=1e-3,
+    )
 
 
 # --- the linear VAE model ------------------------------------------------------------------
+
 
 def test_linear_vae_shapes_and_encoder_variance_independent_of_x():
     model = BatchedLinearVAE(3, data_dim=10, latent_dim=4, seed=0)
@@ -137,6 +153,7 @@ def test_exact_neg_elbo_matches_the_sampled_one_of_evaluate():
 
 
 # --- training agrees with the closed form --------------------------------------------------
+
 
 def test_short_training_agrees_with_the_closed_form(short_sweep):
     r = short_sweep
@@ -177,7 +194,10 @@ def test_pixel_range_model_is_the_plain_model_in_other_units():
     wide = PixelRangeLinearVAE(2, 6, 3, pixel_range="-1..1", seed=4)
     x = torch.rand(5, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     z = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
-    for mine, theirs in ((same.encode(x), plain.encode(x)), ((same.decode(z),), (plain.decode(z),))):
+    for mine, theirs in (
+        (same.encode(x), plain.encode(x)),
+        ((same.decode(z),), (plain.decode(z),)),
+    ):
         for a, b in zip(mine, theirs):
             assert torch.equal(a, b)
     for a, b in zip(wide.encode(2 * x - 1), plain.encode(x)):
@@ -189,16 +209,16 @@ def test_pixel_range_model_is_the_plain_model_in_other_units():
 def test_training_on_0_255_pixels_is_training_on_0_1_pixels_with_sigma_times_255():
     """A change of units moves σ, the eigenvalues and −log p(x) (by D log 255), nothing else."""
     unit = run_linear_sweep([0.6], latent_dim=3, steps=150, cache=False, progress=False)
-    byte = run_linear_sweep([0.6 * 255], latent_dim=3, steps=150, pixel_range="0..255",
-                            cache=False, progress=False)
+    byte = run_linear_sweep(
+        [0.6 * 255], latent_dim=3, steps=150, pixel_range="0..255", cache=False, progress=False
+    )
     np.testing.assert_allclose(byte.kl_per_latent, unit.kl_per_latent, rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(byte.active_units, unit.active_units)
-    np.testing.assert_allclose(byte.eigenvalues, 255 ** 2 * unit.eigenvalues, rtol=1e-9,
-                               atol=1e-6)
-    np.testing.assert_allclose(byte.column_norms_sq, 255 ** 2 * unit.column_norms_sq,
-                               rtol=1e-6)
-    np.testing.assert_allclose(byte.train_neg_elbo, unit.train_neg_elbo + 64 * math.log(255),
-                               rtol=1e-9)
+    np.testing.assert_allclose(byte.eigenvalues, 255**2 * unit.eigenvalues, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(byte.column_norms_sq, 255**2 * unit.column_norms_sq, rtol=1e-6)
+    np.testing.assert_allclose(
+        byte.train_neg_elbo, unit.train_neg_elbo + 64 * math.log(255), rtol=1e-9
+    )
     np.testing.assert_allclose(byte.elbo_gap, unit.elbo_gap, atol=1e-6)
     np.testing.assert_allclose(byte.reconstructions, 255 * unit.reconstructions, rtol=1e-6)
     assert byte.pixel_width == 255 and unit.pixel_width == 1
@@ -206,6 +226,7 @@ def test_training_on_0_255_pixels_is_training_on_0_1_pixels_with_sigma_times_255
 
 
 # --- bad inputs ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), float("inf"), [0.5, 0.6]])
 def test_closed_form_rejects_bad_sigma(synthetic, sigma):
@@ -234,8 +255,10 @@ def test_closed_form_rejects_bad_data_and_sizes(synthetic):
         ppca_neg_log_likelihood(synthetic, 0.5, 2.5)
 
 
-@pytest.mark.parametrize("sigmas, match", [([], "empty"), ([0.5, 0.0], "positive"),
-                                           ([float("nan")], "NaN"), ([-0.3], "positive")])
+@pytest.mark.parametrize(
+    "sigmas, match",
+    [([], "empty"), ([0.5, 0.0], "positive"), ([float("nan")], "NaN"), ([-0.3], "positive")],
+)
 def test_run_linear_sweep_rejects_bad_grids(sigmas, match):
     with pytest.raises(ValueError, match=match):
         run_linear_sweep(sigmas, steps=1, cache=False, progress=False)

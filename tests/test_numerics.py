@@ -12,6 +12,7 @@ import re
 import pytest
 import torch
 
+from vaebook.data import binarise, dequantise
 from vaebook.likelihoods import (
     bernoulli_nll,
     continuous_bernoulli_log_normalizer,
@@ -25,7 +26,6 @@ from vaebook.likelihoods import (
     recon_sse,
     soft_floor,
 )
-from vaebook.data import binarise, dequantise
 
 
 def grid(dtype=torch.float32, shape=(3, 16), seed=0):
@@ -41,21 +41,22 @@ def gaussian_reference(x, x_hat, sigma):
 
 # --- extreme but representable: the right finite value ---------------------------------------
 
+
 @pytest.mark.parametrize("sigma", [1e-30, 1e-20, 1e-19, 1e19, 1e20, 1e30])
 def test_gaussian_nll_of_a_perfect_reconstruction_is_finite_and_right_at_any_sigma(sigma):
     x = grid()
     value = gaussian_nll(x, x.clone(), sigma, reduction="none")
     assert value.dtype == torch.float32 and torch.isfinite(value).all()
-    torch.testing.assert_close(value.double(), gaussian_reference(x, x, sigma), rtol=1e-6,
-                               atol=0)
+    torch.testing.assert_close(value.double(), gaussian_reference(x, x, sigma), rtol=1e-6, atol=0)
 
 
 @pytest.mark.parametrize("sigma", [1e19, 1e20, 1e30])
 def test_gaussian_nll_with_a_huge_sigma_is_finite_and_right(sigma):
     x, x_hat = grid(seed=1), grid(seed=2)
     value = gaussian_nll(x, x_hat, sigma, reduction="none")
-    torch.testing.assert_close(value.double(), gaussian_reference(x, x_hat, sigma), rtol=1e-6,
-                               atol=0)
+    torch.testing.assert_close(
+        value.double(), gaussian_reference(x, x_hat, sigma), rtol=1e-6, atol=0
+    )
 
 
 def test_gaussian_nll_with_a_tiny_per_pixel_sigma_is_finite_and_right():
@@ -74,8 +75,7 @@ def test_gaussian_nll_in_the_normal_range_is_unchanged_bit_for_bit():
     assert torch.equal(gaussian_nll(x, x_hat, 0.3, reduction="none"), direct)
 
 
-@pytest.mark.parametrize("mean", [1e-300, 1e-100, 1e-10, 1e-4, 0.3, 0.5, 0.7, 1 - 1e-4,
-                                  1 - 1e-10])
+@pytest.mark.parametrize("mean", [1e-300, 1e-100, 1e-10, 1e-4, 0.3, 0.5, 0.7, 1 - 1e-4, 1 - 1e-10])
 def test_continuous_bernoulli_logit_for_mean_finds_extreme_means(mean):
     eta = continuous_bernoulli_logit_for_mean(mean)
     assert torch.isfinite(eta)
@@ -84,9 +84,11 @@ def test_continuous_bernoulli_logit_for_mean_finds_extreme_means(mean):
 
 # --- not representable or meaningless: a clear ValueError -----------------------------------
 
-OVERFLOW = ("gaussian_nll overflows torch.float32: the squared errors divided by sigma^2 exceed "
-            "its largest number. Compute in float64 (.double()) or bring the inputs into a "
-            "sensible range")
+OVERFLOW = (
+    "gaussian_nll overflows torch.float32: the squared errors divided by sigma^2 exceed "
+    "its largest number. Compute in float64 (.double()) or bring the inputs into a "
+    "sensible range"
+)
 
 
 @pytest.mark.parametrize("sigma", [1e-30, 1e-25, 1e-22])
@@ -110,7 +112,8 @@ def test_kl_that_overflows_float32_says_so_and_names_logvar(logvar):
         f"kl_standard_normal overflows torch.float32: logvar reaches {logvar:g}, mu reaches 0, "
         "and exp(logvar) + mu^2 exceeds its largest number (3.4e+38); an encoder usually "
         "clamps logvar, e.g. to [-30, 20]. Compute in float64 (.double()) or bring the inputs "
-        "into a sensible range")
+        "into a sensible range"
+    )
 
 
 def test_kl_with_a_large_but_representable_logvar_is_right():
@@ -142,8 +145,10 @@ def test_an_empty_batch_is_a_clear_error(function, shape):
     name = FIRST_ARGUMENT.get(function, "x")
     with pytest.raises(ValueError) as error:
         BATCH_FUNCTIONS[function](x, y)
-    assert str(error.value) == (f"{name} is empty (shape {shape}): a batch needs at least one "
-                                "sample with at least one element")
+    assert str(error.value) == (
+        f"{name} is empty (shape {shape}): a batch needs at least one "
+        "sample with at least one element"
+    )
 
 
 @pytest.mark.parametrize("function", sorted(BATCH_FUNCTIONS))
@@ -153,13 +158,16 @@ def test_half_precision_is_refused_with_the_conversion_to_use(function, dtype):
     name = FIRST_ARGUMENT.get(function, "x")
     with pytest.raises(ValueError) as error:
         BATCH_FUNCTIONS[function](x, y)
-    assert str(error.value) == (f"{name} has dtype {dtype}, too coarse for log-likelihoods in "
-                                f"nats: convert it with {name}.float() (float32) or "
-                                f"{name}.double() (float64)")
+    assert str(error.value) == (
+        f"{name} has dtype {dtype}, too coarse for log-likelihoods in "
+        f"nats: convert it with {name}.float() (float32) or "
+        f"{name}.double() (float64)"
+    )
 
 
-@pytest.mark.parametrize("function", [continuous_bernoulli_log_normalizer,
-                                      continuous_bernoulli_mean])
+@pytest.mark.parametrize(
+    "function", [continuous_bernoulli_log_normalizer, continuous_bernoulli_mean]
+)
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_half_precision_logits_are_refused(function, dtype):
     with pytest.raises(ValueError, match=re.escape(f"logits has dtype {dtype}, too coarse")):

@@ -1,4 +1,5 @@
-"""The σ slider's callbacks (vaebook.plotting): given a sweep and an index, numbers and a picture."""
+"""The σ slider's callbacks (vaebook.plotting): a sweep and an index give numbers and a
+picture."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from vaebook.plotting import image_strip, sigma_figure, sigma_frame, sigma_numbers, sigma_slider  # noqa: E402
 from vaebook.experiment import run_sigma_sweep  # noqa: E402
+from vaebook.plotting import image_strip, sigma_figure, sigma_frame, sigma_numbers, sigma_slider  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +29,13 @@ def sweep(tmp_path_factory):
 def test_numbers_are_the_sweeps_numbers_for_that_sigma(sweep):
     for i in range(len(sweep.sigmas)):
         numbers = sigma_numbers(sweep, i)
-        assert float(numbers["σ (decoder standard deviation)"]) == pytest.approx(sweep.sigmas[i], rel=1e-2)
+        assert float(numbers["σ (decoder standard deviation)"]) == pytest.approx(
+            sweep.sigmas[i], rel=1e-2
+        )
         assert float(numbers["per-pixel MSE, test digits"]) == pytest.approx(sweep.mse[i], abs=1e-4)
         assert float(numbers["per-pixel MSE, training digits"]) == pytest.approx(
-            sweep.train_mse[i], abs=1e-4)
+            sweep.train_mse[i], abs=1e-4
+        )
         assert float(numbers["KL, total (nats)"]) == pytest.approx(sweep.kl[i], abs=5e-3)
         assert numbers["active latent units"].startswith(str(int(sweep.active_units[i])))
     assert sigma_numbers(sweep, 0) != sigma_numbers(sweep, 2)
@@ -96,23 +100,34 @@ def test_pixel_densities_are_the_likelihoods_densities():
     np.testing.assert_allclose(densities["Gaussian"], normal, rtol=1e-10)
     laplace = np.exp(-np.abs(x - 0.3) / 0.1) / 0.2
     np.testing.assert_allclose(densities["Laplace"], laplace, rtol=1e-10)
-    cb = torch.distributions.ContinuousBernoulli(probs=torch.tensor(result["lambda_cb"],
-                                                                    dtype=torch.float64))
+    cb = torch.distributions.ContinuousBernoulli(
+        probs=torch.tensor(result["lambda_cb"], dtype=torch.float64)
+    )
     assert abs(float(cb.mean) - 0.3) < 1e-9
-    np.testing.assert_allclose(densities["continuous Bernoulli"],
-                               cb.log_prob(torch.tensor(x)).exp().numpy(), rtol=1e-8)
+    np.testing.assert_allclose(
+        densities["continuous Bernoulli"], cb.log_prob(torch.tensor(x)).exp().numpy(), rtol=1e-8
+    )
     np.testing.assert_allclose(densities["BCE"], 0.3**x * 0.7 ** (1 - x), rtol=1e-10)
     assert abs(result["mass"]["continuous Bernoulli"] - 1) < 1e-4
-    gaussian_mass = 0.5 * (math.erf(0.7 / (0.2 * math.sqrt(2))) + math.erf(
-        0.3 / (0.2 * math.sqrt(2))))
+    gaussian_mass = 0.5 * (
+        math.erf(0.7 / (0.2 * math.sqrt(2))) + math.erf(0.3 / (0.2 * math.sqrt(2)))
+    )
     assert abs(result["mass"]["Gaussian"] - gaussian_mass) < 1e-12
     assert abs(result["mass"]["Laplace"] - np.trapezoid(laplace, x)) < 1e-5
     assert result["mass"]["BCE"] < 0.5
 
 
-@pytest.mark.parametrize("arguments", [(0.0, 0.2, 0.1), (1.0, 0.2, 0.1), (0.5, 0.0, 0.1),
-                                       (0.5, 0.2, -1.0), (float("nan"), 0.2, 0.1),
-                                       ("0.5", 0.2, 0.1)])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        (0.0, 0.2, 0.1),
+        (1.0, 0.2, 0.1),
+        (0.5, 0.0, 0.1),
+        (0.5, 0.2, -1.0),
+        (float("nan"), 0.2, 0.1),
+        ("0.5", 0.2, 0.1),
+    ],
+)
 def test_pixel_functions_refuse_bad_input(arguments):
     from vaebook.plotting import pixel_likelihood_numbers
 

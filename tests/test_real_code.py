@@ -10,10 +10,19 @@ import pytest
 import torch
 
 from vaebook import audit_loss
-from vaebook.real_code import (AUTOENCODER_KL_WEIGHT, CODE_LOSSES, SOFTCLIP_MIN, digits_loss,
-                               member_losses, pytorch_vae, sigma_vae)
-from vaebook.real_code import _latent_diffusion, _pytorch_example, _pytorch_example_2017
 from vaebook.experiment import Config, run
+from vaebook.real_code import (
+    AUTOENCODER_KL_WEIGHT,
+    CODE_LOSSES,
+    SOFTCLIP_MIN,
+    _latent_diffusion,
+    _pytorch_example,
+    _pytorch_example_2017,
+    digits_loss,
+    member_losses,
+    pytorch_vae,
+    sigma_vae,
+)
 
 B, PIXELS, N_TRAIN = 256, 64, 1347
 
@@ -27,8 +36,13 @@ EXPECTED = {
     "pytorch-vae-2020": ("gaussian", math.sqrt(PIXELS * (B / N_TRAIN) / 2), 1.0, False, True),
     "sigma-vae-optimal": ("unknown", None, None, None, None),
     "latent-diffusion": ("laplace", AUTOENCODER_KL_WEIGHT, 1.0, False, False),
-    "diffusers-autoencoder-kl": ("gaussian", math.sqrt(AUTOENCODER_KL_WEIGHT / 2), 1.0, False,
-                                 False),
+    "diffusers-autoencoder-kl": (
+        "gaussian",
+        math.sqrt(AUTOENCODER_KL_WEIGHT / 2),
+        1.0,
+        False,
+        False,
+    ),
 }
 
 
@@ -73,10 +87,12 @@ def test_the_2017_pytorch_loss_is_the_2018_one_over_b_d_on_a_full_batch_only():
     mu, logvar = torch.randn(4, 2, generator=generator), torch.randn(4, 2, generator=generator)
     old = _pytorch_example_2017(batch_size=4, pixels=6)
     assert old(x_hat, x, mu, logvar) == pytest.approx(
-        float(_pytorch_example(x_hat, x, mu, logvar)) / 24, rel=1e-6)
+        float(_pytorch_example(x_hat, x, mu, logvar)) / 24, rel=1e-6
+    )
     # a last batch of 2 images: the KL is still divided by the configured 4·6
     assert old(x_hat[:2], x[:2], mu[:2], logvar[:2]) != pytest.approx(
-        float(_pytorch_example(x_hat[:2], x[:2], mu[:2], logvar[:2])) / 12, rel=1e-3)
+        float(_pytorch_example(x_hat[:2], x[:2], mu[:2], logvar[:2])) / 12, rel=1e-3
+    )
 
 
 def test_member_losses_trains_member_k_with_loss_k_through_its_sigmoid():
@@ -91,19 +107,23 @@ def test_member_losses_trains_member_k_with_loss_k_through_its_sigmoid():
     values = loss_fn(torch.zeros(3, 4), x_hat, mu, torch.zeros(2, 3, 1))
     assert values.tolist() == [6.0, 3.0]  # sigmoid(0) = 1/2 on 12 pixels; 0 + 3
     with pytest.raises(ValueError, match="the model has 3 members but 2 losses"):
-        loss_fn(torch.zeros(3, 4), torch.zeros(3, 3, 4), torch.ones(3, 3, 1),
-                torch.zeros(3, 3, 1))
+        loss_fn(torch.zeros(3, 4), torch.zeros(3, 3, 4), torch.ones(3, 3, 1), torch.zeros(3, 3, 1))
 
 
 def test_a_code_loss_variant_trains_with_its_loss_not_its_likelihood():
     """Two members, one loss: the Keras --mse loss labelled as σ = 0.1 and σ = 1 trains the
     same VAE (its σ is the loss's √½, the label σ only sets the evaluation)."""
-    variants = [Config("a", "gaussian", sigma=0.1, code_loss="keras-example-mse"),
-                Config("b", "gaussian", sigma=1.0, code_loss="keras-example-mse")]
+    variants = [
+        Config("a", "gaussian", sigma=0.1, code_loss="keras-example-mse"),
+        Config("b", "gaussian", sigma=1.0, code_loss="keras-example-mse"),
+    ]
     result = run(variants, steps=30, cache=False, progress=False)
     assert result.kl_per_latent[0].tolist() == result.kl_per_latent[1].tolist()
     assert result.mse[0] == result.mse[1]
-    plain = run([Config("a", "gaussian", sigma=0.1), Config("b", "gaussian",
-                                                                          sigma=1.0)],
-                         steps=30, cache=False, progress=False)
+    plain = run(
+        [Config("a", "gaussian", sigma=0.1), Config("b", "gaussian", sigma=1.0)],
+        steps=30,
+        cache=False,
+        progress=False,
+    )
     assert plain.kl[0] != plain.kl[1]

@@ -12,15 +12,23 @@ import subprocess
 
 import pytest
 import yaml
-
 from conftest import REPO, is_notebook, source_of, toc_files
+
 import vaebook
 from vaebook import lab_settings
 
 REQUIRED_REFERENCES = [
-    "kingma2014autoencoding", "lucas2019dont", "rybkin2021simple", "higgins2017beta",
-    "alemi2018fixing", "loaizaganem2019continuous", "dai2019diagnosing",
-    "doersch2016tutorial", "tipping1999probabilistic", "aise2021mse", "theis2016note",
+    "kingma2014autoencoding",
+    "lucas2019dont",
+    "rybkin2021simple",
+    "higgins2017beta",
+    "alemi2018fixing",
+    "loaizaganem2019continuous",
+    "dai2019diagnosing",
+    "doersch2016tutorial",
+    "tipping1999probabilistic",
+    "aise2021mse",
+    "theis2016note",
     "mattei2018leveraging",
 ]
 FRONT_AND_BACK_MATTER = {"book/intro", "book/how-to-use", "book/references"}
@@ -52,8 +60,9 @@ def test_chapters_are_myst_notebooks_without_outputs():
         header = yaml.safe_load(path.read_text().split("---\n")[1])
         assert header["jupytext"]["text_representation"]["format_name"] == "myst"
         assert header["kernelspec"]["name"] == "python3", path.name
-    tracked = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=REPO,
-                             capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.ipynb"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in tracked:
         assert '"output_type"' not in (REPO / name).read_text(), f"{name} carries outputs"
 
@@ -72,8 +81,11 @@ def test_code_cells_fit_the_website_code_blocks():
         path = source_of(page)
         for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", path.read_text(), re.S):
             body = cell.split("\n---\n", 1)[-1] if cell.startswith("---\n") else cell
-            long += [f"{path.name}: {line}" for line in body.splitlines()
-                     if len(line) > CODE_WIDTH and not line.startswith(":")]
+            long += [
+                f"{path.name}: {line}"
+                for line in body.splitlines()
+                if len(line) > CODE_WIDTH and not line.startswith(":")
+            ]
     assert not long, "code lines wider than the website's code blocks:\n" + "\n".join(long)
 
 
@@ -87,8 +99,11 @@ def test_readers_see_no_assert_lines():
             header = cell.split("\n\n", 1)[0] if cell.startswith((":", "---")) else ""
             if re.search(r"hide-input|remove-input|remove-cell", header):
                 continue
-            shown += [f"{path.name}: {line.strip()}" for line in cell.splitlines()
-                      if line.lstrip().startswith("assert ")]
+            shown += [
+                f"{path.name}: {line.strip()}"
+                for line in cell.splitlines()
+                if line.lstrip().startswith("assert ")
+            ]
     assert not shown, "assert lines shown to readers:\n" + "\n".join(shown)
 
 
@@ -107,18 +122,26 @@ def test_every_chapter_has_the_page_skeleton_and_two_exercises_with_solutions():
 
 
 def test_every_public_helper_names_the_chapter_that_introduces_it():
-    """"Introduced in chapter *X*": X is the first chapter (in the order of _toc.yml) whose
+    """ "Introduced in chapter *X*": X is the first chapter (in the order of _toc.yml) whose
     code cells use the name. A name that no chapter uses says "Used behind the scenes in
     chapter *X*" instead, naming a chapter."""
     pages = [page for page in toc_files() if page not in FRONT_AND_BACK_MATTER]
-    titles = {page: re.search(r"^# (.+)$", source_of(page).read_text(), re.M).group(1)
-              for page in pages}
-    code = {page: "\n".join(re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```",
-                                        source_of(page).read_text(), re.S))
-            for page in pages}
+    titles = {
+        page: re.search(r"^# (.+)$", source_of(page).read_text(), re.M).group(1) for page in pages
+    }
+    code = {
+        page: "\n".join(
+            re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", source_of(page).read_text(), re.S)
+        )
+        for page in pages
+    }
     wrong, checked = [], 0
     for module_info in pkgutil.iter_modules(vaebook.__path__):
-        if module_info.name.startswith("_") or module_info.name in ("lab_settings", "robust", "integrity"):
+        if module_info.name.startswith("_") or module_info.name in (
+            "lab_settings",
+            "robust",
+            "integrity",
+        ):
             continue  # private checks; the JupyterLab set-up, the robustness study
             # (make robust) and the assignments' tamper check belong to no chapter
         module = importlib.import_module(f"vaebook.{module_info.name}")
@@ -126,19 +149,24 @@ def test_every_public_helper_names_the_chapter_that_introduces_it():
         for name in getattr(module, "__all__", public):
             item = getattr(module, name)
             if not (inspect.isfunction(item) or inspect.isclass(item)) or (
-                    item.__module__ != module.__name__):
+                item.__module__ != module.__name__
+            ):
                 continue
             doc = " ".join((item.__doc__ or "").split())
-            first = next((page for page in pages
-                          if re.search(rf"\b{re.escape(name)}\b", code[page])), None)
+            first = next(
+                (page for page in pages if re.search(rf"\b{re.escape(name)}\b", code[page])), None
+            )
             if first:
                 expected = [f"Introduced in chapter *{titles[first]}*"]
             else:
-                expected = [f"Used behind the scenes in chapter *{title}*"
-                            for title in titles.values()]
+                expected = [
+                    f"Used behind the scenes in chapter *{title}*" for title in titles.values()
+                ]
             if not any(phrase in doc for phrase in expected):
-                wrong.append(f"vaebook.{module_info.name}.{name}: expected "
-                             f"{expected[0] if first else 'Used behind the scenes in chapter *…*'}")
+                wrong.append(
+                    f"vaebook.{module_info.name}.{name}: expected "
+                    f"{expected[0] if first else 'Used behind the scenes in chapter *…*'}"
+                )
             checked += 1
     assert checked >= 80
     assert not wrong, "docstrings that name the wrong chapter:\n" + "\n".join(wrong)
@@ -199,20 +227,25 @@ def test_the_environment_has_the_lab_settings():
     assert viewers["markdown"] == "Jupytext Notebook"
 
 
-@pytest.mark.parametrize("find_links, expected", [
-    ("", "https://download.pytorch.org/whl/cpu"),  # a reader's Linux laptop: CPU index
-    ("{wheels}", "local or PyPI"),                  # a CPU wheel at hand: no index needed
-])
+@pytest.mark.parametrize(
+    "find_links, expected",
+    [
+        ("", "https://download.pytorch.org/whl/cpu"),  # a reader's Linux laptop: CPU index
+        ("{wheels}", "local or PyPI"),  # a CPU wheel at hand: no index needed
+    ],
+)
 def test_make_book_takes_the_cpu_torch_on_linux(tmp_path, find_links, expected):
     """`make book` must not pull PyPI's multi-GB CUDA torch on an ordinary Linux machine."""
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     (wheels / "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl").touch()
-    env = dict(os.environ, PIP_FIND_LINKS=find_links.format(wheels=wheels),
-               PIP_CONFIG_FILE=os.devnull)
+    env = dict(
+        os.environ, PIP_FIND_LINKS=find_links.format(wheels=wheels), PIP_CONFIG_FILE=os.devnull
+    )
     env.pop("TORCH_INDEX", None)
-    result = subprocess.run(["make", "-s", "torch-index"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["make", "-s", "torch-index"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
 
@@ -240,4 +273,43 @@ def test_bibliography_labels_read_like_the_citations():
     # two entries that would share a label get a letter each
     twins = [entries[0], entries[0]]
     assert list(bib_author_year.AuthorYearLabelStyle().format_labels(twins)) == [
-        "Kingma and Welling, 2014a", "Kingma and Welling, 2014b"]
+        "Kingma and Welling, 2014a",
+        "Kingma and Welling, 2014b",
+    ]
+
+
+def test_workflows_gate_on_the_quick_tier_and_only_a_job_without_contributed_code_can_write():
+    """`make check` runs first and gates the heavy jobs; a job that checks out and runs the
+    repository's code (a pull request's, too) holds a read-only token; the one job that
+    pushes (the branch `notebooks`) runs only on pushes to main and checks out no code."""
+    for name in ("book", "test"):
+        workflow = yaml.safe_load((REPO / ".github" / "workflows" / f"{name}.yml").read_text())
+        assert workflow["permissions"] == {"contents": "read"}, name
+        jobs = workflow["jobs"]
+        assert any("make check" in step.get("run", "") for step in jobs["check"]["steps"])
+        for job_name, job in jobs.items():
+            runs_code = any(
+                "actions/checkout" in step.get("uses", "") for step in job.get("steps", [])
+            )
+            writes = job.get("permissions", {}).get("contents") == "write"
+            if runs_code:
+                assert not writes, f"{name}.yml: job {job_name} runs contributed code and can push"
+            if writes:
+                assert "refs/heads/main" in job.get("if", ""), f"{name}.yml: {job_name}"
+            needs = job.get("needs") or []
+            needs = [needs] if isinstance(needs, str) else needs
+            if job_name != "check" and runs_code:
+                assert "check" in needs, f"{name}.yml: {job_name} does not wait for the quick tier"
+
+
+def test_make_check_is_lint_and_the_quick_tests_and_make_test_lints_first():
+    makefile = (REPO / "Makefile").read_text()
+    lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "ruff check ." in lint and "ruff format --check ." in lint
+    assert re.search(r"^check: lint\n\t.*pytest -n 2 -m \"\$\(QUICK\)\"", makefile, re.M)
+    quick = re.search(r"^QUICK := (.*)$", makefile, re.M).group(1)
+    assert quick == "not build and not browser and not assignments and not slow"
+    assert re.search(r"^test: lint\b", makefile, re.M)
+    for name in ("make check", "make test"):
+        assert name in (REPO / "README.md").read_text()
+        assert name in (REPO / "CONTRIBUTING.md").read_text()

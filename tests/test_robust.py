@@ -11,25 +11,38 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import REPO
+
 from vaebook import claims, robust
 
 GUARD_SEED, GUARD_PATH = 1, "compatible"
 
 
 def fake_run(seed, path, margins: dict, errors=None) -> robust.Run:
-    records = [{"claim": name, "chapter": name.split("/")[0], "holds": margin >= 0,
-                "margin": margin, "unit": "nats", "detail": ""}
-               for name, margin in margins.items()]
-    chapters = {name: {"seconds": 10.0, "slowest_cell": 4.0, "error": (errors or {}).get(name)}
-                for name in robust.TRAINED_CHAPTERS}
+    records = [
+        {
+            "claim": name,
+            "chapter": name.split("/")[0],
+            "holds": margin >= 0,
+            "margin": margin,
+            "unit": "nats",
+            "detail": "",
+        }
+        for name, margin in margins.items()
+    ]
+    chapters = {
+        name: {"seconds": 10.0, "slowest_cell": 4.0, "error": (errors or {}).get(name)}
+        for name in robust.TRAINED_CHAPTERS
+    }
     return robust.Run(seed, path, records, chapters)
 
 
 def every_claim(margin=1.0) -> dict:
-    return {name: margin for name, claim in claims.CLAIMS.items()
-            if claim.chapter in robust.TRAINED_CHAPTERS}
+    return {
+        name: margin
+        for name, claim in claims.CLAIMS.items()
+        if claim.chapter in robust.TRAINED_CHAPTERS
+    }
 
 
 def test_the_table_reports_the_worst_margin_and_its_run():
@@ -61,12 +74,17 @@ def test_an_update_replaces_one_chapters_records_and_keeps_the_rest():
     old = [fake_run(0, "default", margins), fake_run(1, "compatible", margins)]
     chapter = "other-likelihoods"
     fresh = {name: 0.5 for name in margins if name.startswith(chapter + "/")}
-    new = [fake_run(1, "compatible", dict(fresh, **{f"{chapter}/a-new-claim": 2.0})),
-           fake_run(2, "default", fresh)]
+    new = [
+        fake_run(1, "compatible", dict(fresh, **{f"{chapter}/a-new-claim": 2.0})),
+        fake_run(2, "default", fresh),
+    ]
     new[0].chapters[chapter]["seconds"] = 99.0
     merged = robust.merge(old, new, [chapter])
     assert [(item.seed, item.path) for item in merged] == [
-        (0, "default"), (1, "compatible"), (2, "default")]
+        (0, "default"),
+        (1, "compatible"),
+        (2, "default"),
+    ]
     assert merged[0] is old[0]
     updated = {record["claim"]: record["margin"] for record in merged[1].records}
     assert updated[f"{chapter}/a-new-claim"] == 2.0
@@ -85,16 +103,19 @@ def test_unknown_paths_and_chapters_are_refused():
 
 def test_make_robust_runs_the_study_and_the_readme_quotes_its_table():
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"^robust:.*\n\t.*-m vaebook\.robust .*--output bench/robustness\.md",
-                     makefile, re.M)
+    assert re.search(
+        r"^robust:.*\n\t.*-m vaebook\.robust .*--output bench/robustness\.md", makefile, re.M
+    )
     table = (REPO / "bench" / "robustness.md").read_text()
     assert "every claim held in every run: yes" in table
     for name, claim in claims.CLAIMS.items():
         assert f"`{name.split('/', 1)[1]}` | {claim.chapter} |" in table, (
-            f"bench/robustness.md is older than the claim {name}: run make robust")
+            f"bench/robustness.md is older than the claim {name}: run make robust"
+        )
     assert "bench/robustness.md" in (REPO / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_trained_chapters_hold_their_claims_on_another_path_and_seed():
     """The guard: every trained chapter, seed 1, MKL_CBWR=COMPATIBLE, empty cache."""
     run = robust.run(GUARD_SEED, GUARD_PATH)
@@ -102,6 +123,7 @@ def test_trained_chapters_hold_their_claims_on_another_path_and_seed():
     text, ok = robust.table([run])
     assert ok, text
     checked = {record["claim"] for record in run.records}
-    expected = {name for name, claim in claims.CLAIMS.items()
-                if claim.chapter in robust.TRAINED_CHAPTERS}
+    expected = {
+        name for name, claim in claims.CLAIMS.items() if claim.chapter in robust.TRAINED_CHAPTERS
+    }
     assert checked == expected

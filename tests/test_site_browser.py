@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 import browser
+import pytest
 from conftest import toc_files
 
 pytestmark = pytest.mark.browser
@@ -32,7 +31,8 @@ class PageVisit:
 
     def __init__(self, chromium, base_url: str, width: int | None = None):
         self.context = chromium.new_context(
-            **({"viewport": {"width": width, "height": 900}} if width else {}))
+            **({"viewport": {"width": width, "height": 900}} if width else {})
+        )
         self.router = browser.OfflineRouter(base_url)
         self.context.route("**/*", self.router)
         self.page = self.context.new_page()
@@ -86,8 +86,7 @@ def test_page_loads_offline_with_math_typeset(visit, site, page_name):
     text = v.page.evaluate(ARTICLE_TEXT)
     leftover = RAW_MATH.findall(text)
     assert not leftover, f"untypeset TeX left in the page: {leftover[:5]}"
-    n_tex = (v.page.content().count("math notranslate")
-             + v.page.content().count('class="math"'))
+    n_tex = v.page.content().count("math notranslate") + v.page.content().count('class="math"')
     if n_tex:
         assert v.page.locator("mjx-container").count() > 0, "math was not typeset by MathJax"
 
@@ -100,8 +99,18 @@ def test_intro_math_is_typeset(visit, site):
 def test_bibliography_renders(visit, site):
     v = visit(f"{site}book/references.html")
     text = v.page.locator(".bd-article").inner_text()
-    for author in ["Kingma", "Lucas", "Rybkin", "Higgins", "Alemi", "Loaiza-Ganem", "Dai",
-                   "Doersch", "Tipping", "Artificial Intelligence Stack Exchange"]:
+    for author in [
+        "Kingma",
+        "Lucas",
+        "Rybkin",
+        "Higgins",
+        "Alemi",
+        "Loaiza-Ganem",
+        "Dai",
+        "Doersch",
+        "Tipping",
+        "Artificial Intelligence Stack Exchange",
+    ]:
         assert author in text, f"the bibliography does not show {author}"
     # labelled as the text cites them, not "[KW14]"
     assert "Kingma and Welling, 2014" in text and "KW14" not in text
@@ -123,8 +132,9 @@ def test_internal_links_resolve(visit, site):
             target, _, fragment = href.partition("#")
             if target not in fetched:
                 response = v.page.request.get(target)
-                fetched[target] = (response.body().decode("utf-8", "replace")
-                                   if response.ok else None)
+                fetched[target] = (
+                    response.body().decode("utf-8", "replace") if response.ok else None
+                )
             html = fetched[target]
             if html is None:
                 broken.append(f"{page_name}: {href} (missing page)")
@@ -158,9 +168,22 @@ def test_launch_buttons_open_the_chapter(visit, site):
     assert colab and colab[0].endswith("/blob/notebooks/book/intro.ipynb"), colab
 
 
-@pytest.mark.parametrize("page_name", [f"book/{name}" for name in (
-    "gaussian-likelihood", "scaling-and-other-likelihoods", "sigma-tradeoff", "linear-vae",
-    "learned-sigma", "other-likelihoods", "real-code", "recipe")])
+@pytest.mark.parametrize(
+    "page_name",
+    [
+        f"book/{name}"
+        for name in (
+            "gaussian-likelihood",
+            "scaling-and-other-likelihoods",
+            "sigma-tradeoff",
+            "linear-vae",
+            "learned-sigma",
+            "other-likelihoods",
+            "real-code",
+            "recipe",
+        )
+    ],
+)
 def test_exercise_solutions_are_hidden_until_toggled(visit, site, page_name):
     v = visit(f"{site}{page_name}.html")
     solutions = v.page.locator(".solution.dropdown")
@@ -173,10 +196,17 @@ def test_exercise_solutions_are_hidden_until_toggled(visit, site, page_name):
     assert v.page.locator(".exercise").count() == solutions.count()
 
 
-@pytest.mark.parametrize("page_name, aria_label, alt_prefix", [
-    ("sigma-tradeoff", "Decoder standard deviation σ", "For σ = {}"),
-    ("other-likelihoods", "Decoder prediction for one pixel", "For a predicted pixel value of {}"),
-])
+@pytest.mark.parametrize(
+    "page_name, aria_label, alt_prefix",
+    [
+        ("sigma-tradeoff", "Decoder standard deviation σ", "For σ = {}"),
+        (
+            "other-likelihoods",
+            "Decoder prediction for one pixel",
+            "For a predicted pixel value of {}",
+        ),
+    ],
+)
 def test_sliders_work_on_the_static_site(visit, site, page_name, aria_label, alt_prefix):
     """No kernel, no network: the slider swaps precomputed frames in the page."""
     v = visit(f"{site}book/{page_name}.html")
@@ -230,8 +260,11 @@ def test_the_visible_sidebar_toggles_work(chromium, site, width):
             page.wait_for_selector("#pst-secondary-sidebar-modal[open]", timeout=5000)
         else:  # wide: the button hides the chapter list, and a second click shows it again
             sidebar = page.locator("#pst-primary-sidebar")
-            page.wait_for_function("() => document.querySelector('#pst-primary-sidebar')"
-                                   ".classList.contains('pst-sidebar-hidden')", timeout=5000)
+            page.wait_for_function(
+                "() => document.querySelector('#pst-primary-sidebar')"
+                ".classList.contains('pst-sidebar-hidden')",
+                timeout=5000,
+            )
             toggle.click()
             assert "pst-sidebar-hidden" not in (sidebar.get_attribute("class") or "")
     finally:
@@ -283,8 +316,10 @@ def test_one_search_box(chromium, site, width):
             }).length""")
         assert visible == 1, f"{visible} search boxes or buttons at {width} px"
         v.page.keyboard.press("Control+k")
-        v.page.wait_for_selector(".search-button__search-container input:visible, "
-                                 "#pst-search-dialog[open] input", timeout=5000)
+        v.page.wait_for_selector(
+            ".search-button__search-container input:visible, #pst-search-dialog[open] input",
+            timeout=5000,
+        )
     finally:
         v.close()
 

@@ -15,7 +15,9 @@ def test_a_true_step_is_displayed(capsys):
 
 def test_logarithms_of_positive_symbols_are_expanded():
     sigma = sp.Symbol("sigma", positive=True)
-    assert proved_difference(sp.log(2 * sp.pi * sigma**2), sp.log(2 * sp.pi) + 2 * sp.log(sigma)) == 0
+    assert (
+        proved_difference(sp.log(2 * sp.pi * sigma**2), sp.log(2 * sp.pi) + 2 * sp.log(sigma)) == 0
+    )
 
 
 def test_a_wrong_step_raises_instead_of_being_displayed():

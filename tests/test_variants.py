@@ -16,14 +16,22 @@ import torch  # noqa: E402
 from torch.distributions import ContinuousBernoulli, Laplace, Normal  # noqa: E402
 
 from vaebook import cache  # noqa: E402
-from vaebook.likelihoods import (LIKELIHOOD_NAMES, Likelihood, continuous_bernoulli_mean,  # noqa: E402
-                                 get_likelihood, soft_floor)
-from vaebook.models import BatchedMLPVAE  # noqa: E402
-from vaebook.plotting import (history_figure, pixel_maps_figure, rate_distortion_figure,  # noqa: E402
-                              variant_images_figure)
-from vaebook.training import evaluate, train_vae  # noqa: E402
 from vaebook.data import binarise, dequantise  # noqa: E402
 from vaebook.experiment import Config, Result, run  # noqa: E402
+from vaebook.likelihoods import (
+    LIKELIHOOD_NAMES,
+    continuous_bernoulli_mean,  # noqa: E402
+    get_likelihood,
+    soft_floor,
+)
+from vaebook.models import BatchedMLPVAE  # noqa: E402
+from vaebook.plotting import (
+    history_figure,
+    pixel_maps_figure,
+    rate_distortion_figure,  # noqa: E402
+    variant_images_figure,
+)
+from vaebook.training import evaluate, train_vae  # noqa: E402
 from vaebook.variants import QUANTISATION_SIGMA  # noqa: E402
 
 SHORT = dict(steps=300, batch_size=256, lr=1e-2, seed=0)
@@ -40,10 +48,12 @@ def small_comparison(tmp_path_factory):
 
     os.environ[cache.ENV_VAR] = str(tmp_path_factory.mktemp("cache"))
     try:
-        variants = [Config("learned", "gaussian-learned"),
-                    Config("per pixel", "gaussian-per-pixel", scale_floor=QUANTISATION_SIGMA),
-                    Config("cb", "continuous-bernoulli"),
-                    Config("binary", "bernoulli", data="binary")]
+        variants = [
+            Config("learned", "gaussian-learned"),
+            Config("per pixel", "gaussian-per-pixel", scale_floor=QUANTISATION_SIGMA),
+            Config("cb", "continuous-bernoulli"),
+            Config("binary", "bernoulli", data="binary"),
+        ]
         return run(variants, steps=600, record_every=100, progress=False)
     finally:
         del os.environ[cache.ENV_VAR]
@@ -77,8 +87,9 @@ def test_every_name_is_one_family_class_and_one_way_to_set_its_scale(name):
     assert likelihood.scale_kind in type(likelihood).scale_kinds
     assert type(likelihood)(likelihood.scale_kind, floor) == likelihood
     assert likelihood.learns_scale == name.endswith("-learned")
-    assert likelihood.has_shared_scale == (likelihood.outputs_per_pixel == 1
-                                           and not likelihood.needs_unit_interval)
+    assert likelihood.has_shared_scale == (
+        likelihood.outputs_per_pixel == 1 and not likelihood.needs_unit_interval
+    )
     frozen = likelihood.frozen()
     assert frozen.family == likelihood.family and not frozen.learns_scale
     assert (frozen is likelihood) == (likelihood.scale_kind in ("fixed", "per-pixel", "none"))
@@ -106,7 +117,8 @@ def test_nll_matches_torch_distributions_for_every_likelihood():
         "laplace": -Laplace(out, 0.3).log_prob(x).sum(1),
         "continuous-bernoulli": None,  # torch's normaliser is wrong at large logits
         "bernoulli": torch.nn.functional.binary_cross_entropy_with_logits(
-            out, x, reduction="none").sum(1),
+            out, x, reduction="none"
+        ).sum(1),
     }
     for name, value in expected.items():
         got = get_likelihood(name).nll(x, out, 0.3)
@@ -138,10 +150,12 @@ def test_soft_floor_is_a_smooth_max_and_bounds_the_scale():
 
 
 def test_continuous_bernoulli_mean_matches_torch_and_is_not_lambda():
-    logits = torch.tensor([-20.0, -3.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 3.0, 20.0],
-                          dtype=torch.float64)
-    torch.testing.assert_close(continuous_bernoulli_mean(logits),
-                               ContinuousBernoulli(logits=logits).mean)
+    logits = torch.tensor(
+        [-20.0, -3.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 3.0, 20.0], dtype=torch.float64
+    )
+    torch.testing.assert_close(
+        continuous_bernoulli_mean(logits), ContinuousBernoulli(logits=logits).mean
+    )
     lam = torch.sigmoid(torch.tensor(-3.0))
     assert abs(continuous_bernoulli_mean(torch.tensor(-3.0)) - lam) > 0.1
     assert get_likelihood("bernoulli").mean(torch.tensor([0.0])) == 0.5
@@ -169,8 +183,9 @@ def test_train_vae_refuses_bad_likelihood_arguments(digits):
     with pytest.raises(ValueError, match="outputs_per_pixel=2"):
         train_vae(model, x_train, [1.0, 1.0], likelihood="gaussian-per-pixel", **common)
     with pytest.raises(ValueError, match=r"x_train of member 1 must lie in \[0, 1\]"):
-        train_vae(model, x_train * 2 - 0.5, [1.0, 1.0], likelihood=["gaussian", "bernoulli"],
-                  **common)
+        train_vae(
+            model, x_train * 2 - 0.5, [1.0, 1.0], likelihood=["gaussian", "bernoulli"], **common
+        )
     with pytest.raises(ValueError, match=r"shape \(N, 64\) or \(2, N, 64\)"):
         train_vae(model, torch.stack([x_train] * 3), [1.0, 1.0], **common)
     with pytest.raises(ValueError, match="sigmas must be positive"):
@@ -179,30 +194,44 @@ def test_train_vae_refuses_bad_likelihood_arguments(digits):
 
 def test_mixed_likelihood_members_train_exactly_as_alone(digits):
     x_train, y_train, x_test, y_test = digits
-    names = ["gaussian-learned", "continuous-bernoulli", get_likelihood("gaussian-per-pixel", 0.05),
-             "laplace"]
+    names = [
+        "gaussian-learned",
+        "continuous-bernoulli",
+        get_likelihood("gaussian-per-pixel", 0.05),
+        "laplace",
+    ]
     sigmas = [1.0, 1.0, 1.0, 0.2]
     data = torch.stack([x_train, x_train, x_train, binarise(x_train)])
     test = torch.stack([x_test, x_test, x_test, binarise(x_test)])
     together = BatchedMLPVAE(4, seed=0, outputs_per_pixel=2)
     trained = train_vae(together, data, sigmas, likelihood=names, progress=False, **SHORT)
-    measured = evaluate(together, test, y_test, np.nan_to_num(trained["scale"], nan=1.0),
-                        likelihood=names)
+    measured = evaluate(
+        together, test, y_test, np.nan_to_num(trained["scale"], nan=1.0), likelihood=names
+    )
     for k, name in enumerate(names):
         alone = BatchedMLPVAE(1, seed=0, outputs_per_pixel=2)
         single = train_vae(alone, data[k], [sigmas[k]], likelihood=name, progress=False, **SHORT)
-        np.testing.assert_allclose(single["loss"], trained["loss"][k:k + 1], **MATCH)
-        np.testing.assert_allclose(single["scale"], trained["scale"][k:k + 1], **MATCH)
+        np.testing.assert_allclose(single["loss"], trained["loss"][k : k + 1], **MATCH)
+        np.testing.assert_allclose(single["scale"], trained["scale"][k : k + 1], **MATCH)
         scale = np.nan_to_num(single["scale"], nan=1.0)
         one = evaluate(alone, test[k], y_test, scale, likelihood=name)
         for key in ("neg_elbo", "mse", "kl", "reconstructions", "prior_samples"):
-            np.testing.assert_allclose(one[key], measured[key][k:k + 1], **MATCH)
+            np.testing.assert_allclose(one[key], measured[key][k : k + 1], **MATCH)
 
 
 def test_a_learned_sigma_settles_where_sigma_squared_is_the_mse(digits):
     model = BatchedMLPVAE(2, seed=0)
-    trained = train_vae(model, digits[0], [1.0, 0.5], likelihood="gaussian-learned",
-                        steps=800, batch_size=256, lr=1e-2, seed=0, progress=False)
+    trained = train_vae(
+        model,
+        digits[0],
+        [1.0, 0.5],
+        likelihood="gaussian-learned",
+        steps=800,
+        batch_size=256,
+        lr=1e-2,
+        seed=0,
+        progress=False,
+    )
     # Both start far from it and end within 2 % of their own root mean squared error.
     np.testing.assert_allclose(trained["scale"], trained["fitted_scale"], rtol=0.02)
     assert (0.1 < trained["scale"]).all() and (trained["scale"] < 0.3).all()
@@ -210,8 +239,14 @@ def test_a_learned_sigma_settles_where_sigma_squared_is_the_mse(digits):
 
 def test_a_fixed_sigma_does_not_move_and_the_optimal_sigma_is_the_rmse(digits):
     model = BatchedMLPVAE(2, seed=0)
-    trained = train_vae(model, digits[0], [0.3, 0.3], likelihood=["gaussian", "gaussian-optimal"],
-                        progress=False, **SHORT)
+    trained = train_vae(
+        model,
+        digits[0],
+        [0.3, 0.3],
+        likelihood=["gaussian", "gaussian-optimal"],
+        progress=False,
+        **SHORT,
+    )
     assert trained["scale"][0] == pytest.approx(0.3, rel=1e-6)
     assert trained["scale"][1] == pytest.approx(trained["fitted_scale"][1], rel=1e-6)
     assert trained["fitted_scale"][0] != pytest.approx(0.3, rel=0.05)
@@ -220,8 +255,9 @@ def test_a_fixed_sigma_does_not_move_and_the_optimal_sigma_is_the_rmse(digits):
 def test_record_every_gives_training_curves_and_the_floor_holds(digits):
     model = BatchedMLPVAE(2, seed=0, outputs_per_pixel=2)
     names = [get_likelihood("gaussian-per-pixel", 0.03), "bernoulli"]
-    trained = train_vae(model, digits[0], [1.0, 1.0], likelihood=names, record_every=100,
-                        progress=False, **SHORT)
+    trained = train_vae(
+        model, digits[0], [1.0, 1.0], likelihood=names, record_every=100, progress=False, **SHORT
+    )
     history = trained["history"]
     assert history["step"].tolist() == [0, 100, 200, 299]
     for key in ("loss", "nll", "kl", "min_scale"):
@@ -230,8 +266,9 @@ def test_record_every_gives_training_curves_and_the_floor_holds(digits):
     assert np.isnan(history["min_scale"][:, 1]).all()
     assert np.isnan(trained["scale"]).all()  # no shared scale for either member
     with pytest.raises(ValueError, match="record_every"):
-        train_vae(model, digits[0], [1.0, 1.0], likelihood=names, record_every=0,
-                  progress=False, **SHORT)
+        train_vae(
+            model, digits[0], [1.0, 1.0], likelihood=names, record_every=0, progress=False, **SHORT
+        )
 
 
 def test_evaluate_reports_per_pixel_scales_and_per_member_originals(digits):
@@ -239,8 +276,9 @@ def test_evaluate_reports_per_pixel_scales_and_per_member_originals(digits):
     model = BatchedMLPVAE(2, seed=0, outputs_per_pixel=2)
     names = [get_likelihood("gaussian-per-pixel", 0.03), "gaussian"]
     train_vae(model, x_train, [1.0, 0.2], likelihood=names, progress=False, **SHORT)
-    measured = evaluate(model, torch.stack([x_test, binarise(x_test)]), y_test, [1.0, 0.2],
-                        likelihood=names)
+    measured = evaluate(
+        model, torch.stack([x_test, binarise(x_test)]), y_test, [1.0, 0.2], likelihood=names
+    )
     assert measured["pixel_scale"].shape == (2, 64)
     assert (measured["pixel_scale"][0] >= 0.03).all()
     np.testing.assert_allclose(measured["pixel_scale"][1], 0.2, rtol=1e-6)
@@ -284,8 +322,9 @@ def test_run_variants_measures_caches_and_reloads(small_comparison, tmp_path):
     # The rebuilt model reproduces the stored measurements.
     model = loaded.model()
     x, y = loaded.test_data()
-    again = evaluate(model, x, y, np.nan_to_num(loaded.scale, nan=1.0),
-                     likelihood=loaded.likelihoods)
+    again = evaluate(
+        model, x, y, np.nan_to_num(loaded.scale, nan=1.0), likelihood=loaded.likelihoods
+    )
     np.testing.assert_allclose(again["neg_elbo"], result.neg_elbo, rtol=1e-6)
     with pytest.raises(ValueError, match="no config is labelled"):
         result.index_of("nope")
@@ -313,16 +352,21 @@ def test_neg_log_likelihood_lies_below_each_members_bound(small_comparison):
     few, many = result.neg_log_likelihood(samples=10), result.neg_log_likelihood(samples=200)
     assert few.shape == many.shape == (len(result.labels),)
     assert (many < result.neg_elbo).all() and (many <= few + 0.05).all(), (
-        result.neg_elbo, few, many)
+        result.neg_elbo,
+        few,
+        many,
+    )
 
 
 def test_variant_plots_draw_and_refuse_bad_input(small_comparison):
     import matplotlib.pyplot as plt
 
     result = small_comparison
-    for fig in (history_figure(result, ["learned", "per pixel"]),
-                variant_images_figure(result),
-                pixel_maps_figure({"σ": result.pixel_scale[1]}, log=True)):
+    for fig in (
+        history_figure(result, ["learned", "per pixel"]),
+        variant_images_figure(result),
+        pixel_maps_figure({"σ": result.pixel_scale[1]}, log=True),
+    ):
         assert fig.axes
         plt.close(fig)
     with pytest.raises(ValueError, match="quantity"):
@@ -343,11 +387,14 @@ def test_variant_plots_draw_and_refuse_bad_input(small_comparison):
 
 
 def test_run_variants_is_deterministic():
-    variants = [Config("learned", "gaussian-learned"),
-                Config("binary", "bernoulli", data="binary"),
-                Config("dequantised", "laplace", data="dequantised")]
-    first, second = (run(variants, steps=60, record_every=20, cache=False,
-                                  progress=False) for _ in range(2))
+    variants = [
+        Config("learned", "gaussian-learned"),
+        Config("binary", "bernoulli", data="binary"),
+        Config("dequantised", "laplace", data="dequantised"),
+    ]
+    first, second = (
+        run(variants, steps=60, record_every=20, cache=False, progress=False) for _ in range(2)
+    )
     for name in ("scale", "neg_elbo", "train_neg_elbo", "prior_samples", "reconstructions"):
         np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
     for name, value in first.weights.items():

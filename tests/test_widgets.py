@@ -19,9 +19,14 @@ def make_frames(n: int = 4) -> list[Frame]:
     for i in range(n):
         fig, ax = plt.subplots(figsize=(1, 1))
         ax.plot([0, 1], [0, i])
-        frames.append(Frame(label=f"{0.1 * (i + 1):.1f}", png=figure_to_png(fig, dpi=20),
-                            alt=f"a line of slope {i}",
-                            numbers_html=numbers_table({"slope": str(i)})))
+        frames.append(
+            Frame(
+                label=f"{0.1 * (i + 1):.1f}",
+                png=figure_to_png(fig, dpi=20),
+                alt=f"a line of slope {i}",
+                numbers_html=numbers_table({"slope": str(i)}),
+            )
+        )
     return frames
 
 
@@ -122,8 +127,10 @@ def test_density_two_draws_twice_the_pixels_with_a_palette():
 
 
 def test_a_frame_width_sets_the_shown_size_in_both_views():
-    frames = [Frame(label=f.label, png=f.png, alt=f.alt, numbers_html=f.numbers_html,
-                    width=123) for f in make_frames(2)]
+    frames = [
+        Frame(label=f.label, png=f.png, alt=f.alt, numbers_html=f.numbers_html, width=123)
+        for f in make_frames(2)
+    ]
     slider = FrameSlider(frames, description="σ", aria_label="σ")
     page = slider.to_html()
     assert 'width="123" style="max-width: none;"' in page and "overflow-x: auto" in page

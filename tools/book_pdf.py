@@ -26,10 +26,14 @@ PDF_NAME = "book.pdf"
 """The file name of the PDF in the website's `_static/` folder."""
 
 LIVE_NOTES = {
-    ".vaebook-slider": ("This is the first frame of an interactive figure. Move the slider on "
-                        "the book's website, or run the chapter as a notebook."),
-    ".vaebook-loss-calculator": ("On the book's website this calculator answers for the "
-                                 "settings you choose; here it shows its defaults."),
+    ".vaebook-slider": (
+        "This is the first frame of an interactive figure. Move the slider on "
+        "the book's website, or run the chapter as a notebook."
+    ),
+    ".vaebook-loss-calculator": (
+        "On the book's website this calculator answers for the "
+        "settings you choose; here it shows its defaults."
+    ),
 }
 """The line printed under each kind of interactive element (by its CSS selector)."""
 
@@ -77,8 +81,9 @@ def whole_book_page(html: Path) -> str:
     redirects to the root page of ``_toc.yml``."""
     index = html / "index.html"
     if not index.is_file():
-        raise FileNotFoundError(f"{index} is missing: run "
-                                "`jupyter-book build . --builder singlehtml` first (make pdf)")
+        raise FileNotFoundError(
+            f"{index} is missing: run `jupyter-book build . --builder singlehtml` first (make pdf)"
+        )
     redirect = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', index.read_text())
     if not redirect:
         return "index.html"
@@ -99,8 +104,9 @@ def print_pdf(html: Path, output: Path, *, timeout: float = 120_000) -> Path:
     base, shutdown = browser.serve(html)
     try:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=browser.CHROMIUM,
-                                                  args=browser.CHROMIUM_ARGS)
+            chromium = playwright.chromium.launch(
+                executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS
+            )
             context = chromium.new_context()
             router = browser.OfflineRouter(base)
             context.route("**/*", router)
@@ -112,11 +118,18 @@ def print_pdf(html: Path, output: Path, *, timeout: float = 120_000) -> Path:
             page.add_style_tag(content=PRINT_CSS)
             page.emulate_media(media="print")
             output.parent.mkdir(parents=True, exist_ok=True)
-            page.pdf(path=str(output), format="A4", print_background=True,
-                     prefer_css_page_size=True, display_header_footer=True,
-                     header_template="<span></span>",
-                     footer_template=('<div style="font-size:8px;width:100%;text-align:center">'
-                                      '<span class="pageNumber"></span></div>'))
+            page.pdf(
+                path=str(output),
+                format="A4",
+                print_background=True,
+                prefer_css_page_size=True,
+                display_header_footer=True,
+                header_template="<span></span>",
+                footer_template=(
+                    '<div style="font-size:8px;width:100%;text-align:center">'
+                    '<span class="pageNumber"></span></div>'
+                ),
+            )
             chromium.close()
         if router.refused:
             raise RuntimeError(f"the page asked for files outside the machine: {router.refused}")
@@ -126,11 +139,13 @@ def print_pdf(html: Path, output: Path, *, timeout: float = 120_000) -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--html", type=Path, default=REPO / "_build" / "singlehtml")
-    parser.add_argument("--output", type=Path,
-                        default=REPO / "_build" / "html" / "_static" / PDF_NAME)
+    parser.add_argument(
+        "--output", type=Path, default=REPO / "_build" / "html" / "_static" / PDF_NAME
+    )
     arguments = parser.parse_args(argv)
     path = print_pdf(arguments.html, arguments.output)
     print(f"The book is printed: {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -25,9 +25,12 @@ __all__ = ["audit_loss", "LossAudit"]
 
 CALL = "loss(x_hat, x, mu, logvar)"
 # family: (name of the decoder, name of its reconstruction term rho)
-FAMILIES = {"gaussian": ("Gaussian", "squared error"), "laplace": ("Laplace", "absolute error"),
-            "bernoulli": ("Bernoulli", "binary cross-entropy"),
-            "continuous-bernoulli": ("continuous Bernoulli", "continuous Bernoulli NLL")}
+FAMILIES = {
+    "gaussian": ("Gaussian", "squared error"),
+    "laplace": ("Laplace", "absolute error"),
+    "bernoulli": ("Bernoulli", "binary cross-entropy"),
+    "continuous-bernoulli": ("continuous Bernoulli", "continuous Bernoulli NLL"),
+}
 
 
 @dataclass(frozen=True)
@@ -67,51 +70,71 @@ class LossAudit:
         return self.scale**2 if self.family == "gaussian" else None
 
     def __str__(self) -> str:
-        lines = ([f"Unknown loss: {self.reason}."] if self.family == "unknown"
-                 else [self._verdict(), self._dependence()])
+        lines = (
+            [f"Unknown loss: {self.reason}."]
+            if self.family == "unknown"
+            else [self._verdict(), self._dependence()]
+        )
         lines += [f"Note: {note}." for note in self.notes]
         # Wrapped to the width of a code block on the website (vaebook.claims.PRINT_WIDTH).
-        return "\n".join(textwrap.fill(line, width=88, subsequent_indent="  ")
-                         for line in lines)
+        return "\n".join(textwrap.fill(line, width=88, subsequent_indent="  ") for line in lines)
 
     def _verdict(self) -> str:
         name, term = FAMILIES[self.family]
         if not self.kl_weight:
             return f"No KL term: a plain autoencoder with a {term} loss (zero decoder noise)."
         if self.family == "laplace":
-            return (f"This is the −ELBO of a Laplace decoder with b = {self.scale:.4g} (standard "
-                    f"deviation √2·b = {self.sigma_per_pixel:.4g}, pixels on [0, 1]), times "
-                    f"{self.factor}, plus a constant.")
+            return (
+                f"This is the −ELBO of a Laplace decoder with b = {self.scale:.4g} (standard "
+                f"deviation √2·b = {self.sigma_per_pixel:.4g}, pixels on [0, 1]), times "
+                f"{self.factor}, plus a constant."
+            )
         if self.family != "gaussian":
-            text = (f"This is the −ELBO of a {name} decoder with β = {self.beta:.4g}, times "
-                    f"{self.factor}, plus a constant.")
+            text = (
+                f"This is the −ELBO of a {name} decoder with β = {self.beta:.4g}, times "
+                f"{self.factor}, plus a constant."
+            )
             if self.family == "bernoulli":
-                text += (" On grey pixels binary cross-entropy is no normalised density (the "
-                         "continuous Bernoulli adds log C).")
+                text += (
+                    " On grey pixels binary cross-entropy is no normalised density (the "
+                    "continuous Bernoulli adds log C)."
+                )
             if self.beta > 1 + 1e-6:
-                text += (f" The KL weighs {self.beta:.4g} times more than in the ELBO, which "
-                         "pushes latents towards posterior collapse.")
+                text += (
+                    f" The KL weighs {self.beta:.4g} times more than in the ELBO, which "
+                    "pushes latents towards posterior collapse."
+                )
             return text
         variance, pixels = self.collapse_variance, math.prod(self.image_shape)
-        text = (f"This is the −ELBO of a Gaussian decoder with σ = {self.scale:.4g} (pixels on "
-                f"[0, 1]), times {self.factor}, plus a constant. Expect posterior collapse on "
-                f"data whose largest principal variance is below σ² = {variance:.4g} "
-                "(linear-VAE theory, Lucas et al. 2019).")
+        text = (
+            f"This is the −ELBO of a Gaussian decoder with σ = {self.scale:.4g} (pixels on "
+            f"[0, 1]), times {self.factor}, plus a constant. Expect posterior collapse on "
+            f"data whose largest principal variance is below σ² = {variance:.4g} "
+            "(linear-VAE theory, Lucas et al. 2019)."
+        )
         if variance >= pixels / 4:
-            text += (f" σ² is at least D/4 = {pixels / 4:.4g}, the largest variance data on "
-                     "[0, 1]^D can have in any direction: every latent will collapse.")
+            text += (
+                f" σ² is at least D/4 = {pixels / 4:.4g}, the largest variance data on "
+                "[0, 1]^D can have in any direction: every latent will collapse."
+            )
         return text
 
     def _dependence(self) -> str:
         what = {"gaussian": "σ", "laplace": "b"}.get(self.family, "β")
-        flags = {"the batch size": self.depends_on_batch_size,
-                 "the number of pixels": self.depends_on_image_size}
-        group = {state: [name for name, flag in flags.items() if flag is state]
-                 for state in (True, False, None)}
+        flags = {
+            "the batch size": self.depends_on_batch_size,
+            "the number of pixels": self.depends_on_image_size,
+        }
+        group = {
+            state: [name for name, flag in flags.items() if flag is state]
+            for state in (True, False, None)
+        }
         text = []
         if group[True]:
-            text.append(f"The implied {what} changes with {' and '.join(group[True])}: the "
-                        "same code is a different model at other sizes.")
+            text.append(
+                f"The implied {what} changes with {' and '.join(group[True])}: the "
+                "same code is a different model at other sizes."
+            )
         if group[False]:
             text.append(f"The implied {what} does not change with {' or '.join(group[False])}.")
         if group[None]:
@@ -143,18 +166,32 @@ def audit_loss(loss, *, image_shape, latent_dim, batch_size) -> LossAudit:
             raise ValueError(f"{error32} (it also fails on float64 inputs)") from None
         notes.append(f"the loss fails on float64 inputs ({error64.cause}); probed in float32")
     if base.get("misfit", 0) > 1e-9 and dtype == torch.float64:
-        notes.append(f"the loss has this form only to a relative {base['misfit']:.1g} (float32 "
-                     "arithmetic inside?), so the values are exact to about that")
+        notes.append(
+            f"the loss has this form only to a relative {base['misfit']:.1g} (float32 "
+            "arithmetic inside?), so the values are exact to about that"
+        )
     flags, powers = [], []
-    for name, size, other_shape in [("batch size", 2 * batch_size, shape),
-                                    ("image size", batch_size, (*shape[:-1], 2 * shape[-1]))]:
+    for name, size, other_shape in [
+        ("batch size", 2 * batch_size, shape),
+        ("image size", batch_size, (*shape[:-1], 2 * shape[-1])),
+    ]:
         flag, power = _dependence(loss, base, size, other_shape, latent_dim, dtype, name, notes)
         flags.append(flag)
         powers.append(power)
-    return LossAudit(base["family"], *_implied(base), *flags, base.get("a"), base.get("c"),
-                     shape, latent_dim, batch_size, str(dtype).removeprefix("torch."),
-                     base["reason"], tuple(notes),
-                     _factor_text(base, batch_size, math.prod(shape), latent_dim, powers))
+    return LossAudit(
+        base["family"],
+        *_implied(base),
+        *flags,
+        base.get("a"),
+        base.get("c"),
+        shape,
+        latent_dim,
+        batch_size,
+        str(dtype).removeprefix("torch."),
+        base["reason"],
+        tuple(notes),
+        _factor_text(base, batch_size, math.prod(shape), latent_dim, powers),
+    )
 
 
 class _LossRaised(ValueError):
@@ -171,19 +208,25 @@ def _positive_int(value) -> bool:
 
 def _check_arguments(loss, image_shape, latent_dim, batch_size):
     if not callable(loss):
-        raise ValueError(f"audit_loss: loss must be a callable {CALL}; got "
-                         f"{type(loss).__name__}")
+        raise ValueError(f"audit_loss: loss must be a callable {CALL}; got {type(loss).__name__}")
     try:
         inspect.signature(loss).bind(None, None, None, None)
     except TypeError:
-        raise ValueError(f"audit_loss: loss must accept four positional arguments {CALL}; its "
-                         f"signature is {inspect.signature(loss)}") from None
+        raise ValueError(
+            f"audit_loss: loss must accept four positional arguments {CALL}; its "
+            f"signature is {inspect.signature(loss)}"
+        ) from None
     except ValueError:
         pass  # no signature available (some builtins): the probe call will tell
-    if not isinstance(image_shape, (tuple, list, torch.Size)) or not image_shape or not all(
-            _positive_int(size) for size in image_shape):
-        raise ValueError("audit_loss: image_shape must be a non-empty tuple of positive ints "
-                         f"(the shape of one image, e.g. (28, 28)); got {image_shape!r}")
+    if (
+        not isinstance(image_shape, (tuple, list, torch.Size))
+        or not image_shape
+        or not all(_positive_int(size) for size in image_shape)
+    ):
+        raise ValueError(
+            "audit_loss: image_shape must be a non-empty tuple of positive ints "
+            f"(the shape of one image, e.g. (28, 28)); got {image_shape!r}"
+        )
     for name, value in [("latent_dim", latent_dim), ("batch_size", batch_size)]:
         if not _positive_int(value):
             raise ValueError(f"audit_loss: {name} must be a positive int; got {value!r}")
@@ -199,14 +242,27 @@ def _probes(batch, shape, latent_dim, dtype):
     normal = lambda size: torch.randn(size, generator=gen, dtype=torch.float64)
     x = uniform(image)
     near, zeros = 0.05 + 0.9 * x, torch.zeros(latent, dtype=torch.float64)
-    x_hats = [uniform(image), near + 0.03 * normal(image), near + 0.3 * normal(image),
-              uniform(image), (uniform(image) < 0.5) * 1.0, zeros.new_full(image, 0.5)]
-    latents = [(normal(latent), 0.5 * normal(latent)), (normal(latent) + 1, 0.5 * normal(latent)),
-               (0.3 * normal(latent), 0.5 * normal(latent) - 2),
-               (2 * normal(latent), normal(latent) + 1), (zeros, zeros)]
+    x_hats = [
+        uniform(image),
+        near + 0.03 * normal(image),
+        near + 0.3 * normal(image),
+        uniform(image),
+        (uniform(image) < 0.5) * 1.0,
+        zeros.new_full(image, 0.5),
+    ]
+    latents = [
+        (normal(latent), 0.5 * normal(latent)),
+        (normal(latent) + 1, 0.5 * normal(latent)),
+        (0.3 * normal(latent), 0.5 * normal(latent) - 2),
+        (2 * normal(latent), normal(latent) + 1),
+        (zeros, zeros),
+    ]
     rounded = lambda tensor: tensor.to(dtype).to(torch.float64)  # what the loss really sees
-    return (rounded(x), [rounded(x_hat.clamp(0.05, 0.95)) for x_hat in x_hats],
-            [(rounded(mu), rounded(logvar)) for mu, logvar in latents])
+    return (
+        rounded(x),
+        [rounded(x_hat.clamp(0.05, 0.95)) for x_hat in x_hats],
+        [(rounded(mu), rounded(logvar)) for mu, logvar in latents],
+    )
 
 
 def _call(loss, x_hat, x, mu, logvar, dtype):
@@ -220,21 +276,30 @@ def _call(loss, x_hat, x, mu, logvar, dtype):
         raise _LossRaised(
             f"audit_loss: {CALL} raised {cause} on x_hat and x of shape {tuple(x.shape)} "
             f"(values in [0, 1]) and mu and logvar of shape {tuple(mu.shape)}, dtype "
-            f"{str(dtype).removeprefix('torch.')}", cause) from None
+            f"{str(dtype).removeprefix('torch.')}",
+            cause,
+        ) from None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = torch.tensor(float(value), dtype=torch.float64)
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
-        got = f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(
-            value).__name__
+        got = (
+            f"shape {tuple(value.shape)}"
+            if isinstance(value, torch.Tensor)
+            else type(value).__name__
+        )
         raise ValueError(f"audit_loss: {CALL} must return a scalar tensor; got {got}")
     if not torch.isfinite(value).all():
-        raise ValueError(f"audit_loss: {CALL} returned {value.item()} on the probe inputs; it "
-                         "must be finite for x_hat in [0.05, 0.95], x in [0, 1] and moderate "
-                         "mu and logvar")
+        raise ValueError(
+            f"audit_loss: {CALL} returned {value.item()} on the probe inputs; it "
+            "must be finite for x_hat in [0.05, 0.95], x in [0, 1] and moderate "
+            "mu and logvar"
+        )
     eps = torch.finfo(value.dtype).eps if value.is_floating_point() else 0.0
     if eps > 1e-6:
-        raise ValueError(f"audit_loss: {CALL} returns {value.dtype}, too coarse to audit; "
-                         "compute it in float32 or float64")
+        raise ValueError(
+            f"audit_loss: {CALL} returns {value.dtype}, too coarse to audit; "
+            "compute it in float32 or float64"
+        )
     return value.detach().reshape(()).to(torch.float64), max(eps, torch.finfo(dtype).eps)
 
 
@@ -251,34 +316,46 @@ def _fit(loss, batch, shape, latent_dim, dtype) -> dict:
 
     recon = torch.stack([value(k, 0) - value(0, 0) for k in range(1, len(x_hats))])
     kl_part = torch.stack([value(0, j) - value(0, 0) for j in range(1, len(latents))])
-    mixed = torch.stack([value(k, j) - value(k, 0) - value(0, j) + value(0, 0)
-                         for k, j in [(1, 1), (3, 3), (4, 2), (5, 4)]])
+    mixed = torch.stack(
+        [
+            value(k, j) - value(k, 0) - value(0, j) + value(0, 0)
+            for k, j in [(1, 1), (3, 3), (4, 2), (5, 4)]
+        ]
+    )
     eps = max(epsilons)
     rtol, noise = max(1e-5, 1e4 * eps), 64 * eps * max(v.abs() for v in values.values()).item()
     unknown = lambda reason: {"family": "unknown", "reason": reason}
     if mixed.abs().max() > rtol * max(recon.abs().max(), kl_part.abs().max()) + 4 * noise:
-        return unknown("its reconstruction and KL parts do not add up: how much a change of "
-                       "x_hat changes the loss depends on mu and logvar (or the loss is not "
-                       "deterministic), so it is no likelihood term plus a KL term")
+        return unknown(
+            "its reconstruction and KL parts do not add up: how much a change of "
+            "x_hat changes the loss depends on mu and logvar (or the loss is not "
+            "deterministic), so it is no likelihood term plus a KL term"
+        )
     kl = torch.stack([kl_standard_normal(mu, logvar).sum() for mu, logvar in latents])
     c, kl_error = _least_squares(kl_part, kl[1:] - kl[0])
     if kl_part.norm() <= 2 * noise:
         c = 0.0
     elif kl_error > rtol * kl_part.norm() + 2 * noise or c < 0:
-        return unknown("its KL part is not a positive multiple of KL(N(mu, exp(logvar)) || "
-                       f"N(0, I)) summed over latents and batch (relative mismatch "
-                       f"{kl_error / kl_part.norm():.2g}, weight {c:.3g})")
+        return unknown(
+            "its KL part is not a positive multiple of KL(N(mu, exp(logvar)) || "
+            f"N(0, I)) summed over latents and batch (relative mismatch "
+            f"{kl_error / kl_part.norm():.2g}, weight {c:.3g})"
+        )
     if recon.norm() <= 3 * noise:
         return unknown("the loss does not depend on x_hat")
     totals = torch.stack([_rho_totals(x, x_hat) for x_hat in x_hats])  # (probe, family)
-    fits = {family: _least_squares(recon, totals[1:, i] - totals[0, i])
-            for i, family in enumerate(FAMILIES)}
+    fits = {
+        family: _least_squares(recon, totals[1:, i] - totals[0, i])
+        for i, family in enumerate(FAMILIES)
+    }
     family = min(fits, key=lambda name: fits[name][1])
     a, error = fits[family]
     if error > rtol * recon.norm() + 3 * noise:
-        return unknown("its reconstruction part matches none of squared error, absolute error, "
-                       "binary cross-entropy and the continuous Bernoulli NLL (closest: "
-                       f"{FAMILIES[family][1]}, relative mismatch {error / recon.norm():.2g})")
+        return unknown(
+            "its reconstruction part matches none of squared error, absolute error, "
+            "binary cross-entropy and the continuous Bernoulli NLL (closest: "
+            f"{FAMILIES[family][1]}, relative mismatch {error / recon.norm():.2g})"
+        )
     if a <= 0:
         return unknown(f"its reconstruction part decreases as the {FAMILIES[family][1]} grows")
     misfit = max(error / recon.norm().item(), kl_error / kl_part.norm().item() if c else 0)
@@ -318,8 +395,10 @@ def _dependence(loss, base, batch, shape, latent_dim, dtype, name, notes):
         notes.append(f"the {name} could not be probed: at x of shape {(batch, *shape)}, {error}")
         return None, None
     if other["family"] != base["family"]:
-        notes.append(f"the {name} could not be probed: at x of shape {(batch, *shape)} the "
-                     f"loss is {other['family']} ({other['reason'] or 'not ' + base['family']})")
+        notes.append(
+            f"the {name} could not be probed: at x of shape {(batch, *shape)} the "
+            f"loss is {other['family']} ({other['reason'] or 'not ' + base['family']})"
+        )
         return None, None
     key, weight = (0, "c") if base["family"] in ("gaussian", "laplace") else (1, "a")
     now, then = _implied(base)[key], _implied(other)[key]

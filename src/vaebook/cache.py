@@ -1,10 +1,14 @@
 """On-disk cache of training results, keyed by the hyperparameters *and* the code.
 
-A cached result is reused only when every hyperparameter, the source code of the package (every
-module but the presentation modules :data:`PRESENTATION_MODULES`), the versions of the pinned
-numerical packages and the floating-point path (:func:`vaebook.settings.numerics`) are the
-same: editing ``models.py`` retrains, and so does a run under ``MKL_CBWR=COMPATIBLE`` or with
-another number of threads. The cache lives in
+A cached result is reused only when every hyperparameter, the code that computes it, the
+versions of the pinned numerical packages and the floating-point path
+(:func:`vaebook.settings.numerics`) are the same. The code is the module that computes the
+result and every module of the package it imports, directly or not, each fingerprinted
+without its docstrings, comments and formatting (:mod:`vaebook._fingerprint`): changing a
+constant of ``likelihoods.py`` retrains every result whose computation imports it, a run
+under ``MKL_CBWR=COMPATIBLE`` or with another number of threads retrains, and fixing a typo
+in a docstring, or editing a module no computation imports (plotting, claims), retrains
+nothing. The cache lives in
 
 * ``$VAEBOOK_CACHE_DIR`` when that variable is set (the tests point it at a temporary folder);
 * otherwise ``<repository>/.cache/vaebook/`` when :mod:`vaebook` is an editable install
@@ -22,10 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import os
-import pkgutil
 import platform
 import shutil
 import tempfile
@@ -39,25 +41,25 @@ import torch
 
 import vaebook
 from vaebook import settings
+from vaebook._fingerprint import code_fingerprint
 
-__all__ = ["ENV_VAR", "PRESENTATION_MODULES", "SOURCE_MODULES", "CacheWarning", "CacheDamaged",
-           "cache_dir", "source_fingerprint", "environment", "cache_key", "cache_path", "store",
-           "verify", "load_or_compute", "StoredResult"]
+__all__ = [
+    "ENV_VAR",
+    "CacheWarning",
+    "CacheDamaged",
+    "cache_dir",
+    "source_fingerprint",
+    "environment",
+    "cache_key",
+    "cache_path",
+    "store",
+    "verify",
+    "load_or_compute",
+    "StoredResult",
+]
 
 ENV_VAR = "VAEBOOK_CACHE_DIR"
 """Environment variable that overrides the cache folder."""
-
-PRESENTATION_MODULES = ("vaebook.plotting", "vaebook.widgets", "vaebook.claims",
-                        "vaebook.symbolic", "vaebook.lab_settings", "vaebook.robust",
-                        "vaebook.integrity")
-"""Modules that only show, check or study results: no trained number depends on them (a test
-checks that no other module imports them), so editing them does not retrain."""
-
-SOURCE_MODULES = tuple(sorted(
-    f"vaebook.{info.name}" for info in pkgutil.iter_modules(vaebook.__path__)
-    if f"vaebook.{info.name}" not in PRESENTATION_MODULES)) + ("vaebook",)
-"""Modules whose source code is part of every cache key: the whole package but
-:data:`PRESENTATION_MODULES`."""
 
 
 class CacheWarning(UserWarning):
@@ -92,32 +94,40 @@ def cache_dir() -> Path:
     else:
         package = Path(vaebook.__file__).resolve().parent
         repository = package.parents[1]  # <repository>/src/vaebook
-        editable = "site-packages" not in package.parts and (
-            repository / "pyproject.toml").is_file()
-        folder = repository / ".cache" / "vaebook" if editable else (
-            Path.home() / ".cache" / "vaebook")
+        editable = (
+            "site-packages" not in package.parts and (repository / "pyproject.toml").is_file()
+        )
+        folder = (
+            repository / ".cache" / "vaebook" if editable else (Path.home() / ".cache" / "vaebook")
+        )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def source_fingerprint(modules: tuple[str, ...] = SOURCE_MODULES) -> dict[str, str]:
-    """SHA-256 of the source file of each module in ``modules`` (read, not imported).
+def source_fingerprint(modules: tuple[str, ...] = ("vaebook",)) -> dict[str, str]:
+    """The fingerprint of the code that ``modules`` run: for each of them and each module of
+    the package they import (directly or not), the SHA-256 of its source without docstrings,
+    comments and formatting (:func:`vaebook._fingerprint.code_fingerprint`; read, not imported).
 
     Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
-    if isinstance(modules, str) or not isinstance(modules, (tuple, list)) or not all(
-            isinstance(name, str) for name in modules):
+    if (
+        isinstance(modules, str)
+        or not isinstance(modules, (tuple, list))
+        or not all(isinstance(name, str) for name in modules)
+    ):
         raise ValueError(f"modules must be a tuple of module names, got {modules!r}")
-    fingerprint = {}
+    folder = Path(vaebook.__file__).resolve().parent
     for name in modules:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):  # a parent package that does not exist, or ""
-            spec = None
-        if spec is None or spec.origin is None or not Path(spec.origin).is_file():
+        parts = name.split(".")
+        known = (
+            parts[0] == "vaebook"
+            and len(parts) <= 2
+            and (len(parts) == 1 or (folder / f"{parts[1]}.py").is_file())
+        )
+        if not known:
             raise ValueError(f"modules: cannot find the source of {name!r}")
-        fingerprint[name] = hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()
-    return fingerprint
+    return code_fingerprint(tuple(modules), folder)
 
 
 def environment() -> dict:
@@ -126,8 +136,12 @@ def environment() -> dict:
 
     Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__, **settings.numerics()}
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        **settings.numerics(),
+    }
 
 
 def _plain(value):
@@ -143,11 +157,12 @@ def _plain(value):
     raise ValueError(f"hyperparameters: cannot hash a value of type {type(value).__name__}")
 
 
-def cache_key(kind: str, hyperparameters: dict) -> str:
+def cache_key(kind: str, hyperparameters: dict, modules: tuple[str, ...] = ("vaebook",)) -> str:
     """A hex digest of ``kind``, every hyperparameter, the code and the torch version.
 
     Used behind the scenes in chapter *σ trades reconstruction against KL*. The key also covers
-    :func:`environment` and :func:`source_fingerprint`. ``hyperparameters`` must be a
+    :func:`environment` and the :func:`source_fingerprint` of ``modules`` (the modules that
+    compute the result, and so everything they import). ``hyperparameters`` must be a
     dict of JSON-friendly values (numbers, strings, lists; numpy arrays and tensors are
     converted to lists).
     """
@@ -156,19 +171,25 @@ def cache_key(kind: str, hyperparameters: dict) -> str:
     if not isinstance(hyperparameters, dict):
         raise ValueError(f"hyperparameters must be a dict, got {type(hyperparameters).__name__}")
     payload = json.dumps(
-        {"kind": kind, "hyperparameters": hyperparameters, "environment": environment(),
-         "sources": source_fingerprint()},
-        sort_keys=True, default=_plain)
+        {
+            "kind": kind,
+            "hyperparameters": hyperparameters,
+            "environment": environment(),
+            "sources": source_fingerprint(modules),
+        },
+        sort_keys=True,
+        default=_plain,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def cache_path(kind: str, hyperparameters: dict) -> Path:
+def cache_path(kind: str, hyperparameters: dict, modules: tuple[str, ...] = ("vaebook",)) -> Path:
     """Where the result of ``kind`` with ``hyperparameters`` is (or will be) stored.
 
     Used behind the scenes in chapter *σ trades reconstruction against KL*. The path is a folder
     ``<cache_dir>/<kind>-<key>``; it exists only once a result was completely stored.
     """
-    return cache_dir() / f"{kind}-{cache_key(kind, hyperparameters)}"
+    return cache_dir() / f"{kind}-{cache_key(kind, hyperparameters, modules)}"
 
 
 def _as_path(path) -> Path:
@@ -248,14 +269,22 @@ def _remove(path: Path) -> None:
             pass
 
 
-def load_or_compute(kind: str, key: dict, load, compute, *, enabled: bool = True,
-                    modules: tuple[str, ...] = ()):
+def load_or_compute(
+    kind: str,
+    key: dict,
+    load,
+    compute,
+    *,
+    enabled: bool = True,
+    modules: tuple[str, ...] = ("vaebook",),
+):
     """The cached result for ``(kind, key)``, or ``compute()`` stored for next time.
 
     Used behind the scenes in chapter *σ trades reconstruction against KL*. ``load(folder)`` reads
     a stored result and ``compute()`` returns a new one with a ``save(folder)`` method. A result
     read from disk gets ``from_cache = True``. ``enabled=False`` just returns ``compute()``;
-    ``modules`` adds the source of more modules (beyond :data:`SOURCE_MODULES`) to the key.
+    ``modules`` names the modules whose code computes the result (the caller's own module):
+    the key covers their code and that of every module they import (:func:`source_fingerprint`).
 
     A damaged entry (see :func:`verify`, or one that ``load`` rejects) is reported with a
     :class:`CacheWarning`, removed and recomputed. If the result cannot be stored (read-only
@@ -266,22 +295,24 @@ def load_or_compute(kind: str, key: dict, load, compute, *, enabled: bool = True
             raise ValueError(f"{name} must be callable as {call}, got {type(function).__name__}")
     if not enabled:
         return compute()
-    if modules:
-        key = dict(key, source=source_fingerprint(modules))
     try:
-        path = cache_path(kind, key)
+        path = cache_path(kind, key, modules)
     except OSError as error:
-        warnings.warn(f"the training cache cannot be used ({error}); computing without it. "
-                      f"Set {ENV_VAR} to a writable folder to keep results.", CacheWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"the training cache cannot be used ({error}); computing without it. "
+            f"Set {ENV_VAR} to a writable folder to keep results.",
+            CacheWarning,
+            stacklevel=3,
+        )
         return compute()
     if os.path.lexists(path):
         try:
             verify(path)
             result = load(path)
         except _DAMAGE as error:
-            warnings.warn(f"cache entry {path} damaged ({error}): retraining", CacheWarning,
-                          stacklevel=3)
+            warnings.warn(
+                f"cache entry {path} damaged ({error}): retraining", CacheWarning, stacklevel=3
+            )
             _remove(path)
         else:
             result.from_cache = True
@@ -290,8 +321,12 @@ def load_or_compute(kind: str, key: dict, load, compute, *, enabled: bool = True
     try:
         store(path, result.save)
     except OSError as error:
-        warnings.warn(f"could not store the result in the cache ({error}); it is returned but "
-                      "will be recomputed next time", CacheWarning, stacklevel=3)
+        warnings.warn(
+            f"could not store the result in the cache ({error}); it is returned but "
+            "will be recomputed next time",
+            CacheWarning,
+            stacklevel=3,
+        )
     return result
 
 
@@ -321,12 +356,14 @@ class StoredResult:
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {name: np.asarray(getattr(self, name)) for name in self._array_fields()}
         for field in self.DICT_FIELDS:
-            arrays.update({f"{field}/{key}": np.asarray(value)
-                           for key, value in getattr(self, field).items()})
+            arrays.update(
+                {f"{field}/{key}": np.asarray(value) for key, value in getattr(self, field).items()}
+            )
         np.savez(folder / _ARRAYS_FILE, **arrays)
         meta = {name: getattr(self, name) for name in self.META_FIELDS}
-        meta[_SCHEMA_KEY] = {name: [value.dtype.str, list(value.shape)]
-                             for name, value in arrays.items()}
+        meta[_SCHEMA_KEY] = {
+            name: [value.dtype.str, list(value.shape)] for name, value in arrays.items()
+        }
         (folder / _META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True))
         return folder
 
@@ -345,14 +382,20 @@ class StoredResult:
         found = {name: [value.dtype.str, list(value.shape)] for name, value in arrays.items()}
         if found != schema:
             wrong = sorted(set(found) ^ set(schema)) or sorted(
-                name for name in found if found[name] != schema[name])
+                name for name in found if found[name] != schema[name]
+            )
             raise CacheDamaged(f"arrays {wrong} do not match the stored schema")
         for field in cls.DICT_FIELDS:
             prefix = field + "/"
-            fields[field] = {name[len(prefix):]: arrays.pop(name)
-                             for name in list(arrays) if name.startswith(prefix)}
+            fields[field] = {
+                name[len(prefix) :]: arrays.pop(name)
+                for name in list(arrays)
+                if name.startswith(prefix)
+            }
         names = {f.name for f in dataclasses.fields(cls)} - {"from_cache"}
         if set(arrays) | set(fields) != names:
-            raise CacheDamaged(f"fields {sorted(set(arrays) | set(fields))} do not match "
-                               f"{cls.__name__} ({sorted(names)})")
+            raise CacheDamaged(
+                f"fields {sorted(set(arrays) | set(fields))} do not match "
+                f"{cls.__name__} ({sorted(names)})"
+            )
         return cls(**arrays, **fields)

@@ -23,12 +23,21 @@ import json
 import math
 import os
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from vaebook.training import ACTIVE_UNIT_THRESHOLD
 
-__all__ = ["LOG_ENV", "PRINT_WIDTH", "Evidence", "Claim", "ClaimFailed", "CLAIMS", "check", "claims_of"]
+__all__ = [
+    "LOG_ENV",
+    "PRINT_WIDTH",
+    "Evidence",
+    "Claim",
+    "ClaimFailed",
+    "CLAIMS",
+    "check",
+    "claims_of",
+]
 
 LOG_ENV = "VAEBOOK_CLAIMS_LOG"
 """Environment variable: a JSON-lines file that :func:`check` appends its records to."""
@@ -114,12 +123,16 @@ def _record(claim: Claim, evidence: Evidence | None, error: str | None) -> None:
     path = os.environ.get(LOG_ENV)
     if not path:
         return
-    record = {"claim": claim.name, "chapter": claim.chapter,
-              "holds": bool(evidence is not None and evidence.holds),
-              "margin": None if evidence is None or math.isnan(evidence.margin)
-              else float(evidence.margin),
-              "unit": None if evidence is None else evidence.unit,
-              "detail": error if evidence is None else evidence.detail}
+    record = {
+        "claim": claim.name,
+        "chapter": claim.chapter,
+        "holds": bool(evidence is not None and evidence.holds),
+        "margin": None
+        if evidence is None or math.isnan(evidence.margin)
+        else float(evidence.margin),
+        "unit": None if evidence is None else evidence.unit,
+        "detail": error if evidence is None else evidence.detail,
+    }
     with Path(path).open("a", encoding="utf-8") as log:
         log.write(json.dumps(record, ensure_ascii=False) + "\n")
 
@@ -133,8 +146,9 @@ def check(name: str, *inputs) -> Evidence:
     name that is not a registered claim.
     """
     if name not in CLAIMS:
-        raise ValueError(f"unknown claim {name!r}; the registered claims are: "
-                         f"{', '.join(sorted(CLAIMS))}")
+        raise ValueError(
+            f"unknown claim {name!r}; the registered claims are: {', '.join(sorted(CLAIMS))}"
+        )
     claim = CLAIMS[name]
     recording = bool(os.environ.get(LOG_ENV))
     try:
@@ -147,17 +161,22 @@ def check(name: str, *inputs) -> Evidence:
         raise
     _record(claim, evidence, None)
     mark = "✔" if evidence.holds else "✘"
-    _say(f"{mark} {claim.statement} [{evidence.detail}; margin {evidence.margin:.3g} "
-         f"{evidence.unit}]")
+    _say(
+        f"{mark} {claim.statement} [{evidence.detail}; margin {evidence.margin:.3g} "
+        f"{evidence.unit}]"
+    )
     if not evidence.holds and not recording:
-        raise ClaimFailed(f"the claim {name!r} does not hold: {claim.statement} "
-                          f"({evidence.detail}; margin {evidence.margin:.3g} {evidence.unit})")
+        raise ClaimFailed(
+            f"the claim {name!r} does not hold: {claim.statement} "
+            f"({evidence.detail}; margin {evidence.margin:.3g} {evidence.unit})"
+        )
     return evidence
 
 
 # ---------------------------------------------------------------------------------------------
 # Shared measurements
 # ---------------------------------------------------------------------------------------------
+
 
 def _eigenvalues():
     """Eigenvalues of the training digits' covariance (``np.cov``), largest first."""
@@ -185,23 +204,30 @@ ACTIVE = ACTIVE_UNIT_THRESHOLD
 # σ trades reconstruction against KL (book/sigma-tradeoff.md)
 # ---------------------------------------------------------------------------------------------
 
-@_claim("sigma-tradeoff/kl-falls-as-sigma-grows",
-        "On the training digits the KL falls at every step up the σ grid until the code "
-        "is empty")
+
+@_claim(
+    "sigma-tradeoff/kl-falls-as-sigma-grows",
+    "On the training digits the KL falls at every step up the σ grid until the code is empty",
+)
 def _kl_falls(sweep) -> Evidence:
     import numpy as np
 
     kl = np.asarray(sweep.train_kl)
     steps = [(kl[i] - kl[i + 1], i) for i in range(len(kl) - 1) if kl[i] >= ACTIVE]
     drop, i = min(steps)
-    return Evidence(float(drop), "nats",
-                    f"smallest drop {drop:.3g} nats, from σ = {sweep.sigmas[i]:.3g} "
-                    f"to {sweep.sigmas[i + 1]:.3g}")
+    return Evidence(
+        float(drop),
+        "nats",
+        f"smallest drop {drop:.3g} nats, from σ = {sweep.sigmas[i]:.3g} "
+        f"to {sweep.sigmas[i + 1]:.3g}",
+    )
 
 
-@_claim("sigma-tradeoff/mse-rises-as-sigma-grows",
-        "On the training digits the MSE rises (up to a dip of 5 %) at every step up the σ "
-        "grid until the code is empty")
+@_claim(
+    "sigma-tradeoff/mse-rises-as-sigma-grows",
+    "On the training digits the MSE rises (up to a dip of 5 %) at every step up the σ "
+    "grid until the code is empty",
+)
 def _mse_rises(sweep) -> Evidence:
     import numpy as np
 
@@ -209,28 +235,38 @@ def _mse_rises(sweep) -> Evidence:
     steps = [(mse[i + 1] / mse[i] - 1, i) for i in range(len(mse) - 1) if kl[i] >= ACTIVE]
     rise, i = min(steps)
     # Below σ ≈ 0.36 the 5000 steps do not fully converge: allow a 5 % wiggle there.
-    return Evidence(float(rise) + 0.05, "relative",
-                    f"smallest change {rise:+.1%}, from σ = {sweep.sigmas[i]:.3g} "
-                    f"to {sweep.sigmas[i + 1]:.3g} (a 5 % dip allowed)")
+    return Evidence(
+        float(rise) + 0.05,
+        "relative",
+        f"smallest change {rise:+.1%}, from σ = {sweep.sigmas[i]:.3g} "
+        f"to {sweep.sigmas[i + 1]:.3g} (a 5 % dip allowed)",
+    )
 
 
-@_claim("sigma-tradeoff/test-mse-stops-improving",
-        "From σ ≈ 0.36 down to the smallest σ the training MSE falls by more than 10 %, while "
-        "the test MSE never gets more than 10 % below its value at σ ≈ 0.36")
+@_claim(
+    "sigma-tradeoff/test-mse-stops-improving",
+    "From σ ≈ 0.36 down to the smallest σ the training MSE falls by more than 10 %, while "
+    "the test MSE never gets more than 10 % below its value at σ ≈ 0.36",
+)
 def _test_mse_plateau(sweep) -> Evidence:
     import numpy as np
 
     start = sweep.index_of(0.36)
     train_drop = 1 - float(sweep.train_mse[0] / sweep.train_mse[start])
-    test_drop = 1 - float(np.min(sweep.mse[:start + 1]) / sweep.mse[start])
-    return Evidence(min(train_drop - 0.1, 0.1 - test_drop), "relative",
-                    f"from σ = {sweep.sigmas[start]:.3g} down: training MSE −{train_drop:.0%}, "
-                    f"best test MSE −{test_drop:.0%}")
+    test_drop = 1 - float(np.min(sweep.mse[: start + 1]) / sweep.mse[start])
+    return Evidence(
+        min(train_drop - 0.1, 0.1 - test_drop),
+        "relative",
+        f"from σ = {sweep.sigmas[start]:.3g} down: training MSE −{train_drop:.0%}, "
+        f"best test MSE −{test_drop:.0%}",
+    )
 
 
-@_claim("sigma-tradeoff/collapse-begins-above-sqrt-lambda1",
-        "The first grid σ whose code carries no information (KL < 0.01 nats) is the first "
-        "one above √λ₁")
+@_claim(
+    "sigma-tradeoff/collapse-begins-above-sqrt-lambda1",
+    "The first grid σ whose code carries no information (KL < 0.01 nats) is the first "
+    "one above √λ₁",
+)
 def _collapse_begins(sweep) -> Evidence:
     import numpy as np
 
@@ -239,12 +275,16 @@ def _collapse_begins(sweep) -> Evidence:
     if not (sweep.sigmas > root).any() or above == 0:
         raise ValueError("the sweep's grid must have σ values on both sides of √λ₁")
     kl_last_below, kl_first_above = float(sweep.kl[above - 1]), float(sweep.kl[above])
-    margin = min(_decades(kl_last_below, ACTIVE, above=True),
-                 _decades(kl_first_above, ACTIVE, above=False))
-    return Evidence(margin, "decades of KL",
-                    f"√λ₁ = {root:.3f}; KL {kl_last_below:.3g} nats at σ = "
-                    f"{sweep.sigmas[above - 1]:.3g}, {kl_first_above:.2g} at σ = "
-                    f"{sweep.sigmas[above]:.3g}")
+    margin = min(
+        _decades(kl_last_below, ACTIVE, above=True), _decades(kl_first_above, ACTIVE, above=False)
+    )
+    return Evidence(
+        margin,
+        "decades of KL",
+        f"√λ₁ = {root:.3f}; KL {kl_last_below:.3g} nats at σ = "
+        f"{sweep.sigmas[above - 1]:.3g}, {kl_first_above:.2g} at σ = "
+        f"{sweep.sigmas[above]:.3g}",
+    )
 
 
 def _linear_count(sweep):
@@ -255,9 +295,11 @@ def _linear_count(sweep):
     return np.minimum(latent_dim, (values[None, :] > sweep.sigmas[:, None] ** 2).sum(axis=1))
 
 
-@_claim("sigma-tradeoff/active-units-follow-the-linear-count",
-        "At every σ the active latents are at most the linear count #{λᵢ > σ²}, and none is "
-        "left exactly where that count is 0")
+@_claim(
+    "sigma-tradeoff/active-units-follow-the-linear-count",
+    "At every σ the active latents are at most the linear count #{λᵢ > σ²}, and none is "
+    "left exactly where that count is 0",
+)
 def _active_follow(wide) -> Evidence:
     import numpy as np
 
@@ -266,67 +308,89 @@ def _active_follow(wide) -> Evidence:
     # At or below the count; at least one latent active wherever the count is not 0.
     slack = np.where(predicted > 0, np.minimum(predicted - active, active - 1), -active)
     worst = int(np.argmin(slack))
-    return Evidence(float(slack[worst]), "latents",
-                    f"active {active.tolist()}, linear count {predicted.tolist()}; tightest "
-                    f"at σ = {wide.sigmas[worst]:.3g}")
+    return Evidence(
+        float(slack[worst]),
+        "latents",
+        f"active {active.tolist()}, linear count {predicted.tolist()}; tightest "
+        f"at σ = {wide.sigmas[worst]:.3g}",
+    )
 
 
-@_claim("sigma-tradeoff/active-units-switch-off-in-turn",
-        "With 8 latents, all are active at the smallest σ, they switch off without coming "
-        "back as σ grows, and none is left at the largest σ")
+@_claim(
+    "sigma-tradeoff/active-units-switch-off-in-turn",
+    "With 8 latents, all are active at the smallest σ, they switch off without coming "
+    "back as σ grows, and none is left at the largest σ",
+)
 def _active_switch_off(wide) -> Evidence:
     import numpy as np
 
     active = np.asarray(wide.active_units)
     latent_dim = wide.kl_per_latent.shape[1]
-    margin = min(int(np.min(active[:-1] - active[1:])), 0 if active[0] == latent_dim else -1,
-                 0 if active[-1] == 0 else -1)
+    margin = min(
+        int(np.min(active[:-1] - active[1:])),
+        0 if active[0] == latent_dim else -1,
+        0 if active[-1] == 0 else -1,
+    )
     return Evidence(float(margin), "latents", f"active units {active.tolist()}")
 
 
-@_claim("sigma-tradeoff/beta-vae-is-a-plain-vae",
-        "A β-VAE at σ₀ and a plain VAE at σ = √β·σ₀ end with KL and MSE within 5 %")
+@_claim(
+    "sigma-tradeoff/beta-vae-is-a-plain-vae",
+    "A β-VAE at σ₀ and a plain VAE at σ = √β·σ₀ end with KL and MSE within 5 %",
+)
 def _beta_is_sigma(beta_vaes, plain_vaes) -> Evidence:
     import numpy as np
 
     # The KL may be near 0 for a large β: compare it to 5 % of itself plus 0.05 nats.
-    kl_gap = np.abs(beta_vaes.train_kl - plain_vaes.train_kl) / (
-        np.abs(plain_vaes.train_kl) + 1.0)
+    kl_gap = np.abs(beta_vaes.train_kl - plain_vaes.train_kl) / (np.abs(plain_vaes.train_kl) + 1.0)
     mse_gap = np.abs(beta_vaes.train_mse - plain_vaes.train_mse) / plain_vaes.train_mse
     worst = max(float(kl_gap.max()), float(mse_gap.max()))
-    return Evidence(0.05 - worst, "relative",
-                    f"largest relative gap: KL {kl_gap.max():.2%}, MSE {mse_gap.max():.2%}")
+    return Evidence(
+        0.05 - worst,
+        "relative",
+        f"largest relative gap: KL {kl_gap.max():.2%}, MSE {mse_gap.max():.2%}",
+    )
 
 
-@_claim("sigma-tradeoff/mean-reduction-collapses",
-        "F.mse_loss(reduction='mean') + summed KL, and the Gaussian −ELBO at its σ, both end "
-        "with an empty code (KL < 0.01 nats)")
+@_claim(
+    "sigma-tradeoff/mean-reduction-collapses",
+    "F.mse_loss(reduction='mean') + summed KL, and the Gaussian −ELBO at its σ, both end "
+    "with an empty code (KL < 0.01 nats)",
+)
 def _mean_collapses(wild, gaussian) -> Evidence:
     kls = (float(wild["kl"][0]), float(gaussian.kl[0]))
-    return Evidence(min(ACTIVE - kl for kl in kls), "nats",
-                    f"KL {kls[0]:.2g} and {kls[1]:.2g} nats")
+    return Evidence(
+        min(ACTIVE - kl for kl in kls), "nats", f"KL {kls[0]:.2g} and {kls[1]:.2g} nats"
+    )
 
 
-@_claim("sigma-tradeoff/mean-reduction-gives-the-average-digit",
-        "Both reconstruct every digit as the average digit: test MSE within 0.005 of the "
-        "data variance and within 0.001 of each other")
+@_claim(
+    "sigma-tradeoff/mean-reduction-gives-the-average-digit",
+    "Both reconstruct every digit as the average digit: test MSE within 0.005 of the "
+    "data variance and within 0.001 of each other",
+)
 def _mean_average_digit(wild, gaussian) -> Evidence:
     from vaebook.data import load_digits_split
 
     variance = float(load_digits_split()[2].var(dim=0).mean())
     mse_wild, mse_gauss = float(wild["mse"][0]), float(gaussian.mse[0])
     margin = min(0.005 - abs(mse_wild - variance), 0.001 - abs(mse_wild - mse_gauss))
-    return Evidence(margin, "MSE", f"MSE {mse_wild:.4f} and {mse_gauss:.4f}, "
-                    f"variance of the test digits {variance:.4f}")
+    return Evidence(
+        margin,
+        "MSE",
+        f"MSE {mse_wild:.4f} and {mse_gauss:.4f}, variance of the test digits {variance:.4f}",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Posterior collapse in the linear VAE (book/linear-vae.md)
 # ---------------------------------------------------------------------------------------------
 
-@_claim("linear-vae/active-latents-match-ppca",
-        "Every trained linear VAE keeps exactly the #{λᵢ > σ²} latents that probabilistic PCA "
-        "predicts")
+
+@_claim(
+    "linear-vae/active-latents-match-ppca",
+    "Every trained linear VAE keeps exactly the #{λᵢ > σ²} latents that probabilistic PCA predicts",
+)
 def _linear_active(sweep) -> Evidence:
     import numpy as np
 
@@ -338,59 +402,74 @@ def _linear_active(sweep) -> Evidence:
         if predicted < kl.size:
             margins.append((_decades(kl[predicted], ACTIVE, above=False), k))
     margin, k = min(margins)
-    return Evidence(margin, "decades of KL",
-                    f"active {sweep.active_units.tolist()}, predicted "
-                    f"{sweep.predicted_active.tolist()}; closest to the 0.01-nat threshold at "
-                    f"σ = {sweep.sigmas[k]:g}")
+    return Evidence(
+        margin,
+        "decades of KL",
+        f"active {sweep.active_units.tolist()}, predicted "
+        f"{sweep.predicted_active.tolist()}; closest to the 0.01-nat threshold at "
+        f"σ = {sweep.sigmas[k]:g}",
+    )
 
 
-@_claim("linear-vae/column-norms-match-ppca",
-        "The squared decoder column norms match max(λᵢ − σ², 0) to within 0.05")
+@_claim(
+    "linear-vae/column-norms-match-ppca",
+    "The squared decoder column norms match max(λᵢ − σ², 0) to within 0.05",
+)
 def _linear_norms(sweep) -> Evidence:
     import numpy as np
 
     # in the units of [0, 1] pixels: squared norms scale with the square of the range's width
-    error = float(np.abs(sweep.column_norms_sq - sweep.predicted_norms_sq).max()
-                  / sweep.pixel_width ** 2)
+    error = float(
+        np.abs(sweep.column_norms_sq - sweep.predicted_norms_sq).max() / sweep.pixel_width**2
+    )
     return Evidence(0.05 - error, "", f"largest error {error:.4f}")
 
 
-@_claim("linear-vae/elbo-reaches-the-ppca-optimum",
-        "Every trained −ELBO is within 0.1 nat of the exact optimal −log p(x), and never "
-        "below it")
+@_claim(
+    "linear-vae/elbo-reaches-the-ppca-optimum",
+    "Every trained −ELBO is within 0.1 nat of the exact optimal −log p(x), and never below it",
+)
 def _linear_gap(sweep) -> Evidence:
     gaps = sweep.elbo_gap
     margin = min(0.1 - float(gaps.max()), float(gaps.min()) + 1e-6)
     return Evidence(margin, "nats", f"gaps {', '.join(f'{gap:.4f}' for gap in gaps)} nats")
 
 
-@_claim("linear-vae/pixel-range-decides-collapse",
-        "The mean-reduction loss keeps no latent on [0, 1] and [−1, 1] pixels, and on 0–255 "
-        "pixels the #{λᵢ > σ²} latents (at least 5) that probabilistic PCA predicts")
+@_claim(
+    "linear-vae/pixel-range-decides-collapse",
+    "The mean-reduction loss keeps no latent on [0, 1] and [−1, 1] pixels, and on 0–255 "
+    "pixels the #{λᵢ > σ²} latents (at least 5) that probabilistic PCA predicts",
+)
 def _pixel_range_collapse(studies) -> Evidence:
     expected = {"0..1": lambda n: n == 0, "-1..1": lambda n: n == 0, "0..255": lambda n: n >= 5}
     if sorted(studies) != sorted(expected):
-        raise ValueError(f"expected one study per pixel range {sorted(expected)}, "
-                         f"got {sorted(studies)}")
+        raise ValueError(
+            f"expected one study per pixel range {sorted(expected)}, got {sorted(studies)}"
+        )
     predicted = {name: int(study.predicted_active[0]) for name, study in studies.items()}
     if not all(expected[name](count) for name, count in predicted.items()):
         return Evidence(-math.inf, "decades of KL", f"predicted active latents {predicted}")
     margins = {name: _linear_active(study) for name, study in studies.items()}
     worst = min(margins, key=lambda name: margins[name].margin)
     active = {name: int(study.active_units[0]) for name, study in studies.items()}
-    return Evidence(margins[worst].margin, "decades of KL",
-                    f"active {active}, predicted {predicted}; closest to the threshold on "
-                    f"{worst}")
+    return Evidence(
+        margins[worst].margin,
+        "decades of KL",
+        f"active {active}, predicted {predicted}; closest to the threshold on {worst}",
+    )
 
 
-@_claim("linear-vae/pixel-range-runs-reach-the-optimum",
-        "On every pixel range the trained linear VAE ends within 0.1 nat above the exact "
-        "optimal −log p(x), with column norms within 0.05 of the closed form in [0, 1] units")
+@_claim(
+    "linear-vae/pixel-range-runs-reach-the-optimum",
+    "On every pixel range the trained linear VAE ends within 0.1 nat above the exact "
+    "optimal −log p(x), with column norms within 0.05 of the closed form in [0, 1] units",
+)
 def _pixel_range_optimum(studies) -> Evidence:
     gaps = {name: float(study.elbo_gap[0]) for name, study in studies.items()}
     norms = {name: _linear_norms(study) for name, study in studies.items()}
-    detail = "; ".join(f"{name}: gap {gaps[name]:.4f} nats, norms {norms[name].detail}"
-                       for name in studies)
+    detail = "; ".join(
+        f"{name}: gap {gaps[name]:.4f} nats, norms {norms[name].detail}" for name in studies
+    )
     if min(gaps.values()) < -1e-6:  # below the optimum: impossible for a bound, a bug
         return Evidence(min(gaps.values()), "nats", detail)
     # the worse of the two, each as a share of its tolerance (0.1 nat, 0.05)
@@ -402,9 +481,12 @@ def _pixel_range_optimum(studies) -> Evidence:
 # A recipe for a sound VAE loss (book/recipe.md)
 # ---------------------------------------------------------------------------------------------
 
-@_claim("recipe/held-out-elbo-picks-an-interior-sigma",
-        "The held-out −ELBO of the σ sweep is lowest at the grid point nearest σ = 0.18, "
-        "inside the grid")
+
+@_claim(
+    "recipe/held-out-elbo-picks-an-interior-sigma",
+    "The held-out −ELBO of the σ sweep is lowest at the grid point nearest σ = 0.18, "
+    "inside the grid",
+)
 def _held_out_choice(sweep) -> Evidence:
     import numpy as np
 
@@ -412,8 +494,10 @@ def _held_out_choice(sweep) -> Evidence:
     expected = int(np.argmin(np.abs(np.log(sweep.sigmas) - math.log(0.18))))
     others = np.delete(sweep.neg_elbo, best)
     margin = float(others.min() - sweep.neg_elbo[best])
-    detail = (f"lowest test −ELBO {sweep.neg_elbo[best]:.2f} nats at σ = "
-              f"{sweep.sigmas[best]:.3f}, next best {others.min():.2f}")
+    detail = (
+        f"lowest test −ELBO {sweep.neg_elbo[best]:.2f} nats at σ = "
+        f"{sweep.sigmas[best]:.3f}, next best {others.min():.2f}"
+    )
     if best != expected or best in (0, len(sweep.sigmas) - 1):
         return Evidence(-margin, "nats", detail)
     return Evidence(margin, "nats", detail)
@@ -427,13 +511,16 @@ def _member(result, label: str):
 
 def _above_plain(result, label: str) -> float:
     """Test −ELBO of the member ``label`` minus that of the member ``"plain"`` (nats)."""
-    return float(result.neg_elbo[result.index_of(label)]
-                 - result.neg_elbo[result.index_of("plain")])
+    return float(
+        result.neg_elbo[result.index_of(label)] - result.neg_elbo[result.index_of("plain")]
+    )
 
 
-@_claim("recipe/annealing-delays-collapse-until-sqrt-lambda1",
-        "The annealed VAE carries a code (batch KL > 0.1 nats) while 0.4·√λ₁ ≤ σ(t) ≤ 0.9·√λ₁, "
-        "has none (< 0.01 nats) once σ(t) ≥ 1.15·√λ₁, and ends collapsed")
+@_claim(
+    "recipe/annealing-delays-collapse-until-sqrt-lambda1",
+    "The annealed VAE carries a code (batch KL > 0.1 nats) while 0.4·√λ₁ ≤ σ(t) ≤ 0.9·√λ₁, "
+    "has none (< 0.01 nats) once σ(t) ≥ 1.15·√λ₁, and ends collapsed",
+)
 def _annealing_delays(result, root_lambda1) -> Evidence:
     import numpy as np
 
@@ -446,41 +533,53 @@ def _annealing_delays(result, root_lambda1) -> Evidence:
     empty = kl[sigma_t >= 1.15 * root_lambda1]
     if coded.size == 0 or empty.size == 0:
         raise ValueError("the training history does not cover both sides of √λ₁")
-    margin = min(_decades(float(coded.min()), 0.1, above=True),
-                 _decades(float(empty.max()), ACTIVE, above=False),
-                 _decades(float(result.kl[k]), ACTIVE, above=False))
-    return Evidence(margin, "decades of KL",
-                    f"smallest batch KL below √λ₁ {coded.min():.3f}, largest above "
-                    f"{empty.max():.4f}, final test KL {result.kl[k]:.4f} nats")
+    margin = min(
+        _decades(float(coded.min()), 0.1, above=True),
+        _decades(float(empty.max()), ACTIVE, above=False),
+        _decades(float(result.kl[k]), ACTIVE, above=False),
+    )
+    return Evidence(
+        margin,
+        "decades of KL",
+        f"smallest batch KL below √λ₁ {coded.min():.3f}, largest above "
+        f"{empty.max():.4f}, final test KL {result.kl[k]:.4f} nats",
+    )
 
 
-@_claim("recipe/annealing-ends-where-plain-ends",
-        "The annealed VAE ends within 0.1 nat of the plain VAE's test −ELBO")
+@_claim(
+    "recipe/annealing-ends-where-plain-ends",
+    "The annealed VAE ends within 0.1 nat of the plain VAE's test −ELBO",
+)
 def _annealing_ends(result) -> Evidence:
     difference = _above_plain(result, "annealed")
-    return Evidence(0.1 - abs(difference), "nats",
-                    f"test −ELBO annealed − plain = {difference:+.4f} nats")
+    return Evidence(
+        0.1 - abs(difference), "nats", f"test −ELBO annealed − plain = {difference:+.4f} nats"
+    )
 
 
-@_claim("recipe/free-bits-keep-lambda-per-latent",
-        "With free bits every latent keeps its λ nats to within 20 %, where the plain VAE "
-        "collapses")
+@_claim(
+    "recipe/free-bits-keep-lambda-per-latent",
+    "With free bits every latent keeps its λ nats to within 20 %, where the plain VAE collapses",
+)
 def _free_bits_keep(result) -> Evidence:
     import numpy as np
 
     k, variant = _member(result, "free bits")
     plain, _ = _member(result, "plain")
     deviation = float(np.abs(result.kl_per_latent[k] / variant.free_bits - 1).max())
-    detail = (f"KL per latent {', '.join(f'{v:.3f}' for v in result.kl_per_latent[k])} for λ = "
-              f"{variant.free_bits:g}; plain test KL {result.kl[plain]:.4f} nats")
+    detail = (
+        f"KL per latent {', '.join(f'{v:.3f}' for v in result.kl_per_latent[k])} for λ = "
+        f"{variant.free_bits:g}; plain test KL {result.kl[plain]:.4f} nats"
+    )
     if result.kl[plain] >= ACTIVE:
         return Evidence(ACTIVE - float(result.kl[plain]), "relative", detail)
     return Evidence(0.2 - deviation, "relative", detail)
 
 
-@_claim("recipe/free-bits-cost-elbo",
-        "The free-bits code costs test −ELBO: the free-bits VAE ends above the collapsed "
-        "plain VAE")
+@_claim(
+    "recipe/free-bits-cost-elbo",
+    "The free-bits code costs test −ELBO: the free-bits VAE ends above the collapsed plain VAE",
+)
 def _free_bits_cost(result) -> Evidence:
     difference = _above_plain(result, "free bits")
     return Evidence(difference, "nats", f"test −ELBO free bits − plain = {difference:+.3f} nats")
@@ -498,10 +597,12 @@ DETERMINISTIC_KL = 0.5 * (math.log(1e4) - 1 + 1e-4)
 """≈ 4.105 nats: the KL of N(0, 0.01²) from N(0, 1), a posterior with 1 % of the prior's width."""
 
 
-@_claim("real-code/rescaled-losses-train-the-same-vae",
-        "The 2017 and 2018 PyTorch example losses and the keras.io loss (the same −ELBO times "
-        "1/(B·D), 1 and 1/B) train the same VAE: test −ELBO and every latent's KL agree to "
-        "0.2 nats, with a code (KL > 0.01 nats per latent)")
+@_claim(
+    "real-code/rescaled-losses-train-the-same-vae",
+    "The 2017 and 2018 PyTorch example losses and the keras.io loss (the same −ELBO times "
+    "1/(B·D), 1 and 1/B) train the same VAE: test −ELBO and every latent's KL agree to "
+    "0.2 nats, with a code (KL > 0.01 nats per latent)",
+)
 def _rescaled_same(result, labels) -> Evidence:
     import numpy as np
 
@@ -510,17 +611,23 @@ def _rescaled_same(result, labels) -> Evidence:
         raise ValueError("compare at least two members")
     elbo, kl = result.neg_elbo[index], result.kl_per_latent[index]
     spread = max(float(np.ptp(elbo)), float(np.ptp(kl, axis=0).max()))
-    margin = min((SAME_VAE_NATS - spread) / SAME_VAE_NATS,
-                 _decades(float(kl.min()), ACTIVE, above=True))
-    return Evidence(margin, "of the tolerance (or decades of KL)",
-                    f"test −ELBO {', '.join(f'{v:.3f}' for v in elbo)}; largest difference "
-                    f"(−ELBO or KL of a latent) {spread:.4f} nats; smallest KL of a latent "
-                    f"{kl.min():.3f}")
+    margin = min(
+        (SAME_VAE_NATS - spread) / SAME_VAE_NATS, _decades(float(kl.min()), ACTIVE, above=True)
+    )
+    return Evidence(
+        margin,
+        "of the tolerance (or decades of KL)",
+        f"test −ELBO {', '.join(f'{v:.3f}' for v in elbo)}; largest difference "
+        f"(−ELBO or KL of a latent) {spread:.4f} nats; smallest KL of a latent "
+        f"{kl.min():.3f}",
+    )
 
 
-@_claim("real-code/collapse-where-the-auditor-says",
-        "Each loss whose audit gives a Gaussian or Laplace decoder collapses (test KL < 0.01 "
-        "nats) exactly when its noise variance per pixel, σ², exceeds λ₁")
+@_claim(
+    "real-code/collapse-where-the-auditor-says",
+    "Each loss whose audit gives a Gaussian or Laplace decoder collapses (test KL < 0.01 "
+    "nats) exactly when its noise variance per pixel, σ², exceeds λ₁",
+)
 def _auditor_collapse(result, noise_variance) -> Evidence:
     lambda1 = float(_eigenvalues()[0])
     if not noise_variance:
@@ -531,21 +638,23 @@ def _auditor_collapse(result, noise_variance) -> Evidence:
         collapse = variance > lambda1
         margins.append(_decades(kl, ACTIVE, above=not collapse))
         parts.append(f"{label}: σ² = {variance:.3g}, KL {kl:.3g}")
-    return Evidence(min(margins), "decades of KL",
-                    f"λ₁ = {lambda1:.3f}; " + "; ".join(parts))
+    return Evidence(min(margins), "decades of KL", f"λ₁ = {lambda1:.3f}; " + "; ".join(parts))
 
 
-@_claim("real-code/tiny-kl-weight-leaves-no-noise",
-        "The autoencoder losses with KL weight 1e-6 keep every latent above 4.1 nats (a "
-        "posterior narrower than 1 % of the prior), the −ELBO losses keep every latent below")
+@_claim(
+    "real-code/tiny-kl-weight-leaves-no-noise",
+    "The autoencoder losses with KL weight 1e-6 keep every latent above 4.1 nats (a "
+    "posterior narrower than 1 % of the prior), the −ELBO losses keep every latent below",
+)
 def _tiny_weight(result, tiny_labels, elbo_labels) -> Evidence:
-    tiny = min(float(result.kl_per_latent[result.index_of(label)].min())
-               for label in tiny_labels)
-    elbo = max(float(result.kl_per_latent[result.index_of(label)].max())
-               for label in elbo_labels)
-    return Evidence(min(tiny - DETERMINISTIC_KL, DETERMINISTIC_KL - elbo), "nats",
-                    f"smallest KL of a latent with weight 1e-6: {tiny:.2f} nats; largest "
-                    f"with an ELBO: {elbo:.2f} nats; threshold {DETERMINISTIC_KL:.3f}")
+    tiny = min(float(result.kl_per_latent[result.index_of(label)].min()) for label in tiny_labels)
+    elbo = max(float(result.kl_per_latent[result.index_of(label)].max()) for label in elbo_labels)
+    return Evidence(
+        min(tiny - DETERMINISTIC_KL, DETERMINISTIC_KL - elbo),
+        "nats",
+        f"smallest KL of a latent with weight 1e-6: {tiny:.2f} nats; largest "
+        f"with an ELBO: {elbo:.2f} nats; threshold {DETERMINISTIC_KL:.3f}",
+    )
 
 
 BLUR_VARIANCE = 0.1
@@ -556,28 +665,40 @@ BLUR_RATIO = 1.25
 """Blurring means a test mean squared error at least this many times that of every sharp loss."""
 
 
-@_claim("real-code/large-sigma-blurs",
-        "Each loss whose audit puts the noise variance per pixel above 0.1 reconstructs the "
-        "test digits with at least 1.25 times the mean squared error of every loss whose audit "
-        "puts it below 0.1")
+@_claim(
+    "real-code/large-sigma-blurs",
+    "Each loss whose audit puts the noise variance per pixel above 0.1 reconstructs the "
+    "test digits with at least 1.25 times the mean squared error of every loss whose audit "
+    "puts it below 0.1",
+)
 def _large_sigma_blurs(result, noise_variance) -> Evidence:
-    large = {label: float(result.mse[result.index_of(label)])
-             for label, variance in noise_variance.items() if variance > BLUR_VARIANCE}
-    small = {label: float(result.mse[result.index_of(label)])
-             for label, variance in noise_variance.items() if variance <= BLUR_VARIANCE}
+    large = {
+        label: float(result.mse[result.index_of(label)])
+        for label, variance in noise_variance.items()
+        if variance > BLUR_VARIANCE
+    }
+    small = {
+        label: float(result.mse[result.index_of(label)])
+        for label, variance in noise_variance.items()
+        if variance <= BLUR_VARIANCE
+    }
     if not large or not small:
         raise ValueError(f"noise_variance needs members above and below σ² = {BLUR_VARIANCE}")
     ratio = min(large.values()) / max(small.values())
-    return Evidence(ratio / BLUR_RATIO - 1, "relative",
-                    f"test MSE with σ² > {BLUR_VARIANCE}: "
-                    f"{', '.join(f'{k} {v:.4f}' for k, v in large.items())}; below: "
-                    f"{', '.join(f'{k} {v:.4f}' for k, v in small.items())}; "
-                    f"smallest ratio {ratio:.2f}")
+    return Evidence(
+        ratio / BLUR_RATIO - 1,
+        "relative",
+        f"test MSE with σ² > {BLUR_VARIANCE}: "
+        f"{', '.join(f'{k} {v:.4f}' for k, v in large.items())}; below: "
+        f"{', '.join(f'{k} {v:.4f}' for k, v in small.items())}; "
+        f"smallest ratio {ratio:.2f}",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Learning σ (book/learned-sigma.md)
 # ---------------------------------------------------------------------------------------------
+
 
 def _always_black():
     """Indices of the pixels that are 0 in every training digit."""
@@ -588,36 +709,48 @@ def _always_black():
     return torch.nonzero(load_digits_split()[0].max(dim=0).values == 0).flatten().tolist()
 
 
-@_claim("learned-sigma/learned-sigma-is-the-rmse",
-        "A σ learned by gradient descent ends within 1 % of the root mean squared error of "
-        "the reconstructions it was trained on")
+@_claim(
+    "learned-sigma/learned-sigma-is-the-rmse",
+    "A σ learned by gradient descent ends within 1 % of the root mean squared error of "
+    "the reconstructions it was trained on",
+)
 def _learned_is_rmse(result) -> Evidence:
     k = result.index_of("learned σ")
     gap = abs(result.scale[k] / result.fitted_scale[k] - 1)
-    return Evidence(0.01 - float(gap), "relative",
-                    f"σ = {result.scale[k]:.4f}, √MSE = {result.fitted_scale[k]:.4f}")
+    return Evidence(
+        0.01 - float(gap),
+        "relative",
+        f"σ = {result.scale[k]:.4f}, √MSE = {result.fitted_scale[k]:.4f}",
+    )
 
 
-@_claim("learned-sigma/learned-sigma-and-sigma-vae-agree",
-        "The learned σ and the σ-VAE's σ end within 5 % of each other")
+@_claim(
+    "learned-sigma/learned-sigma-and-sigma-vae-agree",
+    "The learned σ and the σ-VAE's σ end within 5 % of each other",
+)
 def _learned_and_sigma_vae(result) -> Evidence:
     learned = result.scale[result.index_of("learned σ")]
     closed = result.scale[result.index_of("σ-VAE")]
     spread = abs(learned / closed - 1)
-    return Evidence(0.05 - float(spread), "relative",
-                    f"learned σ {learned:.4f}, σ-VAE {closed:.4f}")
+    return Evidence(
+        0.05 - float(spread), "relative", f"learned σ {learned:.4f}, σ-VAE {closed:.4f}"
+    )
 
 
-@_claim("learned-sigma/shared-sigma-between-0.12-and-0.18",
-        "Both shared σ end between 0.12 and 0.18, between the same two fixed σ of the sweep")
+@_claim(
+    "learned-sigma/shared-sigma-between-0.12-and-0.18",
+    "Both shared σ end between 0.12 and 0.18, between the same two fixed σ of the sweep",
+)
 def _shared_sigma_range(result) -> Evidence:
     values = [float(result.scale[result.index_of(label)]) for label in ("learned σ", "σ-VAE")]
     margin = min(min(value - 0.12, 0.18 - value) for value in values)
     return Evidence(margin, "σ", f"σ = {values[0]:.4f} and {values[1]:.4f}")
 
 
-@_claim("learned-sigma/learned-sigma-on-the-rate-distortion-curve",
-        "Both learned-σ VAEs sit within 10 % of the fixed-σ sweep's MSE at their KL")
+@_claim(
+    "learned-sigma/learned-sigma-on-the-rate-distortion-curve",
+    "Both learned-σ VAEs sit within 10 % of the fixed-σ sweep's MSE at their KL",
+)
 def _on_the_curve(result, sweep) -> Evidence:
     import numpy as np
 
@@ -627,13 +760,18 @@ def _on_the_curve(result, sweep) -> Evidence:
         k = result.index_of(label)
         on_curve = np.interp(result.train_kl[k], sweep.train_kl[order], sweep.train_mse[order])
         excess[label] = float(result.train_mse[k] / on_curve - 1)
-    return Evidence(0.1 - max(abs(value) for value in excess.values()), "relative",
-                    ", ".join(f"{label} {value:+.1%}" for label, value in excess.items()))
+    return Evidence(
+        0.1 - max(abs(value) for value in excess.values()),
+        "relative",
+        ", ".join(f"{label} {value:+.1%}" for label, value in excess.items()),
+    )
 
 
-@_claim("learned-sigma/floor-holds-at-always-black-pixels",
-        "With the floor, σ at the pixels that are black in every training digit sits on the "
-        "floor (within 5 %)")
+@_claim(
+    "learned-sigma/floor-holds-at-always-black-pixels",
+    "With the floor, σ at the pixels that are black in every training digit sits on the "
+    "floor (within 5 %)",
+)
 def _floor_holds(result) -> Evidence:
     import numpy as np
 
@@ -641,50 +779,66 @@ def _floor_holds(result) -> Evidence:
     floor = result.configs[k].scale_floor
     at_black = result.train_pixel_scale[k, _always_black()]
     error = float(np.abs(at_black / floor - 1).max())
-    return Evidence(0.05 - error, "relative",
-                    f"σ {np.round(at_black, 5).tolist()} at the floor {floor:.5f}")
+    return Evidence(
+        0.05 - error, "relative", f"σ {np.round(at_black, 5).tolist()} at the floor {floor:.5f}"
+    )
 
 
-@_claim("learned-sigma/per-pixel-sigma-reconstructs-worse",
-        "The per-pixel σ model reconstructs the training digits worse (higher MSE) than the "
-        "learned shared σ")
+@_claim(
+    "learned-sigma/per-pixel-sigma-reconstructs-worse",
+    "The per-pixel σ model reconstructs the training digits worse (higher MSE) than the "
+    "learned shared σ",
+)
 def _per_pixel_worse(result) -> Evidence:
     per_pixel = result.train_mse[result.index_of("per-pixel σ, floor")]
     shared = result.train_mse[result.index_of("learned σ")]
-    return Evidence(float(per_pixel / shared - 1), "relative",
-                    f"MSE {per_pixel:.4f} per-pixel, {shared:.4f} shared")
+    return Evidence(
+        float(per_pixel / shared - 1),
+        "relative",
+        f"MSE {per_pixel:.4f} per-pixel, {shared:.4f} shared",
+    )
 
 
 def _lowered(lowered):
     """(control index, lowered index, their floors) of a :func:`vaebook.variants.lower_floor`
     result."""
     floors = [item.scale_floor for item in lowered.configs]
-    control, low = int(max(range(2), key=floors.__getitem__)), int(
-        min(range(2), key=floors.__getitem__))
+    control, low = (
+        int(max(range(2), key=floors.__getitem__)),
+        int(min(range(2), key=floors.__getitem__)),
+    )
     return control, low, floors[control], floors[low]
 
 
-@_claim("learned-sigma/sigma-follows-the-lowered-floor",
-        "After the floor is lowered tenfold, σ at every always-black pixel falls at least "
-        "fivefold, towards the new floor")
+@_claim(
+    "learned-sigma/sigma-follows-the-lowered-floor",
+    "After the floor is lowered tenfold, σ at every always-black pixel falls at least "
+    "fivefold, towards the new floor",
+)
 def _follows_floor(lowered) -> Evidence:
     import numpy as np
 
     _, low, old, new = _lowered(lowered)
     at_black = lowered.train_pixel_scale[low, _always_black()]
-    return Evidence(1 - float(at_black.max()) / (old / 5), "relative",
-                    f"σ {np.round(at_black, 5).tolist()}; old floor {old:.4f}, new floor "
-                    f"{new:.5f}")
+    return Evidence(
+        1 - float(at_black.max()) / (old / 5),
+        "relative",
+        f"σ {np.round(at_black, 5).tolist()}; old floor {old:.4f}, new floor {new:.5f}",
+    )
 
 
-@_claim("learned-sigma/lower-floor-better-on-training-digits",
-        "With the lower floor the training −ELBO improves on the control's")
+@_claim(
+    "learned-sigma/lower-floor-better-on-training-digits",
+    "With the lower floor the training −ELBO improves on the control's",
+)
 def _lower_floor_train(lowered) -> Evidence:
     return _floor_change(lowered, lowered.train_neg_elbo, "training", improves=True)
 
 
-@_claim("learned-sigma/lower-floor-worse-on-test-digits",
-        "With the lower floor the test −ELBO gets worse than the control's")
+@_claim(
+    "learned-sigma/lower-floor-worse-on-test-digits",
+    "With the lower floor the test −ELBO gets worse than the control's",
+)
 def _lower_floor_test(lowered) -> Evidence:
     return _floor_change(lowered, lowered.neg_elbo, "test", improves=False)
 
@@ -693,14 +847,19 @@ def _floor_change(lowered, neg_elbo, split: str, improves: bool) -> Evidence:
     """How many nats lowering the floor gains (``improves``) or costs on one split."""
     control, low, _, _ = _lowered(lowered)
     change = float(neg_elbo[control] - neg_elbo[low])
-    return Evidence(change if improves else -change, "nats",
-                    f"{split} −ELBO {neg_elbo[control]:.1f} with the floor kept, "
-                    f"{neg_elbo[low]:.1f} with it lowered")
+    return Evidence(
+        change if improves else -change,
+        "nats",
+        f"{split} −ELBO {neg_elbo[control]:.1f} with the floor kept, "
+        f"{neg_elbo[low]:.1f} with it lowered",
+    )
 
 
-@_claim("learned-sigma/costliest-test-pixel-is-usually-black",
-        "With the lower floor, the test pixel that costs the most nats is black in most "
-        "training digits")
+@_claim(
+    "learned-sigma/costliest-test-pixel-is-usually-black",
+    "With the lower floor, the test pixel that costs the most nats is black in most "
+    "training digits",
+)
 def _costliest_pixel(lowered) -> Evidence:
     from vaebook.data import load_digits_split
 
@@ -708,49 +867,69 @@ def _costliest_pixel(lowered) -> Evidence:
     cost = lowered.per_pixel_nll(lowered.labels[low]).mean(dim=0)
     worst = int(cost.argmax())
     black = float((load_digits_split()[0][:, worst] == 0).float().mean())
-    return Evidence(black - 0.5, "share of digits",
-                    f"pixel {worst} costs {float(cost[worst]):.1f} nats per test image and is "
-                    f"black in {black:.0%} of the training digits")
+    return Evidence(
+        black - 0.5,
+        "share of digits",
+        f"pixel {worst} costs {float(cost[worst]):.1f} nats per test image and is "
+        f"black in {black:.0%} of the training digits",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Other likelihoods side by side (book/other-likelihoods.md)
 # ---------------------------------------------------------------------------------------------
 
-@_claim("other-likelihoods/learned-scales-settle-at-their-error",
-        "The learned σ ends within 1 % of the root mean squared error, the learned Laplace b "
-        "within 1 % of the mean absolute error")
+
+@_claim(
+    "other-likelihoods/learned-scales-settle-at-their-error",
+    "The learned σ ends within 1 % of the root mean squared error, the learned Laplace b "
+    "within 1 % of the mean absolute error",
+)
 def _scales_settle(result) -> Evidence:
     gaps = {}
     for label in ("Gaussian, σ learned", "Laplace, b learned"):
         k = result.index_of(label)
         gaps[label] = abs(float(result.scale[k] / result.fitted_scale[k]) - 1)
-    return Evidence(0.01 - max(gaps.values()), "relative",
-                    ", ".join(f"{label}: gap {gap:.2%}" for label, gap in gaps.items()))
+    return Evidence(
+        0.01 - max(gaps.values()),
+        "relative",
+        ", ".join(f"{label}: gap {gap:.2%}" for label, gap in gaps.items()),
+    )
 
 
 def _ranked(values: dict, order: list) -> Evidence:
     """Margin (nats) by which ``values`` (label -> −ELBO) keep ``order``, smallest first."""
     gaps = [values[b] - values[a] for a, b in zip(order, order[1:])]
-    return Evidence(float(min(gaps)), "nats",
-                    " < ".join(f"{label} {values[label]:.1f}" for label in order))
+    return Evidence(
+        float(min(gaps)), "nats", " < ".join(f"{label} {values[label]:.1f}" for label in order)
+    )
 
 
-DENSITY_ORDER = ["continuous Bernoulli", "Laplace, b learned", "Gaussian, σ learned",
-                 "Gaussian, σ = 0.1"]
+DENSITY_ORDER = [
+    "continuous Bernoulli",
+    "Laplace, b learned",
+    "Gaussian, σ learned",
+    "Gaussian, σ = 0.1",
+]
 
 
-@_claim("other-likelihoods/density-ranking",
-        "On the grey test digits the −ELBO ranks continuous Bernoulli < Laplace < learned-σ "
-        "Gaussian < Gaussian with σ = 0.1")
+@_claim(
+    "other-likelihoods/density-ranking",
+    "On the grey test digits the −ELBO ranks continuous Bernoulli < Laplace < learned-σ "
+    "Gaussian < Gaussian with σ = 0.1",
+)
 def _density_ranking(result) -> Evidence:
-    return _ranked({label: float(result.neg_elbo[result.index_of(label)])
-                    for label in DENSITY_ORDER}, DENSITY_ORDER)
+    return _ranked(
+        {label: float(result.neg_elbo[result.index_of(label)]) for label in DENSITY_ORDER},
+        DENSITY_ORDER,
+    )
 
 
-@_claim("other-likelihoods/densities-earn-on-exact-zeros",
-        "On the exactly-black test pixels the continuous Bernoulli scores best; on the pixels "
-        "strictly between 0 and 1 the Gaussian does")
+@_claim(
+    "other-likelihoods/densities-earn-on-exact-zeros",
+    "On the exactly-black test pixels the continuous Bernoulli scores best; on the pixels "
+    "strictly between 0 and 1 the Gaussian does",
+)
 def _exact_zeros(result) -> Evidence:
     from vaebook.data import load_digits_split
 
@@ -760,21 +939,25 @@ def _exact_zeros(result) -> Evidence:
     split = {}
     for label in labels:
         nll = result.per_pixel_nll(label)
-        split[label] = {kind: float((nll * mask).sum(dim=1).mean())
-                        for kind, mask in masks.items()}
+        split[label] = {kind: float((nll * mask).sum(dim=1).mean()) for kind, mask in masks.items()}
 
     def lead(kind, winner):
         others = [split[label][kind] for label in labels if label != winner]
         return min(others) - split[winner][kind]
 
     margin = min(lead("x = 0", "continuous Bernoulli"), lead("0 < x < 1", "Gaussian, σ learned"))
-    detail = "; ".join(f"{kind}: " + ", ".join(f"{label} {split[label][kind]:.1f}"
-                                              for label in labels) for kind in masks)
+    detail = "; ".join(
+        f"{kind}: " + ", ".join(f"{label} {split[label][kind]:.1f}" for label in labels)
+        for kind in masks
+    )
     return Evidence(margin, "nats", detail)
 
 
-DEQUANTISED = ["continuous Bernoulli, dequantised", "Laplace, b learned, dequantised",
-               "Gaussian, σ learned, dequantised"]
+DEQUANTISED = [
+    "continuous Bernoulli, dequantised",
+    "Laplace, b learned, dequantised",
+    "Gaussian, σ learned, dequantised",
+]
 
 
 def _bounds(result) -> dict:
@@ -782,71 +965,94 @@ def _bounds(result) -> dict:
     from vaebook.data import GREY_LEVELS
 
     offset = result.reconstructions.shape[-1] * math.log(GREY_LEVELS)
-    return {label: float(result.neg_elbo[result.index_of(label)]) + offset
-            for label in DEQUANTISED}
+    return {label: float(result.neg_elbo[result.index_of(label)]) + offset for label in DEQUANTISED}
 
 
-@_claim("other-likelihoods/dequantised-ranking",
-        "On dequantised digits the bound on −log P still ranks continuous Bernoulli < "
-        "Laplace < Gaussian")
+@_claim(
+    "other-likelihoods/dequantised-ranking",
+    "On dequantised digits the bound on −log P still ranks continuous Bernoulli < "
+    "Laplace < Gaussian",
+)
 def _dequantised_ranking(result) -> Evidence:
     return _ranked(_bounds(result), DEQUANTISED)
 
 
-@_claim("other-likelihoods/dequantised-beats-the-uniform-baseline",
-        "Every dequantised bound is below 64 log 17, the score of a uniform guess over the "
-        "17 grey levels")
+@_claim(
+    "other-likelihoods/dequantised-beats-the-uniform-baseline",
+    "Every dequantised bound is below 64 log 17, the score of a uniform guess over the "
+    "17 grey levels",
+)
 def _dequantised_baseline(result) -> Evidence:
     from vaebook.data import GREY_LEVELS
 
     baseline = result.reconstructions.shape[-1] * math.log(GREY_LEVELS)
     worst = max(_bounds(result).values())
-    return Evidence(baseline - worst, "nats",
-                    f"largest bound {worst:.1f}, baseline {baseline:.1f} nats")
+    return Evidence(
+        baseline - worst, "nats", f"largest bound {worst:.1f}, baseline {baseline:.1f} nats"
+    )
 
 
-@_claim("other-likelihoods/dequantised-gap-is-smaller",
-        "On dequantised digits the continuous Bernoulli still leads the Laplace by more than "
-        "30 nats, but by less than on the grey digits")
+@_claim(
+    "other-likelihoods/dequantised-gap-is-smaller",
+    "On dequantised digits the continuous Bernoulli still leads the Laplace by more than "
+    "30 nats, but by less than on the grey digits",
+)
 def _dequantised_gap(result) -> Evidence:
     bounds = _bounds(result)
     gap = bounds[DEQUANTISED[1]] - bounds[DEQUANTISED[0]]
-    raw = float(result.neg_elbo[result.index_of("Laplace, b learned")]
-                - result.neg_elbo[result.index_of("continuous Bernoulli")])
-    return Evidence(min(gap - 30, raw - gap), "nats",
-                    f"lead {gap:.1f} nats dequantised, {raw:.1f} on the grey digits")
+    raw = float(
+        result.neg_elbo[result.index_of("Laplace, b learned")]
+        - result.neg_elbo[result.index_of("continuous Bernoulli")]
+    )
+    return Evidence(
+        min(gap - 30, raw - gap),
+        "nats",
+        f"lead {gap:.1f} nats dequantised, {raw:.1f} on the grey digits",
+    )
 
 
-@_claim("other-likelihoods/log-likelihood-keeps-the-density-ranking",
-        "The importance-weighted estimate of −log p(x) ranks the grey-digit densities as the "
-        "−ELBO does: continuous Bernoulli < Laplace < learned-σ Gaussian < σ = 0.1")
+@_claim(
+    "other-likelihoods/log-likelihood-keeps-the-density-ranking",
+    "The importance-weighted estimate of −log p(x) ranks the grey-digit densities as the "
+    "−ELBO does: continuous Bernoulli < Laplace < learned-σ Gaussian < σ = 0.1",
+)
 def _log_likelihood_ranking(result, neg_log_p) -> Evidence:
-    return _ranked({label: float(neg_log_p[result.index_of(label)])
-                    for label in DENSITY_ORDER}, DENSITY_ORDER)
+    return _ranked(
+        {label: float(neg_log_p[result.index_of(label)]) for label in DENSITY_ORDER}, DENSITY_ORDER
+    )
 
 
-@_claim("other-likelihoods/log-likelihood-keeps-the-dequantised-ranking",
-        "On dequantised digits the importance-weighted bound on −log P still ranks "
-        "continuous Bernoulli < Laplace < Gaussian")
+@_claim(
+    "other-likelihoods/log-likelihood-keeps-the-dequantised-ranking",
+    "On dequantised digits the importance-weighted bound on −log P still ranks "
+    "continuous Bernoulli < Laplace < Gaussian",
+)
 def _log_likelihood_dequantised(result, neg_log_p) -> Evidence:
     from vaebook.data import GREY_LEVELS
 
     offset = result.reconstructions.shape[-1] * math.log(GREY_LEVELS)
-    return _ranked({label: float(neg_log_p[result.index_of(label)]) + offset
-                    for label in DEQUANTISED}, DEQUANTISED)
+    return _ranked(
+        {label: float(neg_log_p[result.index_of(label)]) + offset for label in DEQUANTISED},
+        DEQUANTISED,
+    )
 
 
-@_claim("other-likelihoods/fixed-sigma-has-the-loosest-bound",
-        "The gap between −ELBO and the estimate of −log p(x) is largest for the Gaussian "
-        "with fixed σ = 0.1, by more than 2 nats over every other decoder")
+@_claim(
+    "other-likelihoods/fixed-sigma-has-the-loosest-bound",
+    "The gap between −ELBO and the estimate of −log p(x) is largest for the Gaussian "
+    "with fixed σ = 0.1, by more than 2 nats over every other decoder",
+)
 def _loosest_bound(result, neg_log_p) -> Evidence:
-    gaps = {label: float(result.neg_elbo[k] - neg_log_p[k])
-            for k, label in enumerate(result.labels)}
+    gaps = {
+        label: float(result.neg_elbo[k] - neg_log_p[k]) for k, label in enumerate(result.labels)
+    }
     fixed = gaps.pop("Gaussian, σ = 0.1")
     runner_up = max(gaps, key=gaps.get)
-    return Evidence(fixed - gaps[runner_up] - 2.0, "nats",
-                    f"gap {fixed:.1f} nats for σ = 0.1, next {gaps[runner_up]:.1f} "
-                    f"({runner_up})")
+    return Evidence(
+        fixed - gaps[runner_up] - 2.0,
+        "nats",
+        f"gap {fixed:.1f} nats for σ = 0.1, next {gaps[runner_up]:.1f} ({runner_up})",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -855,8 +1061,13 @@ def _loosest_bound(result, neg_log_p) -> Evidence:
 # that the reference fixes pass the hidden retraining test on any machine.
 # ---------------------------------------------------------------------------------------------
 
-BUG_ZOO_PREDICTIONS = {"a": "collapse", "b": "collapse", "c": "collapse", "d": "autoencoder",
-                       "e": "sound"}
+BUG_ZOO_PREDICTIONS = {
+    "a": "collapse",
+    "b": "collapse",
+    "c": "collapse",
+    "d": "autoencoder",
+    "e": "sound",
+}
 """The failure each loss of the bug zoo is predicted to cause."""
 
 FIXED_KL_RANGE = (1.0, 2 * DETERMINISTIC_KL)
@@ -864,10 +1075,12 @@ FIXED_KL_RANGE = (1.0, 2 * DETERMINISTIC_KL)
 loss: a code, and no latent as narrow as an autoencoder's."""
 
 
-@_claim("bug-zoo-assignment/bugs-fail-as-predicted",
-        "Trained for 600 steps, the bug zoo's losses do what the answers predict: a, b and c "
-        "collapse (KL < 0.01 nats), d ends above 8.2 nats (as if both latents were narrower "
-        "than 1 % of the prior), e keeps a code (KL > 1 nat) with every latent below 4.1 nats")
+@_claim(
+    "bug-zoo-assignment/bugs-fail-as-predicted",
+    "Trained for 600 steps, the bug zoo's losses do what the answers predict: a, b and c "
+    "collapse (KL < 0.01 nats), d ends above 8.2 nats (as if both latents were narrower "
+    "than 1 % of the prior), e keeps a code (KL > 1 nat) with every latent below 4.1 nats",
+)
 def _bugs_fail(trained) -> Evidence:
     margins, parts = [], []
     for name, prediction in BUG_ZOO_PREDICTIONS.items():
@@ -877,21 +1090,26 @@ def _bugs_fail(trained) -> Evidence:
         elif prediction == "autoencoder":
             margins.append(_decades(kl, FIXED_KL_RANGE[1], above=True))
         else:
-            margins += [_decades(kl, 1.0, above=True),
-                        _decades(float(per_latent.max()), DETERMINISTIC_KL, above=False)]
+            margins += [
+                _decades(kl, 1.0, above=True),
+                _decades(float(per_latent.max()), DETERMINISTIC_KL, above=False),
+            ]
         parts.append(f"{name}: KL {kl:.3g}")
     return Evidence(min(margins), "decades of KL", "; ".join(parts))
 
 
-@_claim("bug-zoo-assignment/fixes-keep-a-code",
-        "Each reference fix, retrained for 600 steps, ends with a test KL between 1 and 8.2 "
-        "nats, as the hidden tests demand")
+@_claim(
+    "bug-zoo-assignment/fixes-keep-a-code",
+    "Each reference fix, retrained for 600 steps, ends with a test KL between 1 and 8.2 "
+    "nats, as the hidden tests demand",
+)
 def _fixes_keep(retrained) -> Evidence:
     low, high = FIXED_KL_RANGE
     kls = {name: float(result["kl"][0]) for name, result in retrained.items()}
     margin = min(min(kl / low - 1, 1 - kl / high) for kl in kls.values())
-    return Evidence(margin, "relative",
-                    "; ".join(f"{name}: KL {kl:.2f}" for name, kl in kls.items()))
+    return Evidence(
+        margin, "relative", "; ".join(f"{name}: KL {kl:.2f}" for name, kl in kls.items())
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -900,18 +1118,24 @@ def _fixes_keep(retrained) -> Evidence:
 # claims say the answers do not depend on the last bits of either machine's arithmetic.
 # ---------------------------------------------------------------------------------------------
 
-@_claim("training-assignment/fixed-loss-keeps-a-code",
-        "The reference fixed loss (σ = 0.25, 600 steps) keeps a code and reconstructs: KL "
-        "above 1 nat and test MSE below 0.06, as the hidden test demands")
+
+@_claim(
+    "training-assignment/fixed-loss-keeps-a-code",
+    "The reference fixed loss (σ = 0.25, 600 steps) keeps a code and reconstructs: KL "
+    "above 1 nat and test MSE below 0.06, as the hidden test demands",
+)
 def _fixed_loss(fixed) -> Evidence:
     kl, mse = float(fixed["kl"][0]), float(fixed["mse"][0])
-    return Evidence(min(kl / 1.0 - 1, 1 - mse / 0.06), "relative",
-                    f"KL {kl:.2f} nats, MSE {mse:.4f}")
+    return Evidence(
+        min(kl / 1.0 - 1, 1 - mse / 0.06), "relative", f"KL {kl:.2f} nats, MSE {mse:.4f}"
+    )
 
 
-@_claim("training-assignment/collapse-sigma-is-unambiguous",
-        "The first grid σ with KL below 0.01 nats is clear-cut: KL under 0.001 nats there and "
-        "over 0.1 nats at the grid σ before it")
+@_claim(
+    "training-assignment/collapse-sigma-is-unambiguous",
+    "The first grid σ with KL below 0.01 nats is clear-cut: KL under 0.001 nats there and "
+    "over 0.1 nats at the grid σ before it",
+)
 def _collapse_unambiguous(sweep) -> Evidence:
     import numpy as np
 
@@ -923,11 +1147,12 @@ def _collapse_unambiguous(sweep) -> Evidence:
     return Evidence(margin, "decades of KL", f"KL {before:.3g} nats, then {at:.2g}")
 
 
-@_claim("training-assignment/best-sigma-is-unambiguous",
-        "The grid σ with the lowest test −ELBO beats the runner-up by more than 1 nat")
+@_claim(
+    "training-assignment/best-sigma-is-unambiguous",
+    "The grid σ with the lowest test −ELBO beats the runner-up by more than 1 nat",
+)
 def _best_unambiguous(sweep) -> Evidence:
     import numpy as np
 
     best, second = np.sort(sweep.neg_elbo)[:2]
-    return Evidence(float(second - best) - 1.0, "nats",
-                    f"lead {float(second - best):.2f} nats")
+    return Evidence(float(second - best) - 1.0, "nats", f"lead {float(second - best):.2f} nats")

@@ -15,9 +15,20 @@ from sklearn.model_selection import train_test_split
 
 from vaebook._checks import check_dtype, check_int, check_unit_interval
 
-__all__ = ["PIXEL_MAX", "IMAGE_SHAPE", "PIXEL_RANGES", "GREY_LEVELS", "BINARY_THRESHOLD",
-           "DATA_KINDS", "load_digits_split", "pixel_range_bounds", "to_pixel_range",
-           "binarise", "dequantise", "member_data"]
+__all__ = [
+    "PIXEL_MAX",
+    "IMAGE_SHAPE",
+    "PIXEL_RANGES",
+    "GREY_LEVELS",
+    "BINARY_THRESHOLD",
+    "DATA_KINDS",
+    "load_digits_split",
+    "pixel_range_bounds",
+    "to_pixel_range",
+    "binarise",
+    "dequantise",
+    "member_data",
+]
 
 PIXEL_MAX = 16.0
 """Largest grey value of the raw digits; dividing by it maps the pixels to [0, 1]."""
@@ -49,8 +60,10 @@ def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.fl
     ``y_*`` are the digit labels (``torch.int64``, shape ``(N,)``). The split is stratified by
     label and fixed by ``seed``: the default gives 1347 training and 450 test images.
     """
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not (
-        0 < test_fraction < 1
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, (int, float))
+        or not (0 < test_fraction < 1)
     ):
         raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -62,12 +75,17 @@ def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.fl
     n_images, n_digits = len(digits.target), len(np.unique(digits.target))
     n_test = math.ceil(test_fraction * n_images)  # as scikit-learn rounds it
     if min(n_test, n_images - n_test) < n_digits:
-        raise ValueError(f"test_fraction {test_fraction!r} leaves {n_test} test and "
-                         f"{n_images - n_test} training images: a stratified split needs at "
-                         f"least {n_digits} (one per digit) in each")
+        raise ValueError(
+            f"test_fraction {test_fraction!r} leaves {n_test} test and "
+            f"{n_images - n_test} training images: a stratified split needs at "
+            f"least {n_digits} (one per digit) in each"
+        )
     pixels = digits.data.astype(np.float64) / PIXEL_MAX
     x_train, x_test, y_train, y_test = train_test_split(
-        pixels, digits.target, test_size=test_fraction, random_state=seed,
+        pixels,
+        digits.target,
+        test_size=test_fraction,
+        random_state=seed,
         stratify=digits.target,
     )
 
@@ -84,17 +102,19 @@ def pixel_range_bounds(pixel_range: str) -> tuple[float, float]:
     any other name.
     """
     if not isinstance(pixel_range, str) or pixel_range not in PIXEL_RANGES:
-        raise ValueError(f"pixel_range must be one of {', '.join(map(repr, PIXEL_RANGES))}, "
-                         f"got {pixel_range!r}")
+        raise ValueError(
+            f"pixel_range must be one of {', '.join(map(repr, PIXEL_RANGES))}, got {pixel_range!r}"
+        )
     return PIXEL_RANGES[pixel_range]
 
 
 def to_pixel_range(x, pixel_range: str):
-    """Pixels ``x`` on [0, 1] mapped linearly onto ``pixel_range`` (a key of :data:`PIXEL_RANGES`).
+    """Pixels ``x`` on [0, 1] mapped linearly onto ``pixel_range`` (a key of
+    :data:`PIXEL_RANGES`).
 
-    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. ``"-1..1"`` gives ``2x − 1``
-    and ``"0..255"`` gives ``255x``; ``"0..1"`` returns ``x`` unchanged. Works on tensors and
-    numpy arrays alike.
+    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. ``"-1..1"``
+    gives ``2x − 1`` and ``"0..255"`` gives ``255x``; ``"0..1"`` returns ``x`` unchanged. Works
+    on tensors and numpy arrays alike.
     """
     low, high = pixel_range_bounds(pixel_range)
     return x if (low, high) == (0.0, 1.0) else low + (high - low) * x
@@ -150,6 +170,9 @@ def member_data(x: torch.Tensor, kinds, split: str, stack: bool = False) -> torc
         raise ValueError(f'split must be "train" or "test", got {split!r}')
     if not stack and all(kind == "grey" for kind in kinds):
         return x
-    versions = {"grey": x, "binary": binarise(x),
-                "dequantised": dequantise(x, _DEQUANTISE_SEEDS[split])}
+    versions = {
+        "grey": x,
+        "binary": binarise(x),
+        "dequantised": dequantise(x, _DEQUANTISE_SEEDS[split]),
+    }
     return torch.stack([versions[kind] for kind in kinds])

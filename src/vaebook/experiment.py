@@ -25,17 +25,29 @@ import numpy as np
 import torch
 
 from vaebook import cache as _cache
-from vaebook import settings
-from vaebook import training
+from vaebook import settings, training
 from vaebook._checks import check_int, check_number
 from vaebook.data import DATA_KINDS, load_digits_split, member_data
 from vaebook.likelihoods import Likelihood, MemberLikelihoods, get_likelihood
 from vaebook.models import DEFAULT_HIDDEN_DIM, BatchedMLPVAE
 from vaebook.real_code import CODE_LOSSES, digits_loss, member_losses
 
-__all__ = ["DEFAULT_STEPS", "DEFAULT_BATCH_SIZE", "DEFAULT_LR", "DEFAULT_HIDDEN_DIM",
-           "TRAINING_FIELDS", "Config", "with_fields", "Result", "run", "fine_tune",
-           "sigma_grid", "sigma_configs", "run_sigma_sweep", "train_single"]
+__all__ = [
+    "DEFAULT_STEPS",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_LR",
+    "DEFAULT_HIDDEN_DIM",
+    "TRAINING_FIELDS",
+    "Config",
+    "with_fields",
+    "Result",
+    "run",
+    "fine_tune",
+    "sigma_grid",
+    "sigma_configs",
+    "run_sigma_sweep",
+    "train_single",
+]
 
 DEFAULT_STEPS = 5000
 """Adam steps of a config: ≈ 15 s for the 12 σ of the default sweep on 2 CPU cores.
@@ -53,8 +65,7 @@ DEFAULT_BATCH_SIZE = 256
 DEFAULT_LR = 1e-2
 """Peak learning rate of the cosine schedule of :func:`~vaebook.training.train_vae`."""
 
-TRAINING_FIELDS = ("latent_dim", "hidden_dim", "steps", "batch_size", "lr", "seed",
-                   "record_every")
+TRAINING_FIELDS = ("latent_dim", "hidden_dim", "steps", "batch_size", "lr", "seed", "record_every")
 """The fields of a :class:`Config` that every config of one :func:`run` shares: its members
 are one batched model, trained by one loop."""
 
@@ -109,8 +120,9 @@ class Config:
         check_int(self.kl_warmup, "kl_warmup", minimum=0)
         check_number(self.free_bits, "free_bits", allow_zero=True)
         if self.code_loss and self.code_loss not in CODE_LOSSES:
-            raise ValueError(f"code_loss must be one of {list(CODE_LOSSES)} or empty, got "
-                             f"{self.code_loss!r}")
+            raise ValueError(
+                f"code_loss must be one of {list(CODE_LOSSES)} or empty, got {self.code_loss!r}"
+            )
         for name in ("latent_dim", "hidden_dim", "steps", "batch_size", "record_every"):
             check_int(getattr(self, name), name)
         check_number(self.lr, "lr")
@@ -130,8 +142,11 @@ def with_fields(configs, **fields) -> list[Config]:
     :func:`run` and :func:`sigma_configs`). An unknown field name, or a value
     that a :class:`Config` refuses, is a ``ValueError``.
     """
-    if not isinstance(configs, (list, tuple)) or not configs or not all(
-            isinstance(item, Config) for item in configs):
+    if (
+        not isinstance(configs, (list, tuple))
+        or not configs
+        or not all(isinstance(item, Config) for item in configs)
+    ):
         raise ValueError("configs must be a non-empty list of Config")
     unknown = sorted(set(fields) - {field.name for field in dataclasses.fields(Config)})
     if unknown:
@@ -143,8 +158,10 @@ def _check_configs(configs, overrides: dict) -> list[Config]:
     """``configs`` as a list, with ``overrides`` applied and the seed resolved, checked to
     train as one model."""
     configs = with_fields(configs, **overrides)
-    configs = [item if item.seed is not None else
-               dataclasses.replace(item, seed=settings.default_seed()) for item in configs]
+    configs = [
+        item if item.seed is not None else dataclasses.replace(item, seed=settings.default_seed())
+        for item in configs
+    ]
     labels = [item.label for item in configs]
     if len(set(labels)) != len(labels):
         raise ValueError(f"config labels must be unique, got {labels}")
@@ -153,8 +170,9 @@ def _check_configs(configs, overrides: dict) -> list[Config]:
     for name in TRAINING_FIELDS:
         values = [getattr(item, name) for item in configs]
         if len(set(values)) > 1:
-            raise ValueError(f"the configs of one run train as one model and must share "
-                             f"{name}, got {values}")
+            raise ValueError(
+                f"the configs of one run train as one model and must share {name}, got {values}"
+            )
     return configs
 
 
@@ -225,8 +243,7 @@ class Result(_cache.StoredResult):
 
     def trained_likelihoods(self) -> MemberLikelihoods:
         """Every member's likelihood held at the scale it trained to (``scale``)."""
-        return _member_likelihoods(self.configs, self.reconstructions.shape[-1]).frozen(
-            self.scale)
+        return _member_likelihoods(self.configs, self.reconstructions.shape[-1]).frozen(self.scale)
 
     def index_of(self, key) -> int:
         """The member labelled ``key`` (a string), or whose σ is nearest ``key`` (a number,
@@ -246,16 +263,20 @@ class Result(_cache.StoredResult):
         """The trained VAEs, one member per config, rebuilt from ``weights``."""
         first = self.configs[0]
         outputs = max(item.outputs_per_pixel for item in self.likelihoods)
-        model = BatchedMLPVAE(len(self.labels), self.reconstructions.shape[-1],
-                              first.hidden_dim, first.latent_dim, outputs_per_pixel=outputs)
+        model = BatchedMLPVAE(
+            len(self.labels),
+            self.reconstructions.shape[-1],
+            first.hidden_dim,
+            first.latent_dim,
+            outputs_per_pixel=outputs,
+        )
         model.load_state_dict({k: torch.from_numpy(v) for k, v in self.weights.items()})
         return model.eval()
 
     def test_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x_test, y_test)`` as each member saw them: ``x_test`` is ``(K, N, D)``."""
         _, _, x_test, y_test = load_digits_split()
-        return member_data(x_test, [item.data for item in self.configs], "test",
-                           stack=True), y_test
+        return member_data(x_test, [item.data for item in self.configs], "test", stack=True), y_test
 
     @torch.no_grad()
     def per_pixel_nll(self, label: str) -> torch.Tensor:
@@ -271,8 +292,9 @@ class Result(_cache.StoredResult):
         output = model.decode(model.encode(x)[0])[k]
         n_images, data_dim = x.shape[1:]
         # One pixel per row: the likelihood then returns one value per (image, pixel).
-        columns = output.reshape(n_images, -1, data_dim).transpose(1, 2).reshape(
-            n_images * data_dim, -1)
+        columns = (
+            output.reshape(n_images, -1, data_dim).transpose(1, 2).reshape(n_images * data_dim, -1)
+        )
         if likelihood.outputs_per_pixel == 1:
             columns = columns[:, :1]
         scale = None if np.isnan(self.scale[k]) else float(self.scale[k])
@@ -289,29 +311,41 @@ class Result(_cache.StoredResult):
         """
         x, _ = self.test_data()
         return training.importance_weighted_nll(
-            self.model(), x, likelihood=self.trained_likelihoods(), samples=samples,
-            seed=self.configs[0].seed).mean(axis=1)
+            self.model(),
+            x,
+            likelihood=self.trained_likelihoods(),
+            samples=samples,
+            seed=self.configs[0].seed,
+        ).mean(axis=1)
 
 
 def _code_loss_fn(configs: list[Config], n_train: int, pixels: int):
     """The ``loss_fn`` that trains every config with its ``code_loss`` (None if none has)."""
     if not configs[0].code_loss:
         return None
-    losses = [digits_loss(item.code_loss, batch_size=item.batch_size, pixels=pixels,
-                          n_train=n_train) for item in configs]
+    losses = [
+        digits_loss(item.code_loss, batch_size=item.batch_size, pixels=pixels, n_train=n_train)
+        for item in configs
+    ]
     return member_losses(losses, [CODE_LOSSES[item.code_loss].sigmoid for item in configs])
 
 
 def _member_likelihoods(configs: list[Config], data_dim: int) -> MemberLikelihoods:
     """The configs' likelihoods with their σ (float32, as the model): the one place a
     config's σ is read."""
-    return MemberLikelihoods([item.make_likelihood() for item in configs],
-                             torch.tensor([item.sigma for item in configs],
-                                          dtype=torch.float32), data_dim)
+    return MemberLikelihoods(
+        [item.make_likelihood() for item in configs],
+        torch.tensor([item.sigma for item in configs], dtype=torch.float32),
+        data_dim,
+    )
 
 
-def _train_and_evaluate(configs: list[Config], progress, model: BatchedMLPVAE | None = None,
-                        trainable: tuple[str, ...] | None = None) -> Result:
+def _train_and_evaluate(
+    configs: list[Config],
+    progress,
+    model: BatchedMLPVAE | None = None,
+    trainable: tuple[str, ...] | None = None,
+) -> Result:
     """Train one member per config (from ``model``'s weights if given, else from a fresh
     model), evaluate them all and return the :class:`Result`."""
     first, kinds = configs[0], [item.data for item in configs]
@@ -320,32 +354,53 @@ def _train_and_evaluate(configs: list[Config], progress, model: BatchedMLPVAE | 
     x_train = member_data(x_train, kinds, "train")
     x_test = member_data(x_test, kinds, "test")
     if model is None:
-        model = BatchedMLPVAE(len(configs), x_train.shape[-1], first.hidden_dim,
-                              first.latent_dim, seed=first.seed,
-                              outputs_per_pixel=max(item.outputs_per_pixel
-                                                    for item in members.likelihoods))
+        model = BatchedMLPVAE(
+            len(configs),
+            x_train.shape[-1],
+            first.hidden_dim,
+            first.latent_dim,
+            seed=first.seed,
+            outputs_per_pixel=max(item.outputs_per_pixel for item in members.likelihoods),
+        )
     kl_weight = [item.kl_weight for item in configs]
     start = time.perf_counter()
     trained = training.train_vae(
-        model, x_train, likelihood=members, kl_weight=kl_weight, steps=first.steps, batch_size=first.batch_size, lr=first.lr,
-        seed=first.seed, progress=progress, record_every=first.record_every,
-        trainable=trainable, kl_warmup=[item.kl_warmup for item in configs],
+        model,
+        x_train,
+        likelihood=members,
+        kl_weight=kl_weight,
+        steps=first.steps,
+        batch_size=first.batch_size,
+        lr=first.lr,
+        seed=first.seed,
+        progress=progress,
+        record_every=first.record_every,
+        trainable=trainable,
+        kl_warmup=[item.kl_warmup for item in configs],
         free_bits=[item.free_bits for item in configs],
-        loss_fn=_code_loss_fn(configs, x_train.shape[-2], x_train.shape[-1]))
+        loss_fn=_code_loss_fn(configs, x_train.shape[-2], x_train.shape[-1]),
+    )
     seconds = time.perf_counter() - start
     fixed = members.frozen(trained["scale"])
-    test, train = (training.evaluate(model, x, y, likelihood=fixed, kl_weight=kl_weight,
-                                     seed=first.seed)
-                   for x, y in ((x_test, y_test), (x_train, y_train)))
+    test, train = (
+        training.evaluate(model, x, y, likelihood=fixed, kl_weight=kl_weight, seed=first.seed)
+        for x, y in ((x_test, y_test), (x_train, y_train))
+    )
     latent_labels = test.pop("labels")
     return Result(
-        scale=trained["scale"], fitted_scale=trained["fitted_scale"], **test,
-        latent_labels=latent_labels, train_neg_elbo=train["neg_elbo"],
-        train_mse=train["mse"], train_kl=train["kl"], train_pixel_scale=train["pixel_scale"],
+        scale=trained["scale"],
+        fitted_scale=trained["fitted_scale"],
+        **test,
+        latent_labels=latent_labels,
+        train_neg_elbo=train["neg_elbo"],
+        train_mse=train["mse"],
+        train_kl=train["kl"],
+        train_pixel_scale=train["pixel_scale"],
         history=trained["history"],
         weights={k: v.detach().cpu().numpy() for k, v in model.state_dict().items()},
         hyperparameters={"configs": [dataclasses.asdict(item) for item in configs]},
-        train_seconds=seconds)
+        train_seconds=seconds,
+    )
 
 
 def run(configs, *, cache: bool = True, progress="auto", **overrides) -> Result:
@@ -359,12 +414,24 @@ def run(configs, *, cache: bool = True, progress="auto", **overrides) -> Result:
     """
     configs = _check_configs(configs, overrides)
     return _cache.load_or_compute(
-        "run", {"configs": [dataclasses.asdict(item) for item in configs]}, Result.load,
-        lambda: _train_and_evaluate(configs, progress), enabled=cache)
+        "run",
+        {"configs": [dataclasses.asdict(item) for item in configs]},
+        Result.load,
+        lambda: _train_and_evaluate(configs, progress),
+        enabled=cache,
+        modules=(__name__,),
+    )
 
 
-def fine_tune(result: Result, label: str, configs, *, trainable=("dec_out",),
-              cache: bool = True, progress="auto") -> Result:
+def fine_tune(
+    result: Result,
+    label: str,
+    configs,
+    *,
+    trainable=("dec_out",),
+    cache: bool = True,
+    progress="auto",
+) -> Result:
     """Train copies of the trained member ``label`` of ``result``, one per config.
 
     Used behind the scenes in chapter *Learning σ* (:func:`vaebook.variants.lower_floor`).
@@ -380,23 +447,33 @@ def fine_tune(result: Result, label: str, configs, *, trainable=("dec_out",),
         raise ValueError(f"label must be a string, got {label!r}")
     index = result.index_of(label)
     configs = _check_configs(configs, {})
-    if isinstance(trainable, str) or not isinstance(trainable, (list, tuple)) or not all(
-            isinstance(name, str) for name in trainable):
-        raise ValueError(f"trainable must be a tuple of parameter-name prefixes, "
-                         f"got {trainable!r}")
+    if (
+        isinstance(trainable, str)
+        or not isinstance(trainable, (list, tuple))
+        or not all(isinstance(name, str) for name in trainable)
+    ):
+        raise ValueError(f"trainable must be a tuple of parameter-name prefixes, got {trainable!r}")
 
     def compute() -> Result:
         source = result.model()
-        model = BatchedMLPVAE(len(configs), source.data_dim, configs[0].hidden_dim,
-                              configs[0].latent_dim, outputs_per_pixel=max(
-                                  item.make_likelihood().outputs_per_pixel for item in configs))
+        model = BatchedMLPVAE(
+            len(configs),
+            source.data_dim,
+            configs[0].hidden_dim,
+            configs[0].latent_dim,
+            outputs_per_pixel=max(item.make_likelihood().outputs_per_pixel for item in configs),
+        )
         model.copy_member_from(source, index)
         return _train_and_evaluate(configs, progress, model=model, trainable=tuple(trainable))
 
-    key = {"configs": [dataclasses.asdict(item) for item in configs],
-           "start": {"configs": result.hyperparameters["configs"], "member": label},
-           "trainable": list(trainable)}
-    return _cache.load_or_compute("fine-tune", key, Result.load, compute, enabled=cache)
+    key = {
+        "configs": [dataclasses.asdict(item) for item in configs],
+        "start": {"configs": result.hyperparameters["configs"], "member": label},
+        "trainable": list(trainable),
+    }
+    return _cache.load_or_compute(
+        "fine-tune", key, Result.load, compute, enabled=cache, modules=(__name__,)
+    )
 
 
 def sigma_grid(n: int = 12, low: float = 0.03, high: float = 1.5) -> np.ndarray:
@@ -425,17 +502,25 @@ def sigma_configs(sigmas=None, *, kl_weight=1.0, **fields) -> list[Config]:
     """
     sigmas = training.check_sigmas(sigma_grid() if sigmas is None else sigmas)
     weights = training.check_kl_weights(kl_weight, len(sigmas), torch.float64)
-    labels = [f"σ = {sigma:.4g}" + ("" if weight == 1 else f", β = {weight:.4g}")
-              for sigma, weight in zip(sigmas.tolist(), weights.tolist())]
-    labels = [label if labels.count(label) == 1 else f"{label} #{k}"
-              for k, label in enumerate(labels)]
-    return with_fields([Config(label, "gaussian", sigma=sigma, kl_weight=weight)
-                        for label, sigma, weight in zip(labels, sigmas.tolist(),
-                                                        weights.tolist())], **fields)
+    labels = [
+        f"σ = {sigma:.4g}" + ("" if weight == 1 else f", β = {weight:.4g}")
+        for sigma, weight in zip(sigmas.tolist(), weights.tolist())
+    ]
+    labels = [
+        label if labels.count(label) == 1 else f"{label} #{k}" for k, label in enumerate(labels)
+    ]
+    return with_fields(
+        [
+            Config(label, "gaussian", sigma=sigma, kl_weight=weight)
+            for label, sigma, weight in zip(labels, sigmas.tolist(), weights.tolist())
+        ],
+        **fields,
+    )
 
 
-def run_sigma_sweep(sigmas=None, *, kl_weight=1.0, cache: bool = True, progress="auto",
-                    **fields) -> Result:
+def run_sigma_sweep(
+    sigmas=None, *, kl_weight=1.0, cache: bool = True, progress="auto", **fields
+) -> Result:
     """Train one VAE per σ (all as ONE batched model), evaluate them, cache the result.
 
     Introduced in chapter *σ trades reconstruction against KL*:
@@ -444,8 +529,7 @@ def run_sigma_sweep(sigmas=None, *, kl_weight=1.0, cache: bool = True, progress=
     ``batch_size`` and ``lr`` of a config train every σ of the default grid to convergence
     (``bench/training.py`` measures it).
     """
-    return run(sigma_configs(sigmas, kl_weight=kl_weight, **fields), cache=cache,
-               progress=progress)
+    return run(sigma_configs(sigmas, kl_weight=kl_weight, **fields), cache=cache, progress=progress)
 
 
 def train_single(sigma: float, *, cache: bool = False, progress="auto", **fields) -> Result:

@@ -37,8 +37,7 @@ def _package_folder(package: str) -> Path:
 
 @functools.lru_cache(maxsize=64)
 def _compiled(filename: str) -> types.CodeType:
-    return compile(Path(filename).read_text(encoding="utf-8"), filename, "exec",
-                   dont_inherit=True)
+    return compile(Path(filename).read_text(encoding="utf-8"), filename, "exec", dont_inherit=True)
 
 
 def _find(code: types.CodeType, name: str, line: int) -> types.CodeType | None:

@@ -117,17 +117,22 @@ def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma, reduction: str = "
         per_sample = _per_sample(z**2 / 2 + torch.log(sigma) + 0.5 * math.log(2 * math.pi))
     else:
         per_sample = _gaussian_nll(x, x_hat, sigma)
-    _check_finite_result(per_sample, "gaussian_nll", x,
-                         "the squared errors divided by sigma^2 exceed its largest number")
+    _check_finite_result(
+        per_sample,
+        "gaussian_nll",
+        x,
+        "the squared errors divided by sigma^2 exceed its largest number",
+    )
     return reduce_batch(per_sample, reduction)
 
 
-def _check_finite_result(values: torch.Tensor, function: str, like: torch.Tensor,
-                         why: str) -> None:
+def _check_finite_result(values: torch.Tensor, function: str, like: torch.Tensor, why: str) -> None:
     """Raise a ValueError naming the overflow when finite inputs gave an infinite result."""
     if not torch.isfinite(values.detach()).all():
-        raise ValueError(f"{function} overflows {like.dtype}: {why}. Compute in float64 "
-                         "(.double()) or bring the inputs into a sensible range")
+        raise ValueError(
+            f"{function} overflows {like.dtype}: {why}. Compute in float64 "
+            "(.double()) or bring the inputs into a sensible range"
+        )
 
 
 def _gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
@@ -147,8 +152,12 @@ def laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale, reduction: str = "s
     scale = check_positive_scale(scale, "scale", x)
     reduction = check_reduction(reduction)
     per_sample = _laplace_nll(x, x_hat, scale)
-    _check_finite_result(per_sample, "laplace_nll", x, "the absolute errors divided by the "
-                         "scale, or log(2 * scale), exceed its largest number")
+    _check_finite_result(
+        per_sample,
+        "laplace_nll",
+        x,
+        "the absolute errors divided by the scale, or log(2 * scale), exceed its largest number",
+    )
     return reduce_batch(per_sample, reduction)
 
 
@@ -174,8 +183,9 @@ def _checked_unit_interval_nll(name: str, nll, x, logits, reduction: str):
     check_unit_interval(x, "x")
     reduction = check_reduction(reduction)
     per_sample = nll(x, logits)
-    _check_finite_result(per_sample, name, x,
-                         "the cross-entropies of logits this large exceed its largest number")
+    _check_finite_result(
+        per_sample, name, x, "the cross-entropies of logits this large exceed its largest number"
+    )
     return reduce_batch(per_sample, reduction)
 
 
@@ -220,8 +230,9 @@ def continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: s
     the binary cross-entropy minus ``log C(lambda)``, so it integrates to one over [0, 1]
     (Loaiza-Ganem and Cunningham, 2019). ``reduction`` is as in :func:`gaussian_nll`.
     """
-    return _checked_unit_interval_nll("continuous_bernoulli_nll", _continuous_bernoulli_nll, x,
-                                      logits, reduction)
+    return _checked_unit_interval_nll(
+        "continuous_bernoulli_nll", _continuous_bernoulli_nll, x, logits, reduction
+    )
 
 
 def _continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -242,11 +253,14 @@ def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     check_same_shape(mu, logvar, "mu", "logvar")
     kl = _kl_standard_normal(mu, logvar)
     _check_finite_result(
-        kl, "kl_standard_normal", mu,
+        kl,
+        "kl_standard_normal",
+        mu,
         f"logvar reaches {logvar.detach().max().item():g}, mu reaches "
         f"{mu.detach().abs().max().item():g}, and exp(logvar) + mu^2 exceeds its largest "
         f"number ({torch.finfo(mu.dtype).max:.3g}); an encoder usually clamps logvar, "
-        "e.g. to [-30, 20]")
+        "e.g. to [-30, 20]",
+    )
     return kl
 
 
@@ -329,8 +343,12 @@ def effective_sigma(
     (2 * w_r)`` (:func:`kl_to_recon_weight`). For example ``F.mse_loss`` plus a KL summed over
     latents and batch gives ``sigma^2 = B * D / 2``.
     """
-    return math.sqrt(kl_to_recon_weight(data_dim, batch_size, recon_reduction, kl_reduction,
-                                        latent_dim, kl_weight) / 2.0)
+    return math.sqrt(
+        kl_to_recon_weight(
+            data_dim, batch_size, recon_reduction, kl_reduction, latent_dim, kl_weight
+        )
+        / 2.0
+    )
 
 
 def continuous_bernoulli_mean(logits: torch.Tensor) -> torch.Tensor:
@@ -368,8 +386,10 @@ def continuous_bernoulli_logit_for_mean(mean) -> torch.Tensor:
     if torch.isnan(mean).any() or not ((mean > 0) & (mean < 1)).all():
         raise ValueError(f"mean must lie strictly between 0 and 1, got {mean.tolist()}")
     if (mean < 1e-300).any():
-        raise ValueError("mean must be at least 1e-300: its logit -1/mean is below the "
-                         f"float64 range, got {mean.min().item():g}")
+        raise ValueError(
+            "mean must be at least 1e-300: its logit -1/mean is below the "
+            f"float64 range, got {mean.min().item():g}"
+        )
     low = torch.minimum(torch.full_like(mean, -200.0), -2 / mean)
     high = torch.maximum(torch.full_like(mean, 200.0), 2 / (1 - mean))
     width = float((high - low).max())
@@ -384,6 +404,7 @@ def continuous_bernoulli_logit_for_mean(mean) -> torch.Tensor:
 # Decoder likelihoods: one class per family. What the training loop of the book trains with.
 # ---------------------------------------------------------------------------------------------
 
+
 def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
     """``log(floor) + softplus(log_scale - log(floor))``: a smooth ``max(log_scale, log floor)``.
 
@@ -393,8 +414,7 @@ def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
     no floor: ``log_scale`` is returned as it is. A negative, infinite or NaN floor is a
     ``ValueError``.
     """
-    if isinstance(floor, bool) or not isinstance(floor, Real) or not (
-            0 <= floor < math.inf):
+    if isinstance(floor, bool) or not isinstance(floor, Real) or not (0 <= floor < math.inf):
         raise ValueError(f"floor must be a number >= 0 (0 means no floor), got {floor!r}")
     if not isinstance(log_scale, torch.Tensor):
         raise ValueError(f"log_scale must be a torch.Tensor, got {type(log_scale).__name__}")
@@ -431,18 +451,27 @@ class Likelihood:
 
     def __init__(self, scale_kind: str | None = None, scale_floor: float = 0.0):
         if type(self) is Likelihood:
-            raise ValueError("Likelihood is the base class: use get_likelihood(name) or a "
-                             "family class such as GaussianLikelihood")
+            raise ValueError(
+                "Likelihood is the base class: use get_likelihood(name) or a "
+                "family class such as GaussianLikelihood"
+            )
         kind = self.scale_kinds[0] if scale_kind is None else scale_kind
         if kind not in self.scale_kinds:
-            raise ValueError(f"the {self.family} likelihood's scale is one of "
-                             f"{', '.join(self.scale_kinds)}, got {scale_kind!r}")
-        if isinstance(scale_floor, bool) or not isinstance(scale_floor, (int, float)) or (
-                math.isnan(scale_floor) or not 0 <= scale_floor < math.inf):
+            raise ValueError(
+                f"the {self.family} likelihood's scale is one of "
+                f"{', '.join(self.scale_kinds)}, got {scale_kind!r}"
+            )
+        if (
+            isinstance(scale_floor, bool)
+            or not isinstance(scale_floor, (int, float))
+            or (math.isnan(scale_floor) or not 0 <= scale_floor < math.inf)
+        ):
             raise ValueError(f"scale_floor must be a finite number >= 0, got {scale_floor!r}")
         if scale_floor and kind in ("fixed", "none"):
-            raise ValueError(f"scale_floor applies to a learned, optimal or per-pixel scale; "
-                             f"the likelihood {_name(self.family, kind)!r} has none")
+            raise ValueError(
+                f"scale_floor applies to a learned, optimal or per-pixel scale; "
+                f"the likelihood {_name(self.family, kind)!r} has none"
+            )
         self.scale_kind, self.scale_floor = kind, float(scale_floor)
 
     @property
@@ -456,7 +485,9 @@ class Likelihood:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Likelihood) and (self.name, self.scale_floor) == (
-            other.name, other.scale_floor)
+            other.name,
+            other.scale_floor,
+        )
 
     def __hash__(self) -> int:
         return hash((self.name, self.scale_floor))
@@ -476,7 +507,7 @@ class Likelihood:
         """Whether one scale serves every pixel (fixed, learned or optimal)."""
         return self.scale_kind in ("fixed", "learned", "optimal")
 
-    def frozen(self) -> "Likelihood":
+    def frozen(self) -> Likelihood:
         """The same likelihood with its shared scale held fixed (for evaluation after training).
 
         A learned or optimal shared scale becomes a fixed one; the others are returned as they
@@ -533,8 +564,10 @@ class Likelihood:
         if kind == "optimal":
             fitted = self.fitted_scale(x, location, tuple(range(1, x.ndim)))
             if not (fitted.detach() > 0).all():
-                raise ValueError(f"the {self.name!r} likelihood needs a reconstruction error "
-                                 "> 0: its optimal scale is 0 and its likelihood unbounded")
+                raise ValueError(
+                    f"the {self.name!r} likelihood needs a reconstruction error "
+                    "> 0: its optimal scale is 0 and its likelihood unbounded"
+                )
             return location, torch.exp(soft_floor(torch.log(fitted), self.scale_floor))
         if kind == "per-pixel":
             return location, torch.exp(log_scale)
@@ -618,10 +651,17 @@ def _name(family: str, kind: str) -> str:
     return family if kind in ("fixed", "none") else f"{family}-{kind}"
 
 
-_FAMILIES = (GaussianLikelihood, LaplaceLikelihood, BernoulliLikelihood,
-             ContinuousBernoulliLikelihood)
-_BY_NAME = {_name(family.family, kind): (family, kind)
-            for family in _FAMILIES for kind in family.scale_kinds}
+_FAMILIES = (
+    GaussianLikelihood,
+    LaplaceLikelihood,
+    BernoulliLikelihood,
+    ContinuousBernoulliLikelihood,
+)
+_BY_NAME = {
+    _name(family.family, kind): (family, kind)
+    for family in _FAMILIES
+    for kind in family.scale_kinds
+}
 LIKELIHOOD_NAMES = tuple(_BY_NAME)
 """The likelihood names that :func:`get_likelihood` and :func:`vaebook.training.train_vae` know."""
 
@@ -637,11 +677,14 @@ def get_likelihood(likelihood, scale_floor: float = 0.0) -> Likelihood:
     if isinstance(likelihood, Likelihood):
         return likelihood
     if not isinstance(likelihood, str):
-        raise ValueError(f"likelihood must be a name (one of {', '.join(LIKELIHOOD_NAMES)}) or "
-                         f"a Likelihood, got {likelihood!r}")
+        raise ValueError(
+            f"likelihood must be a name (one of {', '.join(LIKELIHOOD_NAMES)}) or "
+            f"a Likelihood, got {likelihood!r}"
+        )
     if likelihood not in _BY_NAME:
-        raise ValueError(f"unknown likelihood {likelihood!r}; known likelihoods: "
-                         f"{', '.join(LIKELIHOOD_NAMES)}")
+        raise ValueError(
+            f"unknown likelihood {likelihood!r}; known likelihoods: {', '.join(LIKELIHOOD_NAMES)}"
+        )
     family, kind = _BY_NAME[likelihood]
     return family(kind, scale_floor)
 
@@ -662,8 +705,10 @@ class MemberLikelihoods:
         likelihoods = [get_likelihood(item) for item in likelihoods]
         check_tensor(sigmas, "sigmas", min_ndim=1)
         if sigmas.numel() != len(likelihoods) or not (sigmas > 0).all():
-            raise ValueError(f"sigmas must hold one positive number per likelihood "
-                             f"({len(likelihoods)}), got {sigmas.tolist()}")
+            raise ValueError(
+                f"sigmas must hold one positive number per likelihood "
+                f"({len(likelihoods)}), got {sigmas.tolist()}"
+            )
         self.likelihoods, self.data_dim = likelihoods, check_int(data_dim, "data_dim")
         self.sigma = sigmas.reshape(-1, 1, 1)
         self.learned = [item.learns_scale for item in likelihoods]
@@ -676,7 +721,7 @@ class MemberLikelihoods:
                 groups.setdefault(item, []).append(k)
             self.groups = [(item, torch.tensor(members)) for item, members in groups.items()]
 
-    def frozen(self, scale) -> "MemberLikelihoods":
+    def frozen(self, scale) -> MemberLikelihoods:
         """The same members with every scale held fixed at ``scale`` (one number per member,
         NaN where a member has no shared scale), for evaluation after training.
 
@@ -687,24 +732,35 @@ class MemberLikelihoods:
         """
         values = np.asarray(scale, dtype=np.float64).reshape(-1)
         if values.size != len(self.likelihoods):
-            raise ValueError(f"scale must hold one number per member ({len(self.likelihoods)}),"
-                             f" got {values.size}")
+            raise ValueError(
+                f"scale must hold one number per member ({len(self.likelihoods)}),"
+                f" got {values.size}"
+            )
         shared = np.array([item.has_shared_scale for item in self.likelihoods])
         if not (np.isfinite(values[shared]) & (values[shared] > 0)).all():
-            raise ValueError(f"scale must be finite and > 0 for every member with a shared "
-                             f"scale, got {values.tolist()}")
+            raise ValueError(
+                f"scale must be finite and > 0 for every member with a shared "
+                f"scale, got {values.tolist()}"
+            )
         values = np.where(np.isnan(values), 1.0, values)
-        return MemberLikelihoods([item.frozen() for item in self.likelihoods],
-                                 torch.tensor(values, dtype=self.sigma.dtype), self.data_dim)
+        return MemberLikelihoods(
+            [item.frozen() for item in self.likelihoods],
+            torch.tensor(values, dtype=self.sigma.dtype),
+            self.data_dim,
+        )
 
     def scales(self) -> torch.Tensor:
         """``(K, 1, 1)``: the given σ, or ``exp(soft_floor(log σ))`` for a learned scale."""
         if not any(self.learned):
             return self.sigma
-        return torch.stack([
-            torch.exp(soft_floor(self.log_scale[k], item.scale_floor)) if learned
-            else self.sigma[k]
-            for k, (item, learned) in enumerate(zip(self.likelihoods, self.learned))])
+        return torch.stack(
+            [
+                torch.exp(soft_floor(self.log_scale[k], item.scale_floor))
+                if learned
+                else self.sigma[k]
+                for k, (item, learned) in enumerate(zip(self.likelihoods, self.learned))
+            ]
+        )
 
     def _by_group(self, compute) -> torch.Tensor:
         """``compute(likelihood, members)`` per group, reassembled in member order."""
@@ -718,7 +774,7 @@ class MemberLikelihoods:
         """The decoder outputs ``item`` reads: the first ``D`` unless it has a per-pixel σ."""
         if item.outputs_per_pixel * self.data_dim == output.shape[-1]:
             return output
-        return output[..., :self.data_dim]
+        return output[..., : self.data_dim]
 
     def _parts(self, x, output, scale, item, members):
         """The group's data ``(K_g, B, D)``, decoder outputs and scales."""
@@ -735,8 +791,9 @@ class MemberLikelihoods:
         """Each member's ``-log p(x | z)`` summed over its batch: shape ``(K,)`` (unchecked
         inputs: the training loop checks them once, and its loss at every step)."""
         scale = self.scales()
-        return self._by_group(lambda item, members: item._nll(
-            *self._parts(x, output, scale, item, members)))
+        return self._by_group(
+            lambda item, members: item._nll(*self._parts(x, output, scale, item, members))
+        )
 
     def nll_per_image(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         """Each member's ``-log p(x | z)`` of every image, shape ``(K, N)``."""
@@ -746,9 +803,11 @@ class MemberLikelihoods:
         def compute(item, members):
             member_x, member_output, member_scale = self._parts(x, output, scale, item, members)
             rows = member_x.shape[0] * n_images
-            return item._nll(member_x.reshape(rows, self.data_dim),
-                             member_output.reshape(rows, -1),
-                             member_scale.reshape(rows, 1)).reshape(-1, n_images)
+            return item._nll(
+                member_x.reshape(rows, self.data_dim),
+                member_output.reshape(rows, -1),
+                member_scale.reshape(rows, 1),
+            ).reshape(-1, n_images)
 
         return self._by_group(compute)
 
@@ -761,15 +820,19 @@ class MemberLikelihoods:
         def compute(item, members):
             member_x, member_output, member_scale = self._parts(x, output, scale, item, members)
             value = item.scale(member_x, member_output, member_scale)
-            return torch.full_like(member_x, math.nan) if value is None else value.expand_as(
-                member_x)
+            return (
+                torch.full_like(member_x, math.nan) if value is None else value.expand_as(member_x)
+            )
 
         return self._by_group(compute)
 
     def means(self, output: torch.Tensor) -> torch.Tensor:
         """The mean image of every member's ``p(x | z)``, ``(K, B, D)``."""
-        return self._by_group(lambda item, members: item.mean(self._output_of(
-            item, output if members is None else output[members])))
+        return self._by_group(
+            lambda item, members: item.mean(
+                self._output_of(item, output if members is None else output[members])
+            )
+        )
 
     @torch.no_grad()
     def final_scales(self, x: torch.Tensor, output: torch.Tensor) -> dict[str, np.ndarray]:
@@ -785,7 +848,7 @@ class MemberLikelihoods:
                 continue
             # Member-first (1, N, D): an "optimal" scale is then fitted over the whole set.
             member_x = (x if x.ndim == 2 else x[k]).unsqueeze(0)
-            member_output = output[k:k + 1, :, :self.data_dim]
+            member_output = output[k : k + 1, :, : self.data_dim]
             location = item.split(member_output)[0]
             fitted.append(item.fitted_scale(member_x, location, (1, 2)).item())
             scale.append(float(item.scale(member_x, member_output, current[k]).reshape(-1)[0]))

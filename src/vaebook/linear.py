@@ -32,16 +32,25 @@ import numpy as np
 import torch
 
 from vaebook import cache as _cache
-from vaebook import settings
-from vaebook import training
+from vaebook import settings, training
 from vaebook._checks import check_int, check_number
 from vaebook.data import load_digits_split, pixel_range_bounds, to_pixel_range
 from vaebook.models import BatchedLinearVAE
 
-__all__ = ["LINEAR_SIGMAS", "LINEAR_STEPS", "LINEAR_LR", "covariance_eigenvalues",
-           "ppca_active_dims", "ppca_column_norms_sq", "ppca_kl_per_latent",
-           "ppca_neg_log_likelihood", "linear_vae_neg_elbo", "PixelRangeLinearVAE",
-           "LinearSweepResult", "run_linear_sweep"]
+__all__ = [
+    "LINEAR_SIGMAS",
+    "LINEAR_STEPS",
+    "LINEAR_LR",
+    "covariance_eigenvalues",
+    "ppca_active_dims",
+    "ppca_column_norms_sq",
+    "ppca_kl_per_latent",
+    "ppca_neg_log_likelihood",
+    "linear_vae_neg_elbo",
+    "PixelRangeLinearVAE",
+    "LinearSweepResult",
+    "run_linear_sweep",
+]
 
 LINEAR_SIGMAS = (0.5, 0.55, 0.65, 0.7, 0.9)
 """The σ grid of the chapter, chosen so that its claims hold for every seed and floating-point
@@ -59,7 +68,6 @@ one is within 0.03."""
 
 LINEAR_LR = 0.02
 """Peak learning rate of the cosine schedule of :func:`~vaebook.training.train_vae`."""
-
 
 
 def _as_data(x, name: str = "x") -> np.ndarray:
@@ -123,7 +131,7 @@ def ppca_column_norms_sq(eigenvalues, sigma, latent_dim: int) -> np.ndarray:
     values = _as_eigenvalues(eigenvalues)
     latent_dim = check_int(latent_dim, "latent_dim")
     top = np.zeros(latent_dim)
-    top[:min(latent_dim, values.size)] = values[:latent_dim]
+    top[: min(latent_dim, values.size)] = values[:latent_dim]
     return np.maximum(top - _as_sigma(sigma) ** 2, 0.0)
 
 
@@ -137,7 +145,7 @@ def ppca_kl_per_latent(eigenvalues, sigma, latent_dim: int) -> np.ndarray:
     values = _as_eigenvalues(eigenvalues)
     latent_dim = check_int(latent_dim, "latent_dim")
     top = np.zeros(latent_dim)
-    top[:min(latent_dim, values.size)] = values[:latent_dim]
+    top[: min(latent_dim, values.size)] = values[:latent_dim]
     sigma_sq = _as_sigma(sigma) ** 2
     with np.errstate(divide="ignore"):
         return np.where(top > sigma_sq, 0.5 * np.log(np.maximum(top, sigma_sq) / sigma_sq), 0.0)
@@ -160,8 +168,7 @@ def ppca_neg_log_likelihood(x, sigma, latent_dim: int) -> float:
     c = np.full(values.size, sigma_sq)
     k = min(latent_dim, values.size)
     c[:k] = np.maximum(values[:k], sigma_sq)
-    return float(0.5 * (values.size * math.log(2 * math.pi) + np.log(c).sum()
-                        + (values / c).sum()))
+    return float(0.5 * (values.size * math.log(2 * math.pi) + np.log(c).sum() + (values / c).sum()))
 
 
 @torch.no_grad()
@@ -177,17 +184,17 @@ def linear_vae_neg_elbo(model: BatchedLinearVAE, x: torch.Tensor, sigmas) -> np.
         raise ValueError(f"model must be a BatchedLinearVAE, got {type(model).__name__}")
     sigmas = training.check_sigmas(sigmas)
     if sigmas.numel() != model.n_models:
-        raise ValueError(f"sigmas must hold one σ per member ({model.n_models}), "
-                         f"got {sigmas.numel()}")
+        raise ValueError(
+            f"sigmas must hold one σ per member ({model.n_models}), got {sigmas.numel()}"
+        )
     x = training._check_data(x, model, "x")
     mu, logvar = model.encode(x)
     sse = ((x - model.decode(mu)) ** 2).sum(dim=2).mean(dim=1)
     variance = logvar[:, 0].exp()
     trace = (model.column_norms_sq() * variance).sum(dim=1)
     sigma_sq = sigmas.to(model.dtype) ** 2
-    nll = 0.5 * model.data_dim * torch.log(2 * math.pi * sigma_sq) + (sse + trace) / (
-        2 * sigma_sq)
-    kl = 0.5 * (mu ** 2 + variance[:, None, :] - logvar - 1).sum(dim=2).mean(dim=1)
+    nll = 0.5 * model.data_dim * torch.log(2 * math.pi * sigma_sq) + (sse + trace) / (2 * sigma_sq)
+    kl = 0.5 * (mu**2 + variance[:, None, :] - logvar - 1).sum(dim=2).mean(dim=1)
     return (nll + kl).cpu().numpy()
 
 
@@ -202,8 +209,16 @@ class PixelRangeLinearVAE(BatchedLinearVAE):
     those. With ``pixel_range="0..1"`` it computes exactly what the plain model computes.
     """
 
-    def __init__(self, n_models: int, data_dim: int = 64, latent_dim: int = 16, *,
-                 pixel_range: str = "0..1", seed: int = 0, dtype: torch.dtype = torch.float64):
+    def __init__(
+        self,
+        n_models: int,
+        data_dim: int = 64,
+        latent_dim: int = 16,
+        *,
+        pixel_range: str = "0..1",
+        seed: int = 0,
+        dtype: torch.dtype = torch.float64,
+    ):
         super().__init__(n_models, data_dim, latent_dim, seed=seed, dtype=dtype)
         self.low, high = pixel_range_bounds(pixel_range)
         self.pixel_range = pixel_range
@@ -219,7 +234,7 @@ class PixelRangeLinearVAE(BatchedLinearVAE):
 
     def column_norms_sq(self) -> torch.Tensor:
         """``||width · W_j||²`` of every decoder column on the pixel range, ``(K, latent_dim)``."""
-        return self.width ** 2 * super().column_norms_sq()
+        return self.width**2 * super().column_norms_sq()
 
 
 @dataclasses.dataclass
@@ -277,17 +292,31 @@ def _train_and_measure(params: dict, progress) -> LinearSweepResult:
     latent_dim = params["latent_dim"]
     x_train, y_train, x_test, y_test = (
         to_pixel_range(x, params["pixel_range"]) if x.is_floating_point() else x
-        for x in load_digits_split(dtype=torch.float64))
-    model = PixelRangeLinearVAE(len(sigmas), x_train.shape[1], latent_dim,
-                                pixel_range=params["pixel_range"], seed=params["seed"])
+        for x in load_digits_split(dtype=torch.float64)
+    )
+    model = PixelRangeLinearVAE(
+        len(sigmas),
+        x_train.shape[1],
+        latent_dim,
+        pixel_range=params["pixel_range"],
+        seed=params["seed"],
+    )
     start = time.perf_counter()
-    training.train_vae(model, x_train, sigmas, steps=params["steps"],
-                       batch_size=params["batch_size"], lr=params["lr"], seed=params["seed"],
-                       progress=progress)
+    training.train_vae(
+        model,
+        x_train,
+        sigmas,
+        steps=params["steps"],
+        batch_size=params["batch_size"],
+        lr=params["lr"],
+        seed=params["seed"],
+        progress=progress,
+    )
     seconds = time.perf_counter() - start
     train = training.evaluate(model, x_train, y_train, sigmas, seed=params["seed"])
-    test = training.evaluate(model, x_test, y_test, sigmas, seed=params["seed"],
-                             n_recon=params["n_recon"])
+    test = training.evaluate(
+        model, x_test, y_test, sigmas, seed=params["seed"], n_recon=params["n_recon"]
+    )
     eigenvalues = covariance_eigenvalues(x_train)
     return LinearSweepResult(
         sigmas=sigmas,
@@ -296,24 +325,34 @@ def _train_and_measure(params: dict, progress) -> LinearSweepResult:
         column_norms_sq=-np.sort(-model.column_norms_sq().numpy(), axis=1),
         train_neg_elbo=linear_vae_neg_elbo(model, x_train, sigmas),
         eigenvalues=eigenvalues,
-        predicted_active=np.array([ppca_active_dims(eigenvalues, s, latent_dim)
-                                   for s in sigmas]),
-        predicted_norms_sq=np.stack([ppca_column_norms_sq(eigenvalues, s, latent_dim)
-                                     for s in sigmas]),
-        predicted_kl_per_latent=np.stack([ppca_kl_per_latent(eigenvalues, s, latent_dim)
-                                          for s in sigmas]),
-        optimal_nll=np.array([ppca_neg_log_likelihood(x_train, s, latent_dim)
-                              for s in sigmas]),
+        predicted_active=np.array([ppca_active_dims(eigenvalues, s, latent_dim) for s in sigmas]),
+        predicted_norms_sq=np.stack(
+            [ppca_column_norms_sq(eigenvalues, s, latent_dim) for s in sigmas]
+        ),
+        predicted_kl_per_latent=np.stack(
+            [ppca_kl_per_latent(eigenvalues, s, latent_dim) for s in sigmas]
+        ),
+        optimal_nll=np.array([ppca_neg_log_likelihood(x_train, s, latent_dim) for s in sigmas]),
         reconstructions=test["reconstructions"],
         recon_originals=test["recon_originals"],
-        hyperparameters=params, train_seconds=seconds)
+        hyperparameters=params,
+        train_seconds=seconds,
+    )
 
 
-def run_linear_sweep(sigmas=LINEAR_SIGMAS, *, latent_dim: int = 16,
-                     steps: int = LINEAR_STEPS, batch_size: int = 4096,
-                     lr: float = LINEAR_LR, seed: int | None = None, n_recon: int = 8,
-                     pixel_range: str = "0..1", cache: bool = True,
-                     progress="auto") -> LinearSweepResult:
+def run_linear_sweep(
+    sigmas=LINEAR_SIGMAS,
+    *,
+    latent_dim: int = 16,
+    steps: int = LINEAR_STEPS,
+    batch_size: int = 4096,
+    lr: float = LINEAR_LR,
+    seed: int | None = None,
+    n_recon: int = 8,
+    pixel_range: str = "0..1",
+    cache: bool = True,
+    progress="auto",
+) -> LinearSweepResult:
     """Train one linear VAE per σ on the training digits (ONE float64 batched model), cached.
 
     Introduced in chapter *Posterior collapse in the linear VAE*. Trains a
@@ -327,14 +366,21 @@ def run_linear_sweep(sigmas=LINEAR_SIGMAS, *, latent_dim: int = 16,
     """
     pixel_range_bounds(pixel_range)
     sigma_values = training.check_sigmas(sigmas)
-    params = {"sigmas": [float(s) for s in sigma_values],
-              "latent_dim": check_int(latent_dim, "latent_dim"),
-              "steps": check_int(steps, "steps"),
-              "batch_size": check_int(batch_size, "batch_size"),
-              "lr": check_number(lr, "lr"),
-              "seed": check_int(settings.default_seed() if seed is None else seed,
-                                          "seed", minimum=0),
-              "n_recon": check_int(n_recon, "n_recon"), "pixel_range": pixel_range}
-    return _cache.load_or_compute("linear-sweep", params, LinearSweepResult.load,
-                                  lambda: _train_and_measure(params, progress),
-                                  enabled=cache, modules=("vaebook.linear",))
+    params = {
+        "sigmas": [float(s) for s in sigma_values],
+        "latent_dim": check_int(latent_dim, "latent_dim"),
+        "steps": check_int(steps, "steps"),
+        "batch_size": check_int(batch_size, "batch_size"),
+        "lr": check_number(lr, "lr"),
+        "seed": check_int(settings.default_seed() if seed is None else seed, "seed", minimum=0),
+        "n_recon": check_int(n_recon, "n_recon"),
+        "pixel_range": pixel_range,
+    }
+    return _cache.load_or_compute(
+        "linear-sweep",
+        params,
+        LinearSweepResult.load,
+        lambda: _train_and_measure(params, progress),
+        enabled=cache,
+        modules=(__name__,),
+    )

@@ -57,8 +57,9 @@ class BatchedVAE(nn.Module):
         """Floating-point type of the parameters."""
         return next(self.parameters()).dtype
 
-    def _add_layers(self, layer_sizes: dict[str, tuple[int, int]], seed: int,
-                    dtype: torch.dtype) -> None:
+    def _add_layers(
+        self, layer_sizes: dict[str, tuple[int, int]], seed: int, dtype: torch.dtype
+    ) -> None:
         """Register ``<name>_weight`` (K, in, out) and ``<name>_bias`` (K, 1, out) per layer.
 
         Every member starts from the same weights, drawn uniformly in ±1/sqrt(fan_in) (as
@@ -74,17 +75,21 @@ class BatchedVAE(nn.Module):
             weight.uniform_(-bound, bound, generator=generator)
             bias.uniform_(-bound, bound, generator=generator)
             self.register_parameter(
-                f"{name}_weight", nn.Parameter(weight.to(dtype).repeat(self.n_models, 1, 1)))
+                f"{name}_weight", nn.Parameter(weight.to(dtype).repeat(self.n_models, 1, 1))
+            )
             self.register_parameter(
-                f"{name}_bias", nn.Parameter(bias.to(dtype).repeat(self.n_models, 1, 1)))
+                f"{name}_bias", nn.Parameter(bias.to(dtype).repeat(self.n_models, 1, 1))
+            )
 
     def _per_member(self, x: torch.Tensor, width: int, name: str) -> torch.Tensor:
         """Accept ``(B, width)`` (shared by all members) or ``(K, B, width)``."""
         if not isinstance(x, torch.Tensor) or not x.is_floating_point():
             raise ValueError(f"{name} must be a floating-point torch.Tensor")
         if x.dtype != self.dtype:
-            raise ValueError(f"{name} has dtype {x.dtype} but the model's parameters have "
-                             f"{self.dtype}: convert it with {name}.to(model.dtype)")
+            raise ValueError(
+                f"{name} has dtype {x.dtype} but the model's parameters have "
+                f"{self.dtype}: convert it with {name}.to(model.dtype)"
+            )
         if name == "x" and not torch.isfinite(x).all():
             raise ValueError("x contains NaN or infinite values")
         if x.ndim == 2 and x.shape[1] == width:
@@ -93,7 +98,8 @@ class BatchedVAE(nn.Module):
             return x
         raise ValueError(
             f"{name} must have shape (B, {width}) or ({self.n_models}, B, {width}), "
-            f"got {tuple(x.shape)}")
+            f"got {tuple(x.shape)}"
+        )
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError(_ABSTRACT)
@@ -110,8 +116,9 @@ class BatchedVAE(nn.Module):
         would see.
         """
         if generator is not None and not isinstance(generator, torch.Generator):
-            raise ValueError(f"generator must be a torch.Generator or None, got "
-                             f"{type(generator).__name__}")
+            raise ValueError(
+                f"generator must be a torch.Generator or None, got {type(generator).__name__}"
+            )
         mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape[1], self.latent_dim, generator=generator, dtype=mu.dtype)
         z = mu + torch.exp(0.5 * logvar) * eps
@@ -144,9 +151,17 @@ class BatchedMLPVAE(BatchedVAE):
     another likelihood read only the first ``D`` outputs.
     """
 
-    def __init__(self, n_models: int, data_dim: int = 64,
-                 hidden_dim: int = DEFAULT_HIDDEN_DIM, latent_dim: int = 2, *, seed: int = 0,
-                 dtype: torch.dtype = torch.float32, outputs_per_pixel: int = 1):
+    def __init__(
+        self,
+        n_models: int,
+        data_dim: int = 64,
+        hidden_dim: int = DEFAULT_HIDDEN_DIM,
+        latent_dim: int = 2,
+        *,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float32,
+        outputs_per_pixel: int = 1,
+    ):
         super().__init__()
         self.n_models = check_int(n_models, "n_models")
         self.data_dim = check_int(data_dim, "data_dim")
@@ -167,8 +182,7 @@ class BatchedMLPVAE(BatchedVAE):
 
     def _layer(self, name: str, inputs: torch.Tensor) -> torch.Tensor:
         """``bias + inputs @ weight`` for every member: ``(K, B, in) -> (K, B, out)``."""
-        return torch.baddbmm(getattr(self, f"{name}_bias"), inputs,
-                             getattr(self, f"{name}_weight"))
+        return torch.baddbmm(getattr(self, f"{name}_bias"), inputs, getattr(self, f"{name}_weight"))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance, each of shape ``(K, B, latent_dim)``.
@@ -192,8 +206,9 @@ class BatchedMLPVAE(BatchedVAE):
         return self._layer("dec_out", torch.tanh(self._layer("dec_hidden", z)))
 
     @torch.no_grad()
-    def copy_member_from(self, source: "BatchedMLPVAE", source_index: int = 0,
-                         target_index: int | None = None) -> "BatchedMLPVAE":
+    def copy_member_from(
+        self, source: BatchedMLPVAE, source_index: int = 0, target_index: int | None = None
+    ) -> BatchedMLPVAE:
         """Copy member ``source_index`` of ``source`` into member ``target_index`` of this model.
 
         Introduced in chapter *σ trades reconstruction against KL* (warm starts).
@@ -204,8 +219,9 @@ class BatchedMLPVAE(BatchedVAE):
             raise ValueError(f"source must be a BatchedMLPVAE, got {type(source).__name__}")
         sizes = ("data_dim", "hidden_dim", "latent_dim", "outputs_per_pixel")
         if any(getattr(source, s) != getattr(self, s) for s in sizes):
-            raise ValueError("source must have the same data_dim, hidden_dim, latent_dim and "
-                             "outputs_per_pixel")
+            raise ValueError(
+                "source must have the same data_dim, hidden_dim, latent_dim and outputs_per_pixel"
+            )
         _check_index(source_index, "source_index", source.n_models)
         if target_index is not None:
             _check_index(target_index, "target_index", self.n_models)
@@ -215,14 +231,20 @@ class BatchedMLPVAE(BatchedVAE):
             param[targets] = source_params[name][source_index].to(param.dtype)
         return self
 
-    def member(self, index: int) -> "BatchedMLPVAE":
+    def member(self, index: int) -> BatchedMLPVAE:
         """A new one-member model holding a copy of member ``index``.
 
         Introduced in chapter *σ trades reconstruction against KL*.
         """
         _check_index(index, "index", self.n_models)
-        single = BatchedMLPVAE(1, self.data_dim, self.hidden_dim, self.latent_dim,
-                               dtype=self.dtype, outputs_per_pixel=self.outputs_per_pixel)
+        single = BatchedMLPVAE(
+            1,
+            self.data_dim,
+            self.hidden_dim,
+            self.latent_dim,
+            dtype=self.dtype,
+            outputs_per_pixel=self.outputs_per_pixel,
+        )
         return single.copy_member_from(self, index)
 
 
@@ -246,15 +268,23 @@ class BatchedLinearVAE(BatchedVAE):
     chapter compares the trained optimum with a closed form to a few hundredths of a nat.
     """
 
-    def __init__(self, n_models: int, data_dim: int = 64, latent_dim: int = 16, *,
-                 seed: int = 0, dtype: torch.dtype = torch.float64):
+    def __init__(
+        self,
+        n_models: int,
+        data_dim: int = 64,
+        latent_dim: int = 16,
+        *,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float64,
+    ):
         super().__init__()
         self.n_models = check_int(n_models, "n_models")
         self.data_dim = check_int(data_dim, "data_dim")
         self.latent_dim = check_int(latent_dim, "latent_dim")
         check_dtype(dtype)
-        self._add_layers({"enc": (data_dim, latent_dim), "dec": (latent_dim, data_dim)},
-                         seed, dtype)
+        self._add_layers(
+            {"enc": (data_dim, latent_dim), "dec": (latent_dim, data_dim)}, seed, dtype
+        )
         self.enc_logvar = nn.Parameter(torch.zeros(n_models, 1, latent_dim, dtype=dtype))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

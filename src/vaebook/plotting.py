@@ -36,8 +36,9 @@ def use_book_style() -> None:
 
 def _check_index(result, index) -> int:
     if getattr(result, "sigmas", None) is None:
-        raise ValueError(f"result: expected a sweep result (with sigmas), got "
-                         f"{type(result).__name__}")
+        raise ValueError(
+            f"result: expected a sweep result (with sigmas), got {type(result).__name__}"
+        )
     n = len(result.sigmas)
     if n == 0:
         raise ValueError("result: the sweep has an empty σ grid")
@@ -58,8 +59,9 @@ def image_strip(images, n_cols: int, shape=IMAGE_SHAPE, gap: int = 1) -> np.ndar
     try:
         images = np.asarray(images, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"images: expected numbers of shape (N, {height * width}), got "
-                         f"{type(images).__name__}") from None
+        raise ValueError(
+            f"images: expected numbers of shape (N, {height * width}), got {type(images).__name__}"
+        ) from None
     if images.ndim != 2 or images.shape[1] != shape[0] * shape[1]:
         raise ValueError(f"images: expected shape (N, {shape[0] * shape[1]}), got {images.shape}")
     if not np.isfinite(images).all():
@@ -70,7 +72,7 @@ def image_strip(images, n_cols: int, shape=IMAGE_SHAPE, gap: int = 1) -> np.ndar
     for i, image in enumerate(np.clip(images, 0.0, 1.0)):
         row, col = divmod(i, n_cols)
         top, left = row * (height + gap), col * (width + gap)
-        canvas[top:top + height, left:left + width] = 1.0 - image.reshape(shape)
+        canvas[top : top + height, left : left + width] = 1.0 - image.reshape(shape)
     return canvas
 
 
@@ -112,24 +114,42 @@ def sigma_figure(result, index: int):
     ax_recon.imshow(image_strip(pair, n_cols=n_recon), cmap="gray", vmin=0, vmax=1)
     ax_recon.set_title("test digits (top) and reconstructions")
     samples = result.prior_samples[i]
-    ax_samples.imshow(image_strip(samples, n_cols=int(np.ceil(np.sqrt(len(samples))))),
-                      cmap="gray", vmin=0, vmax=1)
+    ax_samples.imshow(
+        image_strip(samples, n_cols=int(np.ceil(np.sqrt(len(samples))))),
+        cmap="gray",
+        vmin=0,
+        vmax=1,
+    )
     ax_samples.set_title("samples from the prior, decoded")
     for ax in (ax_recon, ax_samples):
         ax.set_xticks([])
         ax.set_yticks([])
     latent = result.latent_means[i]
-    points = ax_latent.scatter(latent[:, 0], latent[:, 1], c=result.latent_labels, cmap="tab10",
-                               s=6, vmin=-0.5, vmax=9.5)
+    points = ax_latent.scatter(
+        latent[:, 0], latent[:, 1], c=result.latent_labels, cmap="tab10", s=6, vmin=-0.5, vmax=9.5
+    )
     fig.colorbar(points, ax=ax_latent, ticks=range(10), label="digit")
-    ax_latent.set(xlabel="$z_1$ (posterior mean)", ylabel="$z_2$", title="latent space, test digits")
+    ax_latent.set(
+        xlabel="$z_1$ (posterior mean)", ylabel="$z_2$", title="latent space, test digits"
+    )
     ax_latent.set(xlim=(-4, 4), ylim=(-4, 4))
-    ax_rd.plot(result.train_kl, result.train_mse, "o-", color="0.6", markersize=4,
-               label="the σ sweep")
-    ax_rd.plot(result.train_kl[i], result.train_mse[i], "o", color="C3", markersize=10,
-               label=f"σ = {result.sigmas[i]:.3g}")
-    ax_rd.set(xlabel="rate: KL (nats)", ylabel="distortion: per-pixel MSE",
-              title="rate–distortion (training digits)", yscale="log")
+    ax_rd.plot(
+        result.train_kl, result.train_mse, "o-", color="0.6", markersize=4, label="the σ sweep"
+    )
+    ax_rd.plot(
+        result.train_kl[i],
+        result.train_mse[i],
+        "o",
+        color="C3",
+        markersize=10,
+        label=f"σ = {result.sigmas[i]:.3g}",
+    )
+    ax_rd.set(
+        xlabel="rate: KL (nats)",
+        ylabel="distortion: per-pixel MSE",
+        title="rate–distortion (training digits)",
+        yscale="log",
+    )
     ax_rd.legend(loc="upper right")
     return fig
 
@@ -142,8 +162,13 @@ def slider_frame(fig, label: str, alt: str, numbers: dict[str, str]) -> Frame:
     if not hasattr(fig, "get_size_inches"):
         raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
     width = round(float(fig.get_size_inches()[0]) * SLIDER_DPI)
-    return Frame(label=label, png=figure_to_png(fig, dpi=SLIDER_DPI, density=2), alt=alt,
-                 numbers_html=numbers_table(numbers), width=width)
+    return Frame(
+        label=label,
+        png=figure_to_png(fig, dpi=SLIDER_DPI, density=2),
+        alt=alt,
+        numbers_html=numbers_table(numbers),
+        width=width,
+    )
 
 
 def sigma_frame(result, index: int) -> Frame:
@@ -153,10 +178,12 @@ def sigma_frame(result, index: int) -> Frame:
     """
     numbers = sigma_numbers(result, index)
     sigma = numbers["σ (decoder standard deviation)"]
-    alt = (f"For σ = {sigma}: test digits and their reconstructions, decoded prior samples, the "
-           f"2-D latent space coloured by digit, and this σ's point on the rate–distortion "
-           f"curve (KL {numbers['KL, total (nats)']} nats, test MSE "
-           f"{numbers['per-pixel MSE, test digits']}).")
+    alt = (
+        f"For σ = {sigma}: test digits and their reconstructions, decoded prior samples, the "
+        f"2-D latent space coloured by digit, and this σ's point on the rate–distortion "
+        f"curve (KL {numbers['KL, total (nats)']} nats, test MSE "
+        f"{numbers['per-pixel MSE, test digits']})."
+    )
     return slider_frame(sigma_figure(result, index), sigma, alt, numbers)
 
 
@@ -171,8 +198,9 @@ def sigma_slider(result, start: int | None = None) -> FrameSlider:
         raise ValueError("result: the sweep has an empty σ grid")
     start = n // 2 if start is None else _check_index(result, start)
     frames = [sigma_frame(result, i) for i in range(n)]
-    return FrameSlider(frames, description="σ", aria_label="Decoder standard deviation σ",
-                       start=start)
+    return FrameSlider(
+        frames, description="σ", aria_label="Decoder standard deviation σ", start=start
+    )
 
 
 def linear_figure(result, index: int, n_eigen: int = 20):
@@ -192,17 +220,27 @@ def linear_figure(result, index: int, n_eigen: int = 20):
     latent_dim = result.column_norms_sq.shape[1]
     values = np.asarray(result.eigenvalues)[:n_eigen]
     ranks = np.arange(1, values.size + 1)
-    fig, (ax_eig, ax_recon) = plt.subplots(1, 2, figsize=(9, 3.2), constrained_layout=True,
-                                           gridspec_kw={"width_ratios": [1.2, 1]})
+    fig, (ax_eig, ax_recon) = plt.subplots(
+        1, 2, figsize=(9, 3.2), constrained_layout=True, gridspec_kw={"width_ratios": [1.2, 1]}
+    )
     survive = values > sigma_sq
     ax_eig.bar(ranks[survive], values[survive], color="C0", label="λᵢ > σ²: survives")
     ax_eig.bar(ranks[~survive], values[~survive], color="0.8", label="λᵢ ≤ σ²: collapses")
     ax_eig.axhline(sigma_sq, color="C3", ls="--", label=f"σ² = {sigma_sq:.3g}")
     k = min(latent_dim, values.size)
-    ax_eig.plot(ranks[:k], result.column_norms_sq[i][:k] + sigma_sq, "o", color="k", ms=4,
-                label="trained ‖Wᵢ‖² + σ²")
-    ax_eig.set(xlabel="direction i (eigenvalues, largest first)", ylabel="variance",
-               title=f"{int(result.active_units[i])} of {latent_dim} latents active")
+    ax_eig.plot(
+        ranks[:k],
+        result.column_norms_sq[i][:k] + sigma_sq,
+        "o",
+        color="k",
+        ms=4,
+        label="trained ‖Wᵢ‖² + σ²",
+    )
+    ax_eig.set(
+        xlabel="direction i (eigenvalues, largest first)",
+        ylabel="variance",
+        title=f"{int(result.active_units[i])} of {latent_dim} latents active",
+    )
     ax_eig.legend(loc="upper right", fontsize=8)
     n_recon = len(result.recon_originals)
     pair = np.concatenate([result.recon_originals, result.reconstructions[i]])
@@ -222,12 +260,14 @@ def linear_numbers(result, index: int) -> dict[str, str]:
     i = _check_index(result, index)
     return {
         "σ (decoder standard deviation)": f"{result.sigmas[i]:.3g}",
-        "active latents, trained / predicted #{λᵢ > σ²}":
-            f"{int(result.active_units[i])} / {int(result.predicted_active[i])}",
+        "active latents, trained / predicted #{λᵢ > σ²}": (
+            f"{int(result.active_units[i])} / {int(result.predicted_active[i])}"
+        ),
         "−ELBO, trained (nats per digit)": f"{result.train_neg_elbo[i]:.3f}",
         "−log p(x), closed-form optimum": f"{result.optimal_nll[i]:.3f}",
-        "largest |‖Wᵢ‖² − (λᵢ − σ²)|":
-            f"{np.abs(result.column_norms_sq[i] - result.predicted_norms_sq[i]).max():.3f}",
+        "largest |‖Wᵢ‖² − (λᵢ − σ²)|": (
+            f"{np.abs(result.column_norms_sq[i] - result.predicted_norms_sq[i]).max():.3f}"
+        ),
     }
 
 
@@ -245,14 +285,17 @@ def linear_slider(result, start: int | None = None) -> FrameSlider:
     for i in range(n):
         numbers = linear_numbers(result, i)
         sigma = numbers["σ (decoder standard deviation)"]
-        alt = (f"For σ = {sigma}: the largest eigenvalues of the digits' covariance as bars, "
-               f"the line σ² = {result.sigmas[i] ** 2:.3g}, the "
-               f"{int(result.active_units[i])} eigenvalues above it marked as surviving, the "
-               f"trained squared decoder column norms plus σ² on top of them, and test digits "
-               f"with their reconstructions.")
+        alt = (
+            f"For σ = {sigma}: the largest eigenvalues of the digits' covariance as bars, "
+            f"the line σ² = {result.sigmas[i] ** 2:.3g}, the "
+            f"{int(result.active_units[i])} eigenvalues above it marked as surviving, the "
+            f"trained squared decoder column norms plus σ² on top of them, and test digits "
+            f"with their reconstructions."
+        )
         frames.append(slider_frame(linear_figure(result, i), sigma, alt, numbers))
-    return FrameSlider(frames, description="σ", aria_label="Decoder standard deviation σ",
-                       start=start)
+    return FrameSlider(
+        frames, description="σ", aria_label="Decoder standard deviation σ", start=start
+    )
 
 
 def _check_labels(result, labels) -> list[int]:
@@ -261,8 +304,9 @@ def _check_labels(result, labels) -> list[int]:
     return [result.index_of(label) for label in labels]
 
 
-def history_figure(result, labels, quantity: str = "min_scale", ylabel: str = "σ",
-                   log: bool = True):
+def history_figure(
+    result, labels, quantity: str = "min_scale", ylabel: str = "σ", log: bool = True
+):
     """Training curves of some variants of a :class:`~vaebook.experiment.Result`.
 
     Introduced in chapter *Learning σ*. ``quantity`` is a key of ``result.history``
@@ -293,24 +337,47 @@ def rate_distortion_figure(sweep, result, labels):
 
     indices = _check_labels(result, labels)
     fig, ax = plt.subplots(figsize=(6.4, 3.6), constrained_layout=True)
-    ax.plot(sweep.train_kl, sweep.train_mse, "o-", color="0.6", markersize=4,
-            label="fixed σ (the σ sweep)")
+    ax.plot(
+        sweep.train_kl,
+        sweep.train_mse,
+        "o-",
+        color="0.6",
+        markersize=4,
+        label="fixed σ (the σ sweep)",
+    )
     for kl, mse, sigma in zip(sweep.train_kl, sweep.train_mse, sweep.sigmas):
         if 1 < kl < 9:
-            ax.annotate(f"{sigma:.2g}", (kl, mse), textcoords="offset points", xytext=(3, 5),
-                        fontsize=8, color="0.4")
+            ax.annotate(
+                f"{sigma:.2g}",
+                (kl, mse),
+                textcoords="offset points",
+                xytext=(3, 5),
+                fontsize=8,
+                color="0.4",
+            )
     markers = "s^vD"
     for n, (index, label) in enumerate(zip(indices, labels)):
-        ax.plot(result.train_kl[index], result.train_mse[index], markers[n % 4],
-                markersize=9, label=f"{label}: σ = {result.scale[index]:.3f}")
-    ax.set(xlabel="rate: KL (nats)", ylabel="distortion: per-pixel MSE", yscale="log",
-           xlim=(0, 10), title="rate–distortion, training digits")
+        ax.plot(
+            result.train_kl[index],
+            result.train_mse[index],
+            markers[n % 4],
+            markersize=9,
+            label=f"{label}: σ = {result.scale[index]:.3f}",
+        )
+    ax.set(
+        xlabel="rate: KL (nats)",
+        ylabel="distortion: per-pixel MSE",
+        yscale="log",
+        xlim=(0, 10),
+        title="rate–distortion, training digits",
+    )
     ax.legend(fontsize=8)
     return fig
 
 
-def pixel_maps_figure(maps: dict, *, log: bool = False, vmin=None, vmax=None,
-                      colorbar_label: str = ""):
+def pixel_maps_figure(
+    maps: dict, *, log: bool = False, vmin=None, vmax=None, colorbar_label: str = ""
+):
     """A row of 8×8 heat maps, one per ``title: array of 64 values`` in ``maps``.
 
     Introduced in chapter *Learning σ* (per-pixel σ). ``log`` uses a logarithmic colour scale.
@@ -327,13 +394,19 @@ def pixel_maps_figure(maps: dict, *, log: bool = False, vmin=None, vmax=None,
         try:
             values[title] = np.asarray(image, dtype=float).reshape(IMAGE_SHAPE)
         except (TypeError, ValueError):
-            raise ValueError(f"maps: {title!r} must be 64 numbers (an 8×8 image), got "
-                             f"{np.size(image)} values") from None
+            raise ValueError(
+                f"maps: {title!r} must be 64 numbers (an 8×8 image), got {np.size(image)} values"
+            ) from None
     if any(not np.isfinite(image).all() for image in values.values()):
         raise ValueError("maps contain NaN or infinite values")
     norm = (LogNorm if log else Normalize)(vmin=vmin, vmax=vmax)
-    fig, axes = plt.subplots(1, len(values), figsize=(2.6 * len(values) + 0.8, 2.6),
-                             constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(values),
+        figsize=(2.6 * len(values) + 0.8, 2.6),
+        constrained_layout=True,
+        squeeze=False,
+    )
     for ax, (title, image) in zip(axes[0], values.items()):
         shown = ax.imshow(image, cmap="viridis", norm=norm)
         ax.set_title(title, fontsize=9)
@@ -354,16 +427,20 @@ def variant_images_figure(result, labels=None, n_samples: int = 8):
     labels = result.labels if labels is None else list(labels)
     indices = _check_labels(result, labels)
     n_samples = check_int(n_samples, "n_samples")
-    fig, axes = plt.subplots(len(labels), 2, figsize=(8.4, 1.25 * len(labels)),
-                             constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(labels), 2, figsize=(8.4, 1.25 * len(labels)), constrained_layout=True, squeeze=False
+    )
     for row, (k, label) in enumerate(zip(indices, labels)):
         originals = result.recon_originals
         originals = originals[k] if originals.ndim == 3 else originals
         pair = np.concatenate([originals, result.reconstructions[k]])
-        axes[row, 0].imshow(image_strip(pair, n_cols=len(originals)), cmap="gray", vmin=0,
-                            vmax=1)
-        axes[row, 1].imshow(image_strip(result.prior_samples[k][:n_samples], n_cols=n_samples),
-                            cmap="gray", vmin=0, vmax=1)
+        axes[row, 0].imshow(image_strip(pair, n_cols=len(originals)), cmap="gray", vmin=0, vmax=1)
+        axes[row, 1].imshow(
+            image_strip(result.prior_samples[k][:n_samples], n_cols=n_samples),
+            cmap="gray",
+            vmin=0,
+            vmax=1,
+        )
         axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
         for ax in axes[row]:
             ax.set_xticks([])
@@ -378,8 +455,9 @@ PIXEL_MEANS = (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.98)
 
 
 def _check_pixel_arguments(mean, sigma, b) -> tuple[float, float, float]:
-    values = [check_number(value, name) for name, value in (("mean", mean), ("sigma", sigma),
-                                                                ("b", b))]
+    values = [
+        check_number(value, name) for name, value in (("mean", mean), ("sigma", sigma), ("b", b))
+    ]
     if values[0] >= 1:
         raise ValueError(f"mean must lie strictly between 0 and 1, got {mean!r}")
     return tuple(values)
@@ -410,18 +488,24 @@ def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> 
         "Gaussian": get_likelihood("gaussian").nll(x, full, sigma),
         "Laplace": get_likelihood("laplace").nll(x, full, b),
         "continuous Bernoulli": get_likelihood("continuous-bernoulli").nll(
-            x, torch.full_like(x, float(cb_logit))),
+            x, torch.full_like(x, float(cb_logit))
+        ),
         "BCE": get_likelihood("bernoulli").nll(x, torch.full_like(x, float(bce_logit))),
     }
     densities = {name: torch.exp(-nll).numpy() for name, nll in curves.items()}
     grid = x.numpy().ravel()
     mass = {name: float(np.trapezoid(values, grid)) for name, values in densities.items()}
     # Closed forms of the probability inside [0, 1] (0 < mean < 1).
-    mass["Gaussian"] = 0.5 * (math.erf((1 - mean) / (sigma * math.sqrt(2)))
-                              + math.erf(mean / (sigma * math.sqrt(2))))
+    mass["Gaussian"] = 0.5 * (
+        math.erf((1 - mean) / (sigma * math.sqrt(2))) + math.erf(mean / (sigma * math.sqrt(2)))
+    )
     mass["Laplace"] = 1 - 0.5 * math.exp(-(1 - mean) / b) - 0.5 * math.exp(-mean / b)
-    return {"x": grid, "densities": densities, "mass": mass,
-            "lambda_cb": float(torch.sigmoid(cb_logit))}
+    return {
+        "x": grid,
+        "densities": densities,
+        "mass": mass,
+        "lambda_cb": float(torch.sigmoid(cb_logit)),
+    }
 
 
 def pixel_likelihood_numbers(mean: float, sigma: float, b: float) -> dict[str, str]:
@@ -454,23 +538,35 @@ def pixel_likelihood_figure(mean: float, sigma: float, b: float):
 
     result = pixel_densities(mean, sigma, b)
     x, densities = result["x"], result["densities"]
-    fig, (ax, ax_binary) = plt.subplots(1, 2, figsize=(8.4, 3.2), constrained_layout=True,
-                                        gridspec_kw={"width_ratios": [3, 1]})
+    fig, (ax, ax_binary) = plt.subplots(
+        1, 2, figsize=(8.4, 3.2), constrained_layout=True, gridspec_kw={"width_ratios": [3, 1]}
+    )
     for name in ("Gaussian", "Laplace", "continuous Bernoulli"):
         ax.plot(x, densities[name], label=name)
     ax.plot(x, densities["BCE"], "--", color="0.4", label="exp(−BCE): not a density")
     ax.axvline(mean, color="0.7", lw=0.8)
-    ax.set(xlabel="pixel value x", ylabel="density p(x | z)", ylim=(0, 6),
-           title=f"one pixel, prediction {mean:.2f}")
+    ax.set(
+        xlabel="pixel value x",
+        ylabel="density p(x | z)",
+        ylim=(0, 6),
+        title=f"one pixel, prediction {mean:.2f}",
+    )
     ax.legend(fontsize=8, loc="upper center")
     ax_binary.stem([0, 1], [1 - mean, mean], basefmt=" ")
-    ax_binary.set(xticks=[0, 1], xlim=(-0.5, 1.5), ylim=(0, 1), xlabel="x (binary)",
-                  ylabel="probability", title="Bernoulli")
+    ax_binary.set(
+        xticks=[0, 1],
+        xlim=(-0.5, 1.5),
+        ylim=(0, 1),
+        xlabel="x (binary)",
+        ylabel="probability",
+        title="Bernoulli",
+    )
     return fig
 
 
-def pixel_likelihood_slider(sigma: float, b: float, means=PIXEL_MEANS,
-                            start: int | None = None) -> FrameSlider:
+def pixel_likelihood_slider(
+    sigma: float, b: float, means=PIXEL_MEANS, start: int | None = None
+) -> FrameSlider:
     """A slider over the decoder's prediction for one pixel, showing every likelihood.
 
     Introduced in chapter *Other likelihoods side by side*. ``sigma`` and ``b`` are the scales
@@ -479,8 +575,9 @@ def pixel_likelihood_slider(sigma: float, b: float, means=PIXEL_MEANS,
     try:
         means = [float(value) for value in means]
     except (TypeError, ValueError):
-        raise ValueError(f"means: expected a list of predictions in (0, 1), got "
-                         f"{means!r}") from None
+        raise ValueError(
+            f"means: expected a list of predictions in (0, 1), got {means!r}"
+        ) from None
     if not means:
         raise ValueError("means must hold at least one prediction")
     for mean in means:  # every frame's arguments are checked before the first is drawn
@@ -491,12 +588,16 @@ def pixel_likelihood_slider(sigma: float, b: float, means=PIXEL_MEANS,
     frames = []
     for mean in means:
         numbers = pixel_likelihood_numbers(mean, sigma, b)
-        alt = (f"For a predicted pixel value of {mean:.2f}: the Gaussian, Laplace and "
-               f"continuous-Bernoulli densities over x from 0 to 1, the unnormalised "
-               f"exp(−BCE) curve, and the Bernoulli probabilities of 0 and 1. The continuous "
-               f"Bernoulli's density at 0 is "
-               f"{numbers['continuous Bernoulli: density at x = 0']}.")
-        frames.append(slider_frame(pixel_likelihood_figure(mean, sigma, b), f"{mean:.2f}", alt,
-                                   numbers))
-    return FrameSlider(frames, description="prediction",
-                       aria_label="Decoder prediction for one pixel", start=start)
+        alt = (
+            f"For a predicted pixel value of {mean:.2f}: the Gaussian, Laplace and "
+            f"continuous-Bernoulli densities over x from 0 to 1, the unnormalised "
+            f"exp(−BCE) curve, and the Bernoulli probabilities of 0 and 1. The continuous "
+            f"Bernoulli's density at 0 is "
+            f"{numbers['continuous Bernoulli: density at x = 0']}."
+        )
+        frames.append(
+            slider_frame(pixel_likelihood_figure(mean, sigma, b), f"{mean:.2f}", alt, numbers)
+        )
+    return FrameSlider(
+        frames, description="prediction", aria_label="Decoder prediction for one pixel", start=start
+    )

@@ -17,8 +17,8 @@ trains with it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -26,8 +26,18 @@ import torch.nn.functional as F
 from vaebook._checks import check_number
 from vaebook.likelihoods import LIKELIHOOD_NAMES, _kl_standard_normal, soft_floor
 
-__all__ = ["CodeLoss", "CODE_LOSSES", "digits_loss", "member_losses", "train_loss", "pytorch_vae",
-           "sigma_vae", "SOFTCLIP_MIN", "AUTOENCODER_KL_WEIGHT", "PYTORCH_VAE_KLD_WEIGHT"]
+__all__ = [
+    "CodeLoss",
+    "CODE_LOSSES",
+    "digits_loss",
+    "member_losses",
+    "train_loss",
+    "pytorch_vae",
+    "sigma_vae",
+    "SOFTCLIP_MIN",
+    "AUTOENCODER_KL_WEIGHT",
+    "PYTORCH_VAE_KLD_WEIGHT",
+]
 
 SOFTCLIP_MIN = -6.0
 """The σ-VAE's soft lower bound on ``log σ``: ``softclip(t) = -6 + softplus(t + 6)``."""
@@ -47,8 +57,12 @@ def _pytorch_example_2017(batch_size: int, pixels: int) -> Callable:
     """pytorch/examples ``vae/main.py`` from October 2017 to January 2018: binary
     cross-entropy averaged over all ``B·D`` numbers of the batch, plus the KL summed over
     latents and batch and divided by the *configured* batch size times the pixel count."""
+
     def loss(x_hat, x, mu, logvar):
-        return F.binary_cross_entropy(x_hat, x) + _kl_standard_normal(mu, logvar).sum() / (batch_size * pixels)
+        return F.binary_cross_entropy(x_hat, x) + _kl_standard_normal(mu, logvar).sum() / (
+            batch_size * pixels
+        )
+
     return loss
 
 
@@ -85,6 +99,7 @@ def pytorch_vae(kld_weight: float) -> Callable:
 
     def loss(x_hat, x, mu, logvar):
         return F.mse_loss(x_hat, x) + kld_weight * _kl_standard_normal(mu, logvar).mean()
+
     return loss
 
 
@@ -95,12 +110,16 @@ def sigma_vae(log_sigma: float) -> Callable:
 
     Introduced in chapter *Reading real VAE code*. ``log_sigma`` must be a finite number.
     """
-    if isinstance(log_sigma, bool) or not isinstance(log_sigma, (int, float)) or not (
-            math.isfinite(log_sigma)):
+    if (
+        isinstance(log_sigma, bool)
+        or not isinstance(log_sigma, (int, float))
+        or not (math.isfinite(log_sigma))
+    ):
         raise ValueError(f"log_sigma must be a finite number, got {log_sigma!r}")
 
     def loss(x_hat, x, mu, logvar):
         return _sigma_vae_loss(x_hat, x, mu, logvar, torch.as_tensor(log_sigma, dtype=x.dtype))
+
     return loss
 
 
@@ -118,16 +137,21 @@ def _sigma_vae_loss(x_hat, x, mu, logvar, log_sigma: torch.Tensor) -> torch.Tens
     return nll.sum() + _kl_standard_normal(mu, logvar).sum()
 
 
-def _latent_diffusion(logvar_scalar: float = 0.0,
-                     kl_weight: float = AUTOENCODER_KL_WEIGHT) -> Callable:
+def _latent_diffusion(
+    logvar_scalar: float = 0.0, kl_weight: float = AUTOENCODER_KL_WEIGHT
+) -> Callable:
     """The latent-diffusion (Stable Diffusion) autoencoder's ``LPIPSWithDiscriminator``
     without its perceptual and adversarial terms: per pixel ``|x - x_hat| / e^s + s`` with one
     scalar ``s`` (``logvar``, 0 at the start), summed over pixels and batch and divided by
     ``B``, plus ``kl_weight`` times the KL summed over latents and divided by ``B``."""
+
     def loss(x_hat, x, mu, logvar):
         s = torch.as_tensor(logvar_scalar, dtype=x.dtype)
         nll = (x - x_hat).abs() / s.exp() + s
-        return nll.sum() / x.shape[0] + kl_weight * _kl_standard_normal(mu, logvar).sum() / x.shape[0]
+        return (
+            nll.sum() / x.shape[0] + kl_weight * _kl_standard_normal(mu, logvar).sum() / x.shape[0]
+        )
+
     return loss
 
 
@@ -135,16 +159,18 @@ def _diffusers_autoencoder_kl(x_hat, x, mu, logvar):
     """diffusers' ``train_autoencoderkl.py`` (2025) with its defaults, without the perceptual
     term (computed without gradient there) and the adversarial one: squared error summed over
     pixels and batch, divided by ``B``, plus ``1e-6`` times the KL summed and divided by ``B``."""
-    return (((x - x_hat) ** 2).sum() + AUTOENCODER_KL_WEIGHT * _kl_standard_normal(mu, logvar).sum()) / x.shape[0]
+    return (
+        ((x - x_hat) ** 2).sum() + AUTOENCODER_KL_WEIGHT * _kl_standard_normal(mu, logvar).sum()
+    ) / x.shape[0]
 
 
 @dataclass(frozen=True)
 class CodeLoss:
     """One project's VAE loss: where it comes from and how to train and evaluate it.
 
-    Used behind the scenes in chapter *Reading real VAE code*. ``title`` names the project, ``source``
-    the file and commit (or version) the formula was read from, ``cite`` the key of the
-    book's bibliography. ``sigmoid`` says whether the project's decoder ends in a sigmoid
+    Used behind the scenes in chapter *Reading real VAE code*. ``title`` names the project,
+    ``source`` the file and commit (or version) the formula was read from, ``cite`` the key of
+    the book's bibliography. ``sigmoid`` says whether the project's decoder ends in a sigmoid
     (its loss then gets probabilities); ``likelihood`` is what :func:`~vaebook.training.evaluate`
     measures the trained VAE as (``"bernoulli"`` for a sigmoid decoder), at scale ``sigma``.
     """
@@ -158,43 +184,84 @@ class CodeLoss:
 
     def __post_init__(self):
         if self.likelihood not in LIKELIHOOD_NAMES:
-            raise ValueError(f"unknown likelihood {self.likelihood!r}; known likelihoods: "
-                             f"{', '.join(LIKELIHOOD_NAMES)}")
+            raise ValueError(
+                f"unknown likelihood {self.likelihood!r}; known likelihoods: "
+                f"{', '.join(LIKELIHOOD_NAMES)}"
+            )
         check_number(self.sigma, "sigma")
 
 
 CODE_LOSSES: dict[str, CodeLoss] = {
     "pytorch-example-2017": CodeLoss(
-        "PyTorch VAE example, 2017", "pytorch/examples vae/main.py at 8256aee (January 2018)",
-        "pytorchexamples2018fix", True, "bernoulli"),
+        "PyTorch VAE example, 2017",
+        "pytorch/examples vae/main.py at 8256aee (January 2018)",
+        "pytorchexamples2018fix",
+        True,
+        "bernoulli",
+    ),
     "pytorch-example": CodeLoss(
-        "PyTorch VAE example, since 2018", "pytorch/examples vae/main.py since 963f7d1 "
-        "(February 2018, PR 296)", "pytorchexamples2018fix", True, "bernoulli"),
+        "PyTorch VAE example, since 2018",
+        "pytorch/examples vae/main.py since 963f7d1 (February 2018, PR 296)",
+        "pytorchexamples2018fix",
+        True,
+        "bernoulli",
+    ),
     "keras-io": CodeLoss(
-        "keras.io VAE example", "keras-io examples/generative/vae.py (May 2020; Keras 3 "
-        "version April 2024)", "chollet2020vae", True, "bernoulli"),
+        "keras.io VAE example",
+        "keras-io examples/generative/vae.py (May 2020; Keras 3 version April 2024)",
+        "chollet2020vae",
+        True,
+        "bernoulli",
+    ),
     "keras-example-mse": CodeLoss(
-        "Keras VAE example, --mse", "keras examples/variational_autoencoder.py, 0ba6d95 "
-        "(May 2018) to d7ea34f (April 2019)", "kerasexample2019vae", False, "gaussian",
-        math.sqrt(0.5)),
+        "Keras VAE example, --mse",
+        "keras examples/variational_autoencoder.py, 0ba6d95 (May 2018) to d7ea34f (April 2019)",
+        "kerasexample2019vae",
+        False,
+        "gaussian",
+        math.sqrt(0.5),
+    ),
     "pytorch-vae": CodeLoss(
-        "PyTorch-VAE, kld_weight 0.00025", "AntixK/PyTorch-VAE models/vanilla_vae.py and "
-        "configs/vae.yaml at af3f9a5 (December 2021)", "subramanian2020pytorchvae", False,
-        "gaussian", math.sqrt(64 * PYTORCH_VAE_KLD_WEIGHT / 2)),
+        "PyTorch-VAE, kld_weight 0.00025",
+        "AntixK/PyTorch-VAE models/vanilla_vae.py and configs/vae.yaml at af3f9a5 (December 2021)",
+        "subramanian2020pytorchvae",
+        False,
+        "gaussian",
+        math.sqrt(64 * PYTORCH_VAE_KLD_WEIGHT / 2),
+    ),
     "pytorch-vae-2020": CodeLoss(
-        "PyTorch-VAE, 2020 (M_N = B/N)", "AntixK/PyTorch-VAE experiment.py at 8700d24 "
-        "(March 2020)", "subramanian2020pytorchvae", False, "gaussian", 1.0),
+        "PyTorch-VAE, 2020 (M_N = B/N)",
+        "AntixK/PyTorch-VAE experiment.py at 8700d24 (March 2020)",
+        "subramanian2020pytorchvae",
+        False,
+        "gaussian",
+        1.0,
+    ),
     "sigma-vae-optimal": CodeLoss(
-        "σ-VAE, optimal σ", "orybkin/sigma-vae-pytorch model.py at 8873c56 (June 2020)",
-        "rybkin2021simple", False, "gaussian-optimal"),
+        "σ-VAE, optimal σ",
+        "orybkin/sigma-vae-pytorch model.py at 8873c56 (June 2020)",
+        "rybkin2021simple",
+        False,
+        "gaussian-optimal",
+    ),
     "latent-diffusion": CodeLoss(
-        "Latent-diffusion autoencoder", "CompVis/latent-diffusion ldm/modules/losses/"
+        "Latent-diffusion autoencoder",
+        "CompVis/latent-diffusion ldm/modules/losses/"
         "contperceptual.py at e66308c (December 2021), kl_weight 1e-6 from its configs",
-        "rombach2022high", False, "laplace", AUTOENCODER_KL_WEIGHT),
+        "rombach2022high",
+        False,
+        "laplace",
+        AUTOENCODER_KL_WEIGHT,
+    ),
     "diffusers-autoencoder-kl": CodeLoss(
-        "diffusers AutoencoderKL training", "huggingface/diffusers examples/research_projects/"
+        "diffusers AutoencoderKL training",
+        "huggingface/diffusers examples/research_projects/"
         "autoencoderkl/train_autoencoderkl.py at 4fa2459 (January 2025)",
-        "vonplaten2022diffusers", False, "gaussian", math.sqrt(AUTOENCODER_KL_WEIGHT / 2)),
+        "vonplaten2022diffusers",
+        False,
+        "gaussian",
+        math.sqrt(AUTOENCODER_KL_WEIGHT / 2),
+    ),
 }
 """The losses of chapter *Reading real VAE code*, by key (the chapter trains them all)."""
 
@@ -220,9 +287,13 @@ def digits_loss(key: str, *, batch_size: int, pixels: int, n_train: int) -> Call
         return pytorch_vae(batch_size / n_train)
     if key == "latent-diffusion":
         return _latent_diffusion()
-    return {"pytorch-example": _pytorch_example, "keras-io": _keras_io,
-            "keras-example-mse": _keras_example_mse, "sigma-vae-optimal": _sigma_vae_optimal,
-            "diffusers-autoencoder-kl": _diffusers_autoencoder_kl}[key]
+    return {
+        "pytorch-example": _pytorch_example,
+        "keras-io": _keras_io,
+        "keras-example-mse": _keras_example_mse,
+        "sigma-vae-optimal": _sigma_vae_optimal,
+        "diffusers-autoencoder-kl": _diffusers_autoencoder_kl,
+    }[key]
 
 
 def member_losses(losses: list[Callable], sigmoid: list[bool]) -> Callable:
@@ -240,18 +311,27 @@ def member_losses(losses: list[Callable], sigmoid: list[bool]) -> Callable:
             raise ValueError(f"the model has {x_hat.shape[0]} members but {len(losses)} losses")
         values = []
         for k, loss in enumerate(losses):
-            value = loss(torch.sigmoid(x_hat[k]) if sigmoid[k] else x_hat[k], x, mu[k],
-                         logvar[k])
+            value = loss(torch.sigmoid(x_hat[k]) if sigmoid[k] else x_hat[k], x, mu[k], logvar[k])
             if not isinstance(value, torch.Tensor) or value.dim() != 0:
-                raise ValueError(f"loss {k} must return a scalar tensor (one number for the "
-                                 f"batch), got {getattr(value, 'shape', type(value).__name__)}")
+                raise ValueError(
+                    f"loss {k} must return a scalar tensor (one number for the "
+                    f"batch), got {getattr(value, 'shape', type(value).__name__)}"
+                )
             values.append(value)
         return torch.stack(values)
+
     return loss_fn
 
 
-def train_loss(loss: Callable, *, sigmoid: bool = False, steps: int, batch_size: int = 256,
-               lr: float = 1e-2, seed: int = 0) -> dict:
+def train_loss(
+    loss: Callable,
+    *,
+    sigmoid: bool = False,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 1e-2,
+    seed: int = 0,
+) -> dict:
     """Train one VAE of the σ sweep's architecture with ``loss(x_hat, x, mu, logvar)`` on the
     training digits and measure it on the test digits.
 
@@ -272,7 +352,16 @@ def train_loss(loss: Callable, *, sigmoid: bool = False, steps: int, batch_size:
     x_train, _, x_test, y_test = load_digits_split()
     likelihood = "bernoulli" if sigmoid else "gaussian"
     model = BatchedMLPVAE(1, seed=seed)
-    train_vae(model, x_train, [1.0], likelihood=likelihood,
-              loss_fn=member_losses([loss], [sigmoid]), steps=steps, batch_size=batch_size,
-              lr=lr, seed=seed, progress=False)
+    train_vae(
+        model,
+        x_train,
+        [1.0],
+        likelihood=likelihood,
+        loss_fn=member_losses([loss], [sigmoid]),
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        progress=False,
+    )
     return evaluate(model, x_test, y_test, [1.0], likelihood=likelihood, seed=seed)

@@ -39,9 +39,20 @@ import vaebook
 from vaebook import claims as _claims
 from vaebook import settings
 
-__all__ = ["PATHS", "SOURCES", "TRAINED_CHAPTERS", "CELL_TIMEOUT", "Run", "repository",
-           "execute_chapter",
-           "run", "study", "merge", "table", "main"]
+__all__ = [
+    "PATHS",
+    "SOURCES",
+    "TRAINED_CHAPTERS",
+    "CELL_TIMEOUT",
+    "Run",
+    "repository",
+    "execute_chapter",
+    "run",
+    "study",
+    "merge",
+    "table",
+    "main",
+]
 
 PATHS: dict[str, dict[str, str]] = {
     "default": {},
@@ -87,22 +98,29 @@ def repository() -> Path:
     """The repository that ``vaebook`` is installed from (in editable mode)."""
     folder = Path(vaebook.__file__).resolve().parents[2]
     if not (folder / "_toc.yml").is_file():
-        raise RuntimeError("the robustness study runs the book's chapters: install vaebook in "
-                           "editable mode from a clone of the repository (make book)")
+        raise RuntimeError(
+            "the robustness study runs the book's chapters: install vaebook in "
+            "editable mode from a clone of the repository (make book)"
+        )
     return folder
 
 
 def execute_chapter(chapter: str, *, timeout: int = CELL_TIMEOUT) -> dict:
     """Execute the chapter (see :data:`SOURCES`) top to bottom in a fresh kernel, in this
-    process's environment. Returns ``{"seconds": ..., "slowest_cell": ..., "error": None | str}``."""
+    process's environment. Returns ``{"seconds": ..., "slowest_cell": ..., "error": None |
+    str}``."""
     import jupytext
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     path = repository() / SOURCES[chapter]
     notebook = jupytext.read(path)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start, error = time.perf_counter(), None
     try:
         client.execute()
@@ -115,8 +133,9 @@ def execute_chapter(chapter: str, *, timeout: int = CELL_TIMEOUT) -> dict:
         timing = cell.get("metadata", {}).get("execution", {})
         began, ended = timing.get("iopub.status.busy"), timing.get("iopub.status.idle")
         if began and ended:
-            seconds = (_datetime.datetime.fromisoformat(ended.replace("Z", "+00:00"))
-                       - _datetime.datetime.fromisoformat(began.replace("Z", "+00:00")))
+            seconds = _datetime.datetime.fromisoformat(
+                ended.replace("Z", "+00:00")
+            ) - _datetime.datetime.fromisoformat(began.replace("Z", "+00:00"))
             slowest = max(slowest, seconds.total_seconds())
     return {"seconds": time.perf_counter() - start, "slowest_cell": slowest, "error": error}
 
@@ -145,14 +164,22 @@ class Run:
 def _environment(seed: int, path: str, folder: Path) -> dict[str, str]:
     if path not in PATHS:
         raise ValueError(f"unknown floating-point path {path!r}; known: {', '.join(PATHS)}")
-    env = {name: value for name, value in os.environ.items()
-           if name not in (*settings.NUMERICS_ENV, settings.THREADS_ENV)}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in (*settings.NUMERICS_ENV, settings.THREADS_ENV)
+    }
     env.update(PATHS[path])
     source = str(folder / "snapshot" / "src")
-    env.update({settings.SEED_ENV: str(seed), "VAEBOOK_CACHE_DIR": str(folder / "cache"),
-                _claims.LOG_ENV: str(folder / "claims.jsonl"), "MPLBACKEND": "Agg",
-                "PYTHONPATH": os.pathsep.join(filter(None, [source,
-                                                            os.environ.get("PYTHONPATH")]))})
+    env.update(
+        {
+            settings.SEED_ENV: str(seed),
+            "VAEBOOK_CACHE_DIR": str(folder / "cache"),
+            _claims.LOG_ENV: str(folder / "claims.jsonl"),
+            "MPLBACKEND": "Agg",
+            "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])),
+        }
+    )
     return env
 
 
@@ -181,16 +208,26 @@ def run(seed: int, path: str, chapters=TRAINED_CHAPTERS, *, timeout: int = CELL_
         environment = _environment(seed, path, folder)
         _snapshot(folder)
         report = folder / "chapters.json"
-        command = [sys.executable, "-m", "vaebook.robust", "_execute", "--report", str(report),
-                   "--timeout", str(timeout), *chapters]
-        done = subprocess.run(command, env=environment, capture_output=True, text=True,
-                              cwd=folder)
+        command = [
+            sys.executable,
+            "-m",
+            "vaebook.robust",
+            "_execute",
+            "--report",
+            str(report),
+            "--timeout",
+            str(timeout),
+            *chapters,
+        ]
+        done = subprocess.run(command, env=environment, capture_output=True, text=True, cwd=folder)
         if done.returncode != 0 or not report.is_file():
-            raise RuntimeError(f"the run (seed {seed}, {path}) crashed:\n"
-                               f"{(done.stdout + done.stderr)[-3000:]}")
+            raise RuntimeError(
+                f"the run (seed {seed}, {path}) crashed:\n{(done.stdout + done.stderr)[-3000:]}"
+            )
         log = folder / "claims.jsonl"
-        records = [json.loads(line) for line in log.read_text().splitlines()] if (
-            log.is_file()) else []
+        records = (
+            [json.loads(line) for line in log.read_text().splitlines()] if (log.is_file()) else []
+        )
         return Run(seed, path, records, json.loads(report.read_text()))
 
 
@@ -208,9 +245,11 @@ def study(seeds, paths, chapters=TRAINED_CHAPTERS, *, jobs: int = 2, progress=pr
             item = future.result()
             runs[futures[future]] = item
             failed = sum(not record["holds"] for record in item.records)
-            progress(f"[{len(runs)}/{len(grid)}, {time.perf_counter() - start:.0f} s] "
-                     f"{item.label}: {len(item.records)} checks, {failed} failed, "
-                     f"{len(item.errors)} chapter error(s)")
+            progress(
+                f"[{len(runs)}/{len(grid)}, {time.perf_counter() - start:.0f} s] "
+                f"{item.label}: {len(item.records)} checks, {failed} failed, "
+                f"{len(item.errors)} chapter error(s)"
+            )
     return [runs[key] for key in grid]
 
 
@@ -226,12 +265,18 @@ def merge(old: list[Run], new: list[Run], chapters) -> list[Run]:
             merged.append(item)
             continue
         records = [record for record in item.records if record["chapter"] not in chapters]
-        reports = {name: report for name, report in item.chapters.items()
-                   if name not in chapters}
-        merged.append(Run(item.seed, item.path,
-                          records + [r for r in update.records if r["chapter"] in chapters],
-                          {**reports, **{name: update.chapters[name] for name in chapters
-                                         if name in update.chapters}}))
+        reports = {name: report for name, report in item.chapters.items() if name not in chapters}
+        merged.append(
+            Run(
+                item.seed,
+                item.path,
+                records + [r for r in update.records if r["chapter"] in chapters],
+                {
+                    **reports,
+                    **{name: update.chapters[name] for name in chapters if name in update.chapters},
+                },
+            )
+        )
     return merged + list(fresh.values())
 
 
@@ -247,8 +292,12 @@ def table(runs: list[Run], chapters=TRAINED_CHAPTERS) -> tuple[str, bool]:
     """
     rows, ok = [], True
     for claim in (item for item in _claims.CLAIMS.values() if item.chapter in chapters):
-        found = [(run_, record) for run_ in runs for record in run_.records
-                 if record["claim"] == claim.name]
+        found = [
+            (run_, record)
+            for run_ in runs
+            for record in run_.records
+            if record["claim"] == claim.name
+        ]
         failed = [pair for pair in found if not pair[1]["holds"]]
         margins = [pair for pair in found if pair[1]["margin"] is not None]
         worst = min(margins, key=lambda pair: pair[1]["margin"]) if margins else None
@@ -256,29 +305,50 @@ def table(runs: list[Run], chapters=TRAINED_CHAPTERS) -> tuple[str, bool]:
             ok = False
         rows.append(
             f"| `{claim.name.split('/', 1)[1]}` | {claim.chapter} | {len(found)} | {len(failed)} | "
-            + (f"{_margin(worst[1]['margin'], worst[1]['unit'])} | {worst[0].label} |"
-               if worst else "— | — |"))
-    errors = [f"- {run_.label}, {name}: {error.splitlines()[-1] if error else ''}"
-              for run_ in runs for name, error in run_.errors.items()]
+            + (
+                f"{_margin(worst[1]['margin'], worst[1]['unit'])} | {worst[0].label} |"
+                if worst
+                else "— | — |"
+            )
+        )
+    errors = [
+        f"- {run_.label}, {name}: {error.splitlines()[-1] if error else ''}"
+        for run_ in runs
+        for name, error in run_.errors.items()
+    ]
     if errors:
         ok = False
-    header = ("| claim | chapter | runs | failed | worst margin | worst run |\n"
-              "|---|---|---|---|---|---|")
-    slowest = max(((item["slowest_cell"], run_.label, name) for run_ in runs
-                   for name, item in run_.chapters.items()), default=(0.0, "", ""))
-    longest = max(((item["seconds"], run_.label, name) for run_ in runs
-                   for name, item in run_.chapters.items()), default=(0.0, "", ""))
+    header = (
+        "| claim | chapter | runs | failed | worst margin | worst run |\n|---|---|---|---|---|---|"
+    )
+    slowest = max(
+        (
+            (item["slowest_cell"], run_.label, name)
+            for run_ in runs
+            for name, item in run_.chapters.items()
+        ),
+        default=(0.0, "", ""),
+    )
+    longest = max(
+        (
+            (item["seconds"], run_.label, name)
+            for run_ in runs
+            for name, item in run_.chapters.items()
+        ),
+        default=(0.0, "", ""),
+    )
     lines = [header, *rows, ""]
     if errors:
         lines += ["Chapters that failed to execute:", *errors, ""]
-    lines += [f"Slowest cell: {slowest[0]:.0f} s ({slowest[2]}, {slowest[1]}); longest chapter: "
-              f"{longest[0]:.0f} s ({longest[2]}, {longest[1]}); cell limit {CELL_TIMEOUT} s."]
+    lines += [
+        f"Slowest cell: {slowest[0]:.0f} s ({slowest[2]}, {slowest[1]}); longest chapter: "
+        f"{longest[0]:.0f} s ({longest[2]}, {longest[1]}); cell limit {CELL_TIMEOUT} s."
+    ]
     return "\n".join(lines), ok
 
 
 def _execute_main(arguments) -> int:
-    report = {name: execute_chapter(name, timeout=arguments.timeout)
-              for name in arguments.chapters}
+    report = {name: execute_chapter(name, timeout=arguments.timeout) for name in arguments.chapters}
     Path(arguments.report).write_text(json.dumps(report, indent=1))
     return 0
 
@@ -293,17 +363,24 @@ def main(argv=None) -> int:
         parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT)
         parser.add_argument("chapters", nargs="+")
         return _execute_main(parser.parse_args(argv[1:]))
-    parser = argparse.ArgumentParser(prog="python -m vaebook.robust", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m vaebook.robust",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--paths", nargs="+", default=list(STUDY_PATHS), choices=list(PATHS))
-    parser.add_argument("--chapters", nargs="+", default=list(TRAINED_CHAPTERS),
-                        choices=list(TRAINED_CHAPTERS))
+    parser.add_argument(
+        "--chapters", nargs="+", default=list(TRAINED_CHAPTERS), choices=list(TRAINED_CHAPTERS)
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--output", help="also write the table (Markdown) to this file")
     parser.add_argument("--records", help="also write every run's records (JSON) to this file")
-    parser.add_argument("--update", action="store_true",
-                        help="re-run only --chapters and merge them into the --records file")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="re-run only --chapters and merge them into the --records file",
+    )
     arguments = parser.parse_args(argv)
     previous = None
     if arguments.update:
@@ -316,32 +393,42 @@ def main(argv=None) -> int:
     rerun = ""
     if previous is not None:
         runs = merge(previous, runs, arguments.chapters)
-        rerun = (f" The chapter(s) {', '.join(arguments.chapters)} were re-run alone on "
-                 f"{_datetime.date.today().isoformat()} ({minutes:.0f} min) and merged into "
-                 "the earlier records.")
+        rerun = (
+            f" The chapter(s) {', '.join(arguments.chapters)} were re-run alone on "
+            f"{_datetime.date.today().isoformat()} ({minutes:.0f} min) and merged into "
+            "the earlier records."
+        )
         arguments.chapters = TRAINED_CHAPTERS
     text, ok = table(runs, arguments.chapters)
     seeds = sorted({item.seed for item in runs})
     paths = list(dict.fromkeys(item.path for item in runs))
-    summary = (f"{len(runs)} runs (seeds {' '.join(map(str, seeds))} × paths "
-               f"{', '.join(paths)}), {arguments.jobs} at a time"
-               + (f", {minutes:.0f} min" if previous is None else "") + "; every claim held "
-               f"in every run: {'yes' if ok else 'NO'}.{rerun}")
+    summary = (
+        f"{len(runs)} runs (seeds {' '.join(map(str, seeds))} × paths "
+        f"{', '.join(paths)}), {arguments.jobs} at a time"
+        + (f", {minutes:.0f} min" if previous is None else "")
+        + "; every claim held "
+        f"in every run: {'yes' if ok else 'NO'}.{rerun}"
+    )
     print(text + "\n\n" + summary)
     if arguments.records:
-        Path(arguments.records).write_text(json.dumps(
-            [dataclasses.asdict(item) for item in runs], indent=1, ensure_ascii=False))
+        Path(arguments.records).write_text(
+            json.dumps([dataclasses.asdict(item) for item in runs], indent=1, ensure_ascii=False)
+        )
     if arguments.output:
-        paths = "\n".join(f"- `{name}`: " + (" ".join(f"{k}={v}" for k, v in env.items())
-                                             or "the CPU's own kernels")
-                          for name, env in PATHS.items() if name in paths)
+        paths = "\n".join(
+            f"- `{name}`: "
+            + (" ".join(f"{k}={v}" for k, v in env.items()) or "the CPU's own kernels")
+            for name, env in PATHS.items()
+            if name in paths
+        )
         Path(arguments.output).write_text(
             "# Robustness study (`make robust`)\n\n"
             f"Generated by `python -m vaebook.robust` on "
             f"{_datetime.date.today().isoformat()}. {summary}\n\n"
             "Floating-point paths:\n\n" + paths + "\n\n"
             "A margin is how far the worst run was from breaking the claim, in the claim's own "
-            "unit (see `src/vaebook/claims.py`).\n\n" + text + "\n")
+            "unit (see `src/vaebook/claims.py`).\n\n" + text + "\n"
+        )
     return 0 if ok else 1
 
 

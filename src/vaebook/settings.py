@@ -22,8 +22,15 @@ import os
 
 import torch
 
-__all__ = ["SEED_ENV", "THREADS_ENV", "NUMERICS_ENV", "default_seed", "torch_threads",
-           "training_threads", "numerics"]
+__all__ = [
+    "SEED_ENV",
+    "THREADS_ENV",
+    "NUMERICS_ENV",
+    "default_seed",
+    "torch_threads",
+    "training_threads",
+    "numerics",
+]
 
 SEED_ENV = "VAEBOOK_SEED"
 """Environment variable that sets the seed of every trained experiment (default 0)."""
@@ -44,8 +51,9 @@ def _env_int(name: str, default: int, minimum: int) -> int:
     except ValueError:
         value = None
     if value is None or value < minimum:
-        raise ValueError(f"the environment variable {name} must be an integer >= {minimum}, "
-                         f"got {raw!r}")
+        raise ValueError(
+            f"the environment variable {name} must be an integer >= {minimum}, got {raw!r}"
+        )
     return value
 
 

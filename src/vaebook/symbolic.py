@@ -20,8 +20,9 @@ def proved_difference(lhs, rhs) -> sp.Expr:
     """
     for name, side in (("lhs", lhs), ("rhs", rhs)):
         if isinstance(side, bool) or not isinstance(side, (sp.Basic, Number)):
-            raise ValueError(f"{name} must be a SymPy expression or a number, got "
-                             f"{type(side).__name__}")
+            raise ValueError(
+                f"{name} must be a SymPy expression or a number, got {type(side).__name__}"
+            )
     difference = sp.expand(sp.expand_log(sp.expand((lhs - rhs).doit()), force=True))
     return sp.simplify(difference.doit().rewrite(sp.log))
 

@@ -21,8 +21,14 @@ from tqdm.auto import tqdm
 
 from vaebook import settings
 from vaebook._checks import check_dtype, check_int, check_number
-from vaebook.likelihoods import (Likelihood, MemberLikelihoods, _kl_standard_normal,
-                                 get_likelihood, kl_standard_normal, recon_sse)
+from vaebook.likelihoods import (
+    Likelihood,
+    MemberLikelihoods,
+    _kl_standard_normal,
+    get_likelihood,
+    kl_standard_normal,
+    recon_sse,
+)
 from vaebook.models import BatchedVAE
 
 __all__ = [
@@ -73,18 +79,21 @@ def check_sigmas(sigmas, name: str = "sigmas") -> torch.Tensor:
     :class:`ValueError` (naming ``name``) for an empty list, a non-number (``True`` included), NaN,
     ±inf or a σ ≤ 0.
     """
-    if isinstance(sigmas, bool) or (isinstance(sigmas, (list, tuple)) and any(
-            isinstance(value, bool) for value in sigmas)):
+    if isinstance(sigmas, bool) or (
+        isinstance(sigmas, (list, tuple)) and any(isinstance(value, bool) for value in sigmas)
+    ):
         raise ValueError(f"{name} must be a sequence of positive numbers, got {sigmas!r}")
     if isinstance(sigmas, Real) and not isinstance(sigmas, bool):
         sigmas = [sigmas]
     try:
         values = torch.as_tensor(
             sigmas.detach().cpu() if isinstance(sigmas, torch.Tensor) else sigmas,
-            dtype=torch.float64).reshape(-1)
+            dtype=torch.float64,
+        ).reshape(-1)
     except (TypeError, ValueError, RuntimeError) as error:
         raise ValueError(
-            f"{name} must be a sequence of positive numbers, got {sigmas!r}") from error
+            f"{name} must be a sequence of positive numbers, got {sigmas!r}"
+        ) from error
     if values.numel() == 0:
         raise ValueError(f"{name} must hold at least one σ, got an empty sequence")
     if torch.isnan(values).any():
@@ -108,14 +117,16 @@ def _per_member(value, n_models: int, name: str, dtype=torch.float32) -> torch.T
     check_dtype(dtype)
     if isinstance(value, (list, tuple, np.ndarray, torch.Tensor)):
         try:
-            values = [float(v) for v in (value.tolist() if hasattr(value, "tolist")
-                                         else value)]
+            values = [float(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be one number or a sequence of numbers, got "
-                             f"{value!r}") from None
+            raise ValueError(
+                f"{name} must be one number or a sequence of numbers, got {value!r}"
+            ) from None
         if len(values) != n_models:
-            raise ValueError(f"{name} must be one number or {n_models} numbers (one per "
-                             f"member), got {len(values)}")
+            raise ValueError(
+                f"{name} must be one number or {n_models} numbers (one per "
+                f"member), got {len(values)}"
+            )
         numbers = [check_number(v, name, allow_zero=True) for v in values]
     else:
         numbers = [check_number(value, name, allow_zero=True)] * n_models
@@ -127,8 +138,10 @@ def _check_warmup(kl_warmup, n_models: int) -> list[int]:
     if not isinstance(kl_warmup, (list, tuple)):
         return [check_int(kl_warmup, "kl_warmup", minimum=0)] * n_models
     if len(kl_warmup) != n_models:
-        raise ValueError(f"kl_warmup must be one integer or {n_models} integers (one per "
-                         f"member), got {len(kl_warmup)}")
+        raise ValueError(
+            f"kl_warmup must be one integer or {n_models} integers (one per "
+            f"member), got {len(kl_warmup)}"
+        )
     return [check_int(value, "kl_warmup", minimum=0) for value in kl_warmup]
 
 
@@ -160,12 +173,16 @@ def _check_data(x, model: BatchedVAE, name: str) -> torch.Tensor:
     if not x.is_floating_point():
         raise ValueError(f"{name} must have a floating-point dtype, got {x.dtype}")
     shared = x.ndim == 2 and x.shape[1] == model.data_dim and x.shape[0] >= 1
-    per_member = x.ndim == 3 and x.shape[0] == model.n_models and (
-        x.shape[2] == model.data_dim and x.shape[1] >= 1)
+    per_member = (
+        x.ndim == 3
+        and x.shape[0] == model.n_models
+        and (x.shape[2] == model.data_dim and x.shape[1] >= 1)
+    )
     if not (shared or per_member):
         raise ValueError(
             f"{name} must have shape (N, {model.data_dim}) or ({model.n_models}, N, "
-            f"{model.data_dim}) with N >= 1, got {tuple(x.shape)}")
+            f"{model.data_dim}) with N >= 1, got {tuple(x.shape)}"
+        )
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return x.to(model.dtype)
@@ -180,22 +197,29 @@ def check_likelihoods(likelihood, model: BatchedVAE) -> list[Likelihood]:
     whose decoder has one output per pixel.
     """
     if not isinstance(model, BatchedVAE):
-        raise ValueError("model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
-                         f"got {type(model).__name__}")
+        raise ValueError(
+            "model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
+            f"got {type(model).__name__}"
+        )
     if isinstance(likelihood, (str, Likelihood)):
         likelihoods = [get_likelihood(likelihood)] * model.n_models
     elif isinstance(likelihood, (list, tuple)):
         if len(likelihood) != model.n_models:
-            raise ValueError(f"likelihood must be one name or {model.n_models} (one per member), "
-                             f"got {len(likelihood)}")
+            raise ValueError(
+                f"likelihood must be one name or {model.n_models} (one per member), "
+                f"got {len(likelihood)}"
+            )
         likelihoods = [get_likelihood(item) for item in likelihood]
     else:
-        raise ValueError(f"likelihood must be a name, a Likelihood or a list of them, got "
-                         f"{likelihood!r}")
+        raise ValueError(
+            f"likelihood must be a name, a Likelihood or a list of them, got {likelihood!r}"
+        )
     wanted = max(item.outputs_per_pixel for item in likelihoods)
     if wanted > model.outputs_per_pixel:
-        raise ValueError("a per-pixel σ needs a decoder with two outputs per pixel: build the "
-                         "model with outputs_per_pixel=2")
+        raise ValueError(
+            "a per-pixel σ needs a decoder with two outputs per pixel: build the "
+            "model with outputs_per_pixel=2"
+        )
     return likelihoods
 
 
@@ -206,12 +230,15 @@ def _check_data_for(likelihoods: list[Likelihood], x: torch.Tensor, name: str) -
 
 def _check_model(model, sigmas: torch.Tensor) -> None:
     if not isinstance(model, BatchedVAE):
-        raise ValueError("model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
-                         f"got {type(model).__name__}")
+        raise ValueError(
+            "model must be a BatchedMLPVAE or BatchedLinearVAE (a BatchedVAE), "
+            f"got {type(model).__name__}"
+        )
     if sigmas.numel() != model.n_models:
         raise ValueError(
             f"sigmas must hold one σ per member: the model has {model.n_models} members, "
-            f"got {sigmas.numel()} σ values")
+            f"got {sigmas.numel()} σ values"
+        )
 
 
 def _members(model, sigmas, likelihood, fixed: bool) -> MemberLikelihoods:
@@ -221,16 +248,22 @@ def _members(model, sigmas, likelihood, fixed: bool) -> MemberLikelihoods:
     (evaluation) a learned or optimal scale is held at its σ."""
     if isinstance(likelihood, MemberLikelihoods):
         if sigmas is not None:
-            raise ValueError("sigmas must be None when likelihood is a MemberLikelihoods "
-                             "(it holds the σ of every member)")
+            raise ValueError(
+                "sigmas must be None when likelihood is a MemberLikelihoods "
+                "(it holds the σ of every member)"
+            )
         check_likelihoods(likelihood.likelihoods, model)  # the model, the count, the outputs
         if likelihood.data_dim != model.data_dim or likelihood.sigma.dtype != model.dtype:
-            raise ValueError(f"likelihood must be built for {model.data_dim} pixels and "
-                             f"{model.dtype}, got {likelihood.data_dim} and "
-                             f"{likelihood.sigma.dtype}")
+            raise ValueError(
+                f"likelihood must be built for {model.data_dim} pixels and "
+                f"{model.dtype}, got {likelihood.data_dim} and "
+                f"{likelihood.sigma.dtype}"
+            )
         if fixed and any(item.frozen() is not item for item in likelihood.likelihoods):
-            raise ValueError("evaluation needs fixed scales: pass likelihood.frozen(scale) "
-                             "with the scales the training returned")
+            raise ValueError(
+                "evaluation needs fixed scales: pass likelihood.frozen(scale) "
+                "with the scales the training returned"
+            )
         return likelihood
     sigmas = check_sigmas(sigmas)
     _check_model(model, sigmas)
@@ -263,7 +296,7 @@ def _batches(n: int, batch_size: int, steps: int, generator: torch.Generator):
     for _ in range(steps):
         if position + batch_size > n:
             order, position = torch.randperm(n, generator=generator), 0
-        yield order[position:position + batch_size]
+        yield order[position : position + batch_size]
         position += batch_size
 
 
@@ -271,16 +304,35 @@ def _progress_bar(steps: int, progress, description: str):
     if progress not in (True, False, "auto"):
         raise ValueError(f'progress must be True, False or "auto", got {progress!r}')
     delay = PROGRESS_DELAY_SECONDS if progress == "auto" else 0.0
-    return tqdm(total=steps, desc=description, disable=progress is False, delay=delay,
-                leave=progress is True, mininterval=0.5)
+    return tqdm(
+        total=steps,
+        desc=description,
+        disable=progress is False,
+        delay=delay,
+        leave=progress is True,
+        mininterval=0.5,
+    )
 
 
-def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas=None, *, likelihood="gaussian",
-              kl_weight: float = 1.0, steps: int, batch_size: int, lr: float, seed: int,
-              progress=True, lr_schedule: str = "cosine", loss_fn=None,
-              record_every: int | None = None,
-              trainable: tuple[str, ...] | None = None, kl_warmup=0,
-              free_bits=0.0) -> dict[str, np.ndarray]:
+def train_vae(
+    model: BatchedVAE,
+    x_train: torch.Tensor,
+    sigmas=None,
+    *,
+    likelihood="gaussian",
+    kl_weight: float = 1.0,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    progress=True,
+    lr_schedule: str = "cosine",
+    loss_fn=None,
+    record_every: int | None = None,
+    trainable: tuple[str, ...] | None = None,
+    kl_warmup=0,
+    free_bits=0.0,
+) -> dict[str, np.ndarray]:
     """Train member ``k`` of ``model`` as a VAE with its own decoder likelihood.
 
     Introduced in chapter *σ trades reconstruction against KL*. By default member ``k`` has a
@@ -362,15 +414,32 @@ def train_vae(model: BatchedVAE, x_train: torch.Tensor, sigmas=None, *, likeliho
         record_every = check_int(record_every, "record_every")
     parameters = _trainable_parameters(model, trainable)
 
-    frozen = [param for param in model.parameters()
-              if param.requires_grad and all(param is not item for item in parameters)]
+    frozen = [
+        param
+        for param in model.parameters()
+        if param.requires_grad and all(param is not item for item in parameters)
+    ]
     try:
         for param in frozen:
             param.requires_grad_(False)
         with settings.training_threads():
-            return _train(model, x_train, members, kl_weight, steps, batch_size,
-                          lr, seed, progress, lr_schedule, loss_fn, record_every, parameters,
-                          warmup, free_bits)
+            return _train(
+                model,
+                x_train,
+                members,
+                kl_weight,
+                steps,
+                batch_size,
+                lr,
+                seed,
+                progress,
+                lr_schedule,
+                loss_fn,
+                record_every,
+                parameters,
+                warmup,
+                free_bits,
+            )
     finally:
         for param in frozen:
             param.requires_grad_(True)
@@ -380,21 +449,43 @@ def _trainable_parameters(model: BatchedVAE, trainable) -> list[torch.nn.Paramet
     """The parameters :func:`train_vae` trains: all, or those named by ``trainable``."""
     if trainable is None:
         return list(model.parameters())
-    if isinstance(trainable, str) or not isinstance(trainable, (list, tuple)) or not all(
-            isinstance(prefix, str) and prefix for prefix in trainable) or not trainable:
-        raise ValueError(f"trainable must be None or a non-empty tuple of parameter-name "
-                         f"prefixes, got {trainable!r}")
+    if (
+        isinstance(trainable, str)
+        or not isinstance(trainable, (list, tuple))
+        or not all(isinstance(prefix, str) and prefix for prefix in trainable)
+        or not trainable
+    ):
+        raise ValueError(
+            f"trainable must be None or a non-empty tuple of parameter-name "
+            f"prefixes, got {trainable!r}"
+        )
     named = dict(model.named_parameters())
     chosen = [param for name, param in named.items() if name.startswith(tuple(trainable))]
     if not chosen:
-        raise ValueError(f"trainable={trainable!r} matches no parameter of the model; its "
-                         f"parameters are {', '.join(named)}")
+        raise ValueError(
+            f"trainable={trainable!r} matches no parameter of the model; its "
+            f"parameters are {', '.join(named)}"
+        )
     return chosen
 
 
-def _train(model, x_train, members, kl_weight, steps, batch_size, lr, seed,
-           progress, lr_schedule, loss_fn, record_every, parameters, warmup,
-           free_bits) -> dict[str, np.ndarray]:
+def _train(
+    model,
+    x_train,
+    members,
+    kl_weight,
+    steps,
+    batch_size,
+    lr,
+    seed,
+    progress,
+    lr_schedule,
+    loss_fn,
+    record_every,
+    parameters,
+    warmup,
+    free_bits,
+) -> dict[str, np.ndarray]:
     """The loop of :func:`train_vae`, on checked arguments."""
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam([*parameters, members.log_scale], lr=lr)
@@ -410,17 +501,24 @@ def _train(model, x_train, members, kl_weight, steps, batch_size, lr, seed,
             x_hat, mu, logvar = model(batch, generator)
             nll = _batch_mean(members.nll(batch, x_hat), mu.shape[1])
             kl = _batch_mean(_kl_standard_normal(mu, logvar), mu.shape[1])
-            weight = kl_weight if not any(warmup) else kl_weight * _warmup_factor(
-                warmup, step, kl_weight.dtype)
+            weight = (
+                kl_weight
+                if not any(warmup)
+                else kl_weight * _warmup_factor(warmup, step, kl_weight.dtype)
+            )
             kl_term = kl if not free_bits.any() else _free_bits_kl(mu, logvar, free_bits)
-            loss = nll + weight * kl_term if loss_fn is None else _custom_loss(
-                loss_fn, batch, x_hat, mu, logvar)
+            loss = (
+                nll + weight * kl_term
+                if loss_fn is None
+                else _custom_loss(loss_fn, batch, x_hat, mu, logvar)
+            )
             if not torch.isfinite(loss.detach()).all():
                 raise TrainingDiverged(
                     f"training diverged at step {step + 1} of {steps}: the loss of member(s) "
                     f"{torch.nonzero(~torch.isfinite(loss.detach())).flatten().tolist()} is "
                     f"{loss.detach().tolist()}; lower lr (now {lr:g}) or add a floor to a "
-                    "learned scale")
+                    "learned scale"
+                )
             if record_every is not None and (step % record_every == 0 or step == steps - 1):
                 min_scale = members.pixel_scales(batch, x_hat).amin(dim=(1, 2))
                 _record(history, step, loss, nll, kl, min_scale)  # all before this step
@@ -429,8 +527,10 @@ def _train(model, x_train, members, kl_weight, steps, batch_size, lr, seed,
             optimizer.step()
             bar.update(1)
     model.eval()
-    result = {name: value.detach().cpu().numpy()
-              for name, value in (("loss", loss), ("nll", nll), ("kl", kl))}
+    result = {
+        name: value.detach().cpu().numpy()
+        for name, value in (("loss", loss), ("nll", nll), ("kl", kl))
+    }
     with torch.no_grad():
         x_hat, _, _ = model(x_train, generator)
     result.update(members.final_scales(x_train, x_hat))
@@ -441,7 +541,7 @@ def _train(model, x_train, members, kl_weight, steps, batch_size, lr, seed,
 
 def _free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
     """``Σ_j max(KL_j, λ)`` per member: ``KL_j`` the batch-mean KL of latent ``j``."""
-    per_latent = (0.5 * (torch.exp(logvar) + mu ** 2 - 1 - logvar)).mean(dim=1)
+    per_latent = (0.5 * (torch.exp(logvar) + mu**2 - 1 - logvar)).mean(dim=1)
     return torch.maximum(per_latent, floor.to(per_latent.dtype)[:, None]).sum(dim=1)
 
 
@@ -456,8 +556,10 @@ def _custom_loss(loss_fn, batch, x_hat, mu, logvar) -> torch.Tensor:
     loss = loss_fn(batch, x_hat, mu, logvar)
     n_models = x_hat.shape[0]
     if not isinstance(loss, torch.Tensor) or loss.shape != (n_models,):
-        raise ValueError(f"loss_fn must return a tensor of shape ({n_models},), one loss per "
-                         f"member, got {getattr(loss, 'shape', type(loss).__name__)}")
+        raise ValueError(
+            f"loss_fn must return a tensor of shape ({n_models},), one loss per "
+            f"member, got {getattr(loss, 'shape', type(loss).__name__)}"
+        )
     if not torch.isfinite(loss.detach()).all():
         raise ValueError("loss_fn returned a NaN or infinite loss")
     return loss
@@ -479,9 +581,18 @@ def _fixed_images(y: torch.Tensor, n: int) -> torch.Tensor:
 
 @torch.no_grad()
 @settings.training_threads()
-def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas=None, *,
-             likelihood="gaussian", kl_weight: float = 1.0, seed: int = 0, n_recon: int = 8,
-             n_samples: int = 16) -> dict[str, np.ndarray]:
+def evaluate(
+    model: BatchedVAE,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    sigmas=None,
+    *,
+    likelihood="gaussian",
+    kl_weight: float = 1.0,
+    seed: int = 0,
+    n_recon: int = 8,
+    n_samples: int = 16,
+) -> dict[str, np.ndarray]:
     """Per-member measurements of a trained model on images ``x`` with labels ``y``.
 
     Introduced in chapter *σ trades reconstruction against KL*. ``x`` is ``(N, D)`` or, one
@@ -530,12 +641,18 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas=None, *
     output_at_mean = model.decode(mu)
     x_hat_mean = members.means(output_at_mean)
     member_x = x.expand(n_models, *x.shape) if x.ndim == 2 else x
-    sse = recon_sse(member_x.reshape(-1, data_dim),
-                    x_hat_mean.reshape(-1, data_dim)).reshape(n_models, n_images).mean(dim=1)
+    sse = (
+        recon_sse(member_x.reshape(-1, data_dim), x_hat_mean.reshape(-1, data_dim))
+        .reshape(n_models, n_images)
+        .mean(dim=1)
+    )
     # kl_standard_normal sums over all but the first axis: put (member, latent) first.
-    kl_per_latent = kl_standard_normal(
-        mu.permute(0, 2, 1).reshape(-1, n_images), logvar.permute(0, 2, 1).reshape(-1, n_images)
-    ).reshape(n_models, model.latent_dim) / n_images
+    kl_per_latent = (
+        kl_standard_normal(
+            mu.permute(0, 2, 1).reshape(-1, n_images), logvar.permute(0, 2, 1).reshape(-1, n_images)
+        ).reshape(n_models, model.latent_dim)
+        / n_images
+    )
     kl = kl_per_latent.sum(dim=1)
     nll = torch.zeros(n_models, dtype=model.dtype)
     for _ in range(NEG_ELBO_SAMPLES):
@@ -566,9 +683,15 @@ def evaluate(model: BatchedVAE, x: torch.Tensor, y: torch.Tensor, sigmas=None, *
 
 
 @torch.no_grad()
-def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas=None, *,
-                            likelihood="gaussian", samples: int = IWAE_SAMPLES,
-                            seed: int = 0) -> np.ndarray:
+def importance_weighted_nll(
+    model: BatchedVAE,
+    x: torch.Tensor,
+    sigmas=None,
+    *,
+    likelihood="gaussian",
+    samples: int = IWAE_SAMPLES,
+    seed: int = 0,
+) -> np.ndarray:
     """An importance-weighted estimate of ``-log p(x)`` of every image, shape ``(K, N)``.
 
     Used behind the scenes in chapter *Other likelihoods side by side*. Arguments as in
@@ -596,8 +719,9 @@ def importance_weighted_nll(model: BatchedVAE, x: torch.Tensor, sigmas=None, *,
         z = mu + std * eps
         log_prior = -0.5 * (log_two_pi + z**2).sum(dim=-1)
         log_posterior = -0.5 * (log_two_pi + logvar + eps**2).sum(dim=-1)
-        log_weights.append((log_prior - log_posterior - members.nll_per_image(x, model.decode(z)))
-                           .double())
+        log_weights.append(
+            (log_prior - log_posterior - members.nll_per_image(x, model.decode(z))).double()
+        )
     stacked = torch.stack(log_weights)  # (S, K, N)
     estimate = -(torch.logsumexp(stacked, dim=0) - math.log(samples))
     return estimate.cpu().numpy()

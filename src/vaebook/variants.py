@@ -15,8 +15,14 @@ from vaebook._checks import check_int, check_number
 from vaebook.data import PIXEL_MAX
 from vaebook.experiment import Config, Result, fine_tune
 
-__all__ = ["QUANTISATION_SIGMA", "LEARNED_SIGMA_VARIANTS", "LIKELIHOOD_VARIANTS",
-           "LOWER_FLOOR_STEPS", "LOWER_FLOOR_LR", "lower_floor"]
+__all__ = [
+    "QUANTISATION_SIGMA",
+    "LEARNED_SIGMA_VARIANTS",
+    "LIKELIHOOD_VARIANTS",
+    "LOWER_FLOOR_STEPS",
+    "LOWER_FLOOR_LR",
+    "lower_floor",
+]
 
 QUANTISATION_SIGMA = 1 / (PIXEL_MAX * math.sqrt(12))
 """≈ 0.018: the standard deviation of a uniform error over one grey level (1/16) of the digits.
@@ -55,9 +61,16 @@ LOWER_FLOOR_LR = 1e-3
 """Peak learning rate of :func:`lower_floor` (a tenth of the training's: a fine-tune)."""
 
 
-def lower_floor(result: VariantResult, label: str, *, factor: float = 10.0,
-                steps: int = LOWER_FLOOR_STEPS, lr: float = LOWER_FLOOR_LR,
-                cache: bool = True, progress="auto") -> Result:
+def lower_floor(
+    result: Result,
+    label: str,
+    *,
+    factor: float = 10.0,
+    steps: int = LOWER_FLOOR_STEPS,
+    lr: float = LOWER_FLOOR_LR,
+    cache: bool = True,
+    progress="auto",
+) -> Result:
     """Lower the soft floor of a trained per-pixel σ by ``factor``, with a control.
 
     Introduced in chapter *Learning σ*. Member ``label`` of ``result`` must be a
@@ -74,13 +87,21 @@ def lower_floor(result: VariantResult, label: str, *, factor: float = 10.0,
         raise ValueError(f"result must be a Result, got {type(result).__name__}")
     base = result.configs[result.index_of(label)]
     if base.likelihood != "gaussian-per-pixel" or base.scale_floor <= 0:
-        raise ValueError(f"lower_floor needs a per-pixel σ with a floor; {label!r} is "
-                         f"{base.likelihood!r} with floor {base.scale_floor:g}")
+        raise ValueError(
+            f"lower_floor needs a per-pixel σ with a floor; {label!r} is "
+            f"{base.likelihood!r} with floor {base.scale_floor:g}"
+        )
     factor = check_number(factor, "factor")
     if factor <= 1:
         raise ValueError(f"factor must be > 1 (it divides the floor), got {factor!r}")
-    configs = [dataclasses.replace(base, label=f"floor {floor:.2g}", scale_floor=floor,
-                                   steps=check_int(steps, "steps"), lr=check_number(lr, "lr"))
-               for floor in (base.scale_floor, base.scale_floor / factor)]
-    return fine_tune(result, label, configs, trainable=("dec_out",), cache=cache,
-                     progress=progress)
+    configs = [
+        dataclasses.replace(
+            base,
+            label=f"floor {floor:.2g}",
+            scale_floor=floor,
+            steps=check_int(steps, "steps"),
+            lr=check_number(lr, "lr"),
+        )
+        for floor in (base.scale_floor, base.scale_floor / factor)
+    ]
+    return fine_tune(result, label, configs, trainable=("dec_out",), cache=cache, progress=progress)

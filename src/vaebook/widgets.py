@@ -49,8 +49,9 @@ class Frame:
             value = getattr(self, name)
             if not isinstance(value, kind):
                 raise ValueError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
-        if self.width is not None and (isinstance(self.width, bool) or not isinstance(
-                self.width, int) or self.width <= 0):
+        if self.width is not None and (
+            isinstance(self.width, bool) or not isinstance(self.width, int) or self.width <= 0
+        ):
             raise ValueError(f"width: expected a positive integer or None, got {self.width!r}")
 
     def data_uri(self) -> str:
@@ -74,8 +75,9 @@ def figure_to_png(fig, dpi: int = 80, density: int = 1) -> bytes:
         raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
     buffer = io.BytesIO()
     try:
-        if dpi != "figure" and (isinstance(dpi, bool) or not isinstance(dpi, Real) or not (
-                0 < dpi < float("inf"))):
+        if dpi != "figure" and (
+            isinstance(dpi, bool) or not isinstance(dpi, Real) or not (0 < dpi < float("inf"))
+        ):
             raise ValueError(f"dpi: expected a positive number, got {dpi!r}")
         if density not in (1, 2, 3) or isinstance(density, bool):
             raise ValueError(f"density: expected 1, 2 or 3, got {density!r}")
@@ -89,8 +91,7 @@ def figure_to_png(fig, dpi: int = 80, density: int = 1) -> bytes:
     from PIL import Image
 
     image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
-    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                             dither=Image.Dither.NONE)
+    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
     palette.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -102,15 +103,18 @@ def numbers_table(numbers: dict[str, str]) -> str:
     Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
     if not isinstance(numbers, dict):
-        raise ValueError(f"numbers: expected a dict of names and formatted strings, got "
-                         f"{type(numbers).__name__}")
+        raise ValueError(
+            f"numbers: expected a dict of names and formatted strings, got {type(numbers).__name__}"
+        )
     for name, value in numbers.items():
         if not isinstance(name, str) or not isinstance(value, str):
-            raise ValueError(f"numbers: expected names and already formatted strings, got "
-                             f"{name!r}: {value!r}")
+            raise ValueError(
+                f"numbers: expected names and already formatted strings, got {name!r}: {value!r}"
+            )
     rows = "".join(
         f"<tr><th scope='row'>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>"
-        for name, value in numbers.items())
+        for name, value in numbers.items()
+    )
     return f"<table class='vaebook-numbers'><tbody>{rows}</tbody></table>"
 
 
@@ -140,8 +144,10 @@ class FrameSlider:
         if not all(isinstance(frame, Frame) for frame in frames):
             raise ValueError("frames: every item must be a vaebook.widgets.Frame")
         if len({frame.width for frame in frames}) > 1:
-            raise ValueError("frames: every frame must have the same width, got "
-                             f"{sorted({str(frame.width) for frame in frames})}")
+            raise ValueError(
+                "frames: every frame must have the same width, got "
+                f"{sorted({str(frame.width) for frame in frames})}"
+            )
         for name, value in (("description", description), ("aria_label", aria_label)):
             if not isinstance(value, str) or not value:
                 raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
@@ -181,13 +187,17 @@ class FrameSlider:
             import ipywidgets as widgets
 
             slider = widgets.SelectionSlider(
-                options=[frame.label for frame in self.frames], index=self.index,
-                description=self.description, continuous_update=True,
+                options=[frame.label for frame in self.frames],
+                index=self.index,
+                description=self.description,
+                continuous_update=True,
                 layout=widgets.Layout(width="min(40rem, 95%)"),
-                style={"description_width": "initial"})
+                style={"description_width": "initial"},
+            )
             width = self.current.width
-            image = widgets.Image(value=self.current.png, format="png",
-                                  **({"width": str(width)} if width else {}))
+            image = widgets.Image(
+                value=self.current.png, format="png", **({"width": str(width)} if width else {})
+            )
             numbers = widgets.HTML(value=self.current.numbers_html)
             slider.observe(lambda change: self.select(change["new"]), names="index")
             self._parts = (slider, image, numbers)
@@ -199,11 +209,16 @@ class FrameSlider:
         """A self-contained HTML/JavaScript slider: no kernel, no network."""
         uid = f"vaebook-slider-{next(_ids)}"
         first = self.current
-        data = [{"label": f.label, "src": f.data_uri(), "alt": f.alt, "numbers": f.numbers_html}
-                for f in self.frames]
+        data = [
+            {"label": f.label, "src": f.data_uri(), "alt": f.alt, "numbers": f.numbers_html}
+            for f in self.frames
+        ]
         payload = json.dumps(data).replace("</", "<\\/")
-        size = (f'width="{first.width}" style="max-width: none;"' if first.width
-                else 'style="max-width: 100%;"')
+        size = (
+            f'width="{first.width}" style="max-width: none;"'
+            if first.width
+            else 'style="max-width: 100%;"'
+        )
         esc = html.escape
         return f"""<div class="vaebook-slider" id="{uid}">
 <label for="{uid}-input"><span>{esc(self.description)} = </span><output id="{uid}-label" for="{uid}-input">{esc(first.label)}</output></label>
