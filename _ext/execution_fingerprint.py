@@ -94,12 +94,14 @@ def page_fingerprint(path: Path) -> dict:
         roots = set(modules)
     if "vaebook" in roots:  # the package itself: follow its lazy attributes too
         roots |= imported_modules((package / "__init__.py").read_text())
+    # `from vaebook import audit_loss` names an attribute, not a module: only modules count.
+    roots = sorted(set(roots) & set(modules))
     data = {
         item.name: _digest(item)
         for item in sorted(package.iterdir())
         if item.is_file() and item.suffix != ".py"
     }
-    return {"code": code_fingerprint(tuple(sorted(roots - {"vaebook"})), package), "data": data}
+    return {"code": code_fingerprint(tuple(roots), package), "data": data}
 
 
 def _drop_cached_outputs(cache: Path, path: Path) -> None:
