@@ -9,7 +9,7 @@ page's outputs depend on, and re-executes exactly the pages whose fingerprint ch
 * for every page, the code of the ``vaebook`` modules its code cells import, directly or
   through other modules of the package (``vaebook._fingerprint``: docstrings, comments and
   formatting do not count, so a docstring edit re-executes nothing), and the package's data
-  files (the calculator's script);
+  files that pages show (the calculator's script);
 * for the whole book, ``requirements.txt`` and ``pyproject.toml``, the Python version and the
   environment variables that choose the book's seed, threads and floating-point path (see
   ``vaebook.settings``): when they change, the whole execution cache is emptied.
@@ -42,6 +42,9 @@ ENVIRONMENT_VARIABLES = (
     "MKL_ENABLE_INSTRUCTIONS",
     "ATEN_CPU_CAPABILITY",
 )
+DATA_FILES = "*.js"
+"""The package's data files that pages show (pyproject.toml's package-data: the calculator's
+script); its README and other prose are not part of any output."""
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", re.M | re.S)
 CELL_OPTIONS = re.compile(r"\A(---\n.*?\n---\n|(:\w[^\n]*\n)+)", re.S)
 
@@ -96,11 +99,7 @@ def page_fingerprint(path: Path) -> dict:
         roots |= imported_modules((package / "__init__.py").read_text())
     # `from vaebook import audit_loss` names an attribute, not a module: only modules count.
     roots = sorted(set(roots) & set(modules))
-    data = {
-        item.name: _digest(item)
-        for item in sorted(package.iterdir())
-        if item.is_file() and item.suffix != ".py"
-    }
+    data = {item.name: _digest(item) for item in sorted(package.glob(DATA_FILES))}
     return {"code": code_fingerprint(tuple(roots), package), "data": data}
 
 

@@ -68,9 +68,11 @@ MODULES = (
 )
 """The modules whose public callables need a bad-input case."""
 
-STUDY_MACHINERY = {"lab_settings", "robust", "integrity", "claims"}
+STUDY_MACHINERY = {"lab_settings", "robust", "integrity", "claims", "plain"}
 """Modules that are no part of the book's API (the JupyterLab set-up, the robustness study,
-the assignments' tamper check and the chapters' claims): they have their own tests."""
+the assignments' tamper check, the chapters' claims, and ``plain``, the page code of chapter
+*σ trades reconstruction against KL* saved as a student writes it, without input checks but
+for its training loop's NaN guard): they have their own tests."""
 
 COVERED_ELSEWHERE = {
     # Exception and warning classes: they take no input of their own; the tests named here
@@ -120,6 +122,20 @@ X, Y = _uniform(2, 3, seed=1), _uniform(2, 3, seed=2)
 HUGE = torch.full((1, 3), 3e38)  # finite in float32, but its squares or sums are not
 X4, Y5 = _uniform(5, 4, seed=3), torch.arange(5) % 2  # 5 images of 4 pixels, their labels
 MLP = models.BatchedMLPVAE(2, data_dim=4, hidden_dim=3, latent_dim=2)
+
+
+def _plain_vae(activation, hidden=3):
+    """A plain VAE for 4 pixels and 2 latents, as chapter σ trades ... writes it."""
+    vae = torch.nn.Module()
+    vae.encoder = torch.nn.Sequential(
+        torch.nn.Linear(4, hidden), activation(), torch.nn.Linear(hidden, 4)
+    )
+    vae.decoder = torch.nn.Sequential(
+        torch.nn.Linear(2, hidden), activation(), torch.nn.Linear(hidden, 4)
+    )
+    return vae
+
+
 LINEAR = models.BatchedLinearVAE(2, data_dim=4, latent_dim=2)
 SPECTRUM = [3.0, 2.0, 0.5]
 MEMBERS = likelihoods.MemberLikelihoods(
@@ -201,6 +217,16 @@ def _entered(factory):
     def call(*args, **kwargs):
         with factory(*args, **kwargs):
             pass
+
+    call.target = factory
+    return call
+
+
+def _drawn(factory):
+    """Call a generator function and draw from it: its checks run on the first draw."""
+
+    def call(*args, **kwargs):
+        list(factory(*args, **kwargs))
 
     call.target = factory
     return call
@@ -1164,6 +1190,52 @@ CASES = [
         [],
         says="mean is empty: give at least one mean",
     ),
+    # training.free_bits_kl
+    bad(
+        training.free_bits_kl,
+        "2-D mu",
+        torch.zeros(5, 2),
+        torch.zeros(5, 2),
+        torch.tensor([0.5]),
+        says="mu and logvar must be tensors of one shape (K, B, L), got torch.Size([5, 2]) "
+        "and torch.Size([5, 2])",
+    ),
+    bad(
+        training.free_bits_kl,
+        "a floor per latent",
+        torch.zeros(1, 5, 2),
+        torch.zeros(1, 5, 2),
+        torch.tensor([0.5, 0.5]),
+        says="floor must hold one λ per member, shape (1,), got torch.Size([2])",
+    ),
+    # training.minibatches
+    bad(
+        _drawn(training.minibatches),
+        "x a list",
+        [[0.0]],
+        2,
+        3,
+        torch.Generator(),
+        says="x must be a torch.Tensor of images, shape (N, D) or (K, N, D)",
+    ),
+    bad(
+        _drawn(training.minibatches),
+        "batch_size 0",
+        X4,
+        0,
+        3,
+        torch.Generator(),
+        says="batch_size must be an integer >= 1, got 0",
+    ),
+    bad(
+        _drawn(training.minibatches),
+        "no generator",
+        X4,
+        2,
+        3,
+        0,
+        says="generator must be a torch.Generator, got int",
+    ),
     # training.check_sigmas
     bad(
         training.check_sigmas,
@@ -1996,6 +2068,36 @@ CASES = [
         X4,
         3,
         says="generator must be a torch.Generator or None, got int",
+    ),
+    bad(
+        MLP.load_plain,
+        "no encoder",
+        0,
+        torch.nn.Module(),
+        says="vae.encoder must be nn.Sequential(nn.Linear, nn.Tanh(), nn.Linear), got None",
+    ),
+    bad(
+        MLP.load_plain,
+        "a ReLU encoder",
+        0,
+        _plain_vae(torch.nn.ReLU),
+        says="vae.encoder must be nn.Sequential(nn.Linear, nn.Tanh(), nn.Linear), got "
+        "Sequential(\n  (0): Linear(in_features=4, out_features=3, bias=True)\n  (1): ReLU()\n"
+        "  (2): Linear(in_features=3, out_features=4, bias=True)\n)",
+    ),
+    bad(
+        MLP.load_plain,
+        "another size",
+        0,
+        _plain_vae(torch.nn.Tanh, hidden=5),
+        says="the plain VAE's enc_hidden layer has weight shape (5, 4), member 0 needs (3, 4)",
+    ),
+    bad(
+        MLP.load_plain,
+        "index 2",
+        2,
+        _plain_vae(torch.nn.Tanh),
+        says="index must be in [0, 2), got 2",
     ),
     bad(
         MLP.copy_member_from, "no source", None, says="source must be a BatchedMLPVAE, got NoneType"

@@ -121,10 +121,26 @@ def test_every_chapter_has_the_page_skeleton_and_two_exercises_with_solutions():
         assert sorted(solutions) == sorted(exercises), f"{page}: every exercise needs a solution"
 
 
+SAVED_PAGE_CODE = {"plain"}
+"""Modules that keep a chapter's own definitions (the page VAE of the σ chapter)."""
+
+
+def _page_uses(code: str, module: str, name: str) -> bool:
+    """Whether a page's code uses ``vaebook.<module>.<name>``: it names it and does not define
+    a function or class of that name itself (a page's own ``gaussian_nll`` is not the
+    package's). For a module of saved page code, the page must define the name or import it
+    from that module."""
+    defined = set(re.findall(r"^\s*(?:def|class) (\w+)", code, re.M))
+    if module in SAVED_PAGE_CODE:
+        imports = re.findall(rf"from vaebook\.{module} import (\([^)]*\)|[^\n]*)", code)
+        return name in defined or any(re.search(rf"\b{name}\b", line) for line in imports)
+    return name not in defined and re.search(rf"\b{re.escape(name)}\b", code) is not None
+
+
 def test_every_public_helper_names_the_chapter_that_introduces_it():
     """ "Introduced in chapter *X*": X is the first chapter (in the order of _toc.yml) whose
-    code cells use the name. A name that no chapter uses says "Used behind the scenes in
-    chapter *X*" instead, naming a chapter."""
+    code cells use the name (see ``_page_uses``). A name that no chapter uses says "Used
+    behind the scenes in chapter *X*" instead, naming a chapter."""
     pages = [page for page in toc_files() if page not in FRONT_AND_BACK_MATTER]
     titles = {
         page: re.search(r"^# (.+)$", source_of(page).read_text(), re.M).group(1) for page in pages
@@ -154,7 +170,7 @@ def test_every_public_helper_names_the_chapter_that_introduces_it():
                 continue
             doc = " ".join((item.__doc__ or "").split())
             first = next(
-                (page for page in pages if re.search(rf"\b{re.escape(name)}\b", code[page])), None
+                (page for page in pages if _page_uses(code[page], module_info.name, name)), None
             )
             if first:
                 expected = [f"Introduced in chapter *{titles[first]}*"]
@@ -313,3 +329,34 @@ def test_make_check_is_lint_and_the_quick_tests_and_make_test_lints_first():
     for name in ("make check", "make test"):
         assert name in (REPO / "README.md").read_text()
         assert name in (REPO / "CONTRIBUTING.md").read_text()
+
+
+def _visible_cells(path) -> list[str]:
+    """The code cells of a page that a reader sees (not hidden or removed)."""
+    cells = []
+    for cell in re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", path.read_text(), re.S):
+        header = cell.split("\n\n", 1)[0] if cell.startswith((":", "---")) else ""
+        if not re.search(r"hide-input|remove-input|remove-cell", header):
+            cells.append(cell)
+    return cells
+
+
+def test_every_trained_chapter_shows_the_model_or_the_loss_it_trains():
+    """A chapter that trains shows, in a cell the reader sees, the model (a torch module) or
+    the loss it trains, written out, and uses it on the page (calls, trains or checks it)."""
+    from vaebook.robust import SOURCES
+
+    model = re.compile(r"^class (\w+)\((?:nn\.Module|torch\.nn\.Module|VAE|\w+VAE)\):", re.M)
+    loss = re.compile(r"^def (\w*(?:loss|nll|elbo)\w*)\(", re.M)
+    missing = []
+    for chapter, source in SOURCES.items():
+        if not source.startswith("book/"):
+            continue  # the assignments' masters: the student writes the loss there
+        path = REPO / source
+        visible = "\n".join(_visible_cells(path))
+        every = "\n".join(re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", path.read_text(), re.S))
+        names = model.findall(visible) + loss.findall(visible)
+        used = [name for name in names if len(re.findall(rf"\b{name}\b", every)) >= 2]
+        if not used:
+            missing.append(f"{chapter}: defines {names or 'no model or loss'}, uses none")
+    assert not missing, "trained chapters that hide what they train:\n" + "\n".join(missing)

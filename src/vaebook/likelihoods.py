@@ -669,7 +669,7 @@ LIKELIHOOD_NAMES = tuple(_BY_NAME)
 def get_likelihood(likelihood, scale_floor: float = 0.0) -> Likelihood:
     """A :class:`Likelihood` from its name (or the same :class:`Likelihood` back).
 
-    Used behind the scenes in chapter *Learning σ*. The names are :data:`LIKELIHOOD_NAMES`:
+    Introduced in chapter *Other likelihoods side by side*. The names are :data:`LIKELIHOOD_NAMES`:
     a family (``"gaussian"``, ``"laplace"``, ``"bernoulli"``, ``"continuous-bernoulli"``),
     followed by ``-learned``, ``-optimal`` or ``-per-pixel`` for a scale that is not fixed.
     An unknown name raises a :class:`ValueError` that lists the known ones.

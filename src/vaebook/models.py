@@ -231,6 +231,41 @@ class BatchedMLPVAE(BatchedVAE):
             param[targets] = source_params[name][source_index].to(param.dtype)
         return self
 
+    @torch.no_grad()
+    def load_plain(self, index: int, vae: nn.Module) -> BatchedMLPVAE:
+        """Copy the weights of a plain single VAE into member ``index``; returns ``self``.
+
+        Introduced in chapter *σ trades reconstruction against KL*. ``vae`` is the page's
+        ``torch.nn.Module`` with ``encoder`` and ``decoder``, each ``nn.Sequential(nn.Linear,
+        nn.Tanh(), nn.Linear)`` of this model's sizes; ``nn.Linear`` stores ``(out, in)``
+        weights, a member ``(in, out)``, so each weight is transposed.
+        """
+        _check_index(index, "index", self.n_models)
+        layers = {}
+        for part, names in (
+            ("encoder", ("enc_hidden", "enc_out")),
+            ("decoder", ("dec_hidden", "dec_out")),
+        ):
+            stack = getattr(vae, part, None)
+            kinds = [type(layer) for layer in stack] if isinstance(stack, nn.Sequential) else []
+            if kinds != [nn.Linear, nn.Tanh, nn.Linear]:
+                raise ValueError(
+                    f"vae.{part} must be nn.Sequential(nn.Linear, nn.Tanh(), "
+                    f"nn.Linear), got {stack!r}"
+                )
+            layers.update({names[0]: stack[0], names[1]: stack[2]})
+        for name, linear in layers.items():
+            weight, bias = getattr(self, f"{name}_weight"), getattr(self, f"{name}_bias")
+            if tuple(linear.weight.shape) != tuple(weight.shape[:0:-1]):
+                raise ValueError(
+                    f"the plain VAE's {name} layer has weight shape "
+                    f"{tuple(linear.weight.shape)}, member {index} needs "
+                    f"{tuple(weight.shape[:0:-1])}"
+                )
+            weight[index] = linear.weight.T.to(weight.dtype)
+            bias[index, 0] = linear.bias.to(bias.dtype)
+        return self
+
     def member(self, index: int) -> BatchedMLPVAE:
         """A new one-member model holding a copy of member ``index``.
 
@@ -251,7 +286,8 @@ class BatchedMLPVAE(BatchedVAE):
 class BatchedLinearVAE(BatchedVAE):
     """``n_models`` independent *linear* VAEs with Gaussian encoders, trained in one pass.
 
-    Used behind the scenes in chapter *Posterior collapse in the linear VAE*. Each member is the
+    Introduced in chapter *Posterior collapse in the linear VAE*, which writes one such VAE
+    as a plain module and checks that member 0 computes the same. Each member is the
     linear VAE of Lucas et al. (2019):
 
     * decoder ``x_hat = W z + b``: the mean of the Gaussian ``p(x | z) = N(W z + b, σ² I)``;

@@ -69,7 +69,8 @@ def default_seed() -> int:
 def torch_threads() -> int:
     """The number of torch threads used for training: ``$VAEBOOK_THREADS``, or 1.
 
-    Used behind the scenes in chapter *σ trades reconstruction against KL*.
+    Introduced in chapter *σ trades reconstruction against KL*, whose page VAE trains with as
+    many threads as the package's trainer.
     """
     return _env_int(THREADS_ENV, 1, 1)
 

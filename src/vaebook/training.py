@@ -35,6 +35,8 @@ __all__ = [
     "ACTIVE_UNIT_THRESHOLD",
     "NEG_ELBO_SAMPLES",
     "LR_FLOOR",
+    "minibatches",
+    "free_bits_kl",
     "PROGRESS_DELAY_SECONDS",
     "check_sigmas",
     "check_likelihoods",
@@ -300,6 +302,26 @@ def _batches(n: int, batch_size: int, steps: int, generator: torch.Generator):
         position += batch_size
 
 
+def minibatches(x: torch.Tensor, batch_size: int, steps: int, generator: torch.Generator):
+    """``steps`` mini-batches of ``batch_size`` images of ``x`` (images along the second-last
+    axis), drawn without replacement from a random permutation of the images, and from a new
+    one when fewer than ``batch_size`` images are left (a ``DataLoader`` with ``shuffle=True,
+    drop_last=True``, endlessly). With ``batch_size`` ≥ the number of images every batch is
+    the whole of ``x``.
+
+    Introduced in chapter *σ trades reconstruction against KL*: the plain VAE on the page and
+    :func:`train_vae` take their batches from here, so with the same ``generator`` seed they
+    see the same images in the same order.
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim < 2:
+        raise ValueError("x must be a torch.Tensor of images, shape (N, D) or (K, N, D)")
+    batch_size, steps = check_int(batch_size, "batch_size"), check_int(steps, "steps")
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    for index in _batches(x.shape[-2], batch_size, steps, generator):
+        yield x if index is None else x[..., index, :]
+
+
 def _progress_bar(steps: int, progress, description: str):
     if progress not in (True, False, "auto"):
         raise ValueError(f'progress must be True, False or "auto", got {progress!r}')
@@ -490,14 +512,12 @@ def _train(
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam([*parameters, members.log_scale], lr=lr)
     history: dict[str, list] = {"step": [], "loss": [], "nll": [], "kl": [], "min_scale": []}
-    n_images = x_train.shape[-2]
     model.train()
     with _progress_bar(steps, progress, f"training {model.n_models} VAE(s)") as bar:
-        for step, index in enumerate(_batches(n_images, batch_size, steps, generator)):
+        for step, batch in enumerate(minibatches(x_train, batch_size, steps, generator)):
             if lr_schedule == "cosine":
                 for group in optimizer.param_groups:
                     group["lr"] = _learning_rate(lr, step, steps)
-            batch = x_train if index is None else x_train[..., index, :]
             x_hat, mu, logvar = model(batch, generator)
             nll = _batch_mean(members.nll(batch, x_hat), mu.shape[1])
             kl = _batch_mean(_kl_standard_normal(mu, logvar), mu.shape[1])
@@ -506,7 +526,7 @@ def _train(
                 if not any(warmup)
                 else kl_weight * _warmup_factor(warmup, step, kl_weight.dtype)
             )
-            kl_term = kl if not free_bits.any() else _free_bits_kl(mu, logvar, free_bits)
+            kl_term = kl if not free_bits.any() else free_bits_kl(mu, logvar, free_bits)
             loss = (
                 nll + weight * kl_term
                 if loss_fn is None
@@ -539,8 +559,24 @@ def _train(
     return result
 
 
-def _free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
-    """``Σ_j max(KL_j, λ)`` per member: ``KL_j`` the batch-mean KL of latent ``j``."""
+def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+    """``Σ_j max(KL_j, λ)`` per member: ``KL_j`` the batch-mean KL of latent ``j``.
+
+    Introduced in chapter *A recipe for a sound VAE loss*: the free-bits KL term that
+    :func:`train_vae` uses with ``free_bits=λ``. ``mu`` and ``logvar`` are ``(K, B, L)``,
+    ``floor`` holds one λ per member, shape ``(K,)``.
+    """
+    shape = getattr(mu, "shape", None)
+    if not isinstance(mu, torch.Tensor) or mu.ndim != 3 or getattr(logvar, "shape", None) != shape:
+        raise ValueError(
+            f"mu and logvar must be tensors of one shape (K, B, L), got {shape} and "
+            f"{getattr(logvar, 'shape', type(logvar).__name__)}"
+        )
+    if not isinstance(floor, torch.Tensor) or tuple(floor.shape) != (shape[0],):
+        raise ValueError(
+            f"floor must hold one λ per member, shape ({shape[0]},), got "
+            f"{getattr(floor, 'shape', type(floor).__name__)}"
+        )
     per_latent = (0.5 * (torch.exp(logvar) + mu**2 - 1 - logvar)).mean(dim=1)
     return torch.maximum(per_latent, floor.to(per_latent.dtype)[:, None]).sum(dim=1)
 
