@@ -351,3 +351,30 @@ def test_slider_pictures_keep_their_size_and_are_sharp(chromium, site, width):
         assert picture["overflow"] == "auto", (page_name, picture)
         # On a phone the picture scrolls, and a line under it says so; on a desktop it fits.
         assert picture["scrolls"] == picture["hint"] == (width < 500), (page_name, picture)
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_the_answer_is_on_the_intro_s_first_screen(chromium, site, width, height):
+    """A reader who opens the book sees the answer without scrolling, on a laptop and a
+    phone, with the derivation one click away."""
+    context = chromium.new_context(
+        viewport={"width": width, "height": height}, device_scale_factor=2
+    )
+    context.route("**/*", browser.OfflineRouter(site))
+    try:
+        page = context.new_page()
+        page.goto(f"{site}book/intro.html", wait_until="load")
+        found = page.evaluate("""() => {
+          const box = [...document.querySelectorAll('article .admonition')]
+            .find(e => e.textContent.includes('Yes, with a condition'));
+          if (!box) return null;
+          const link = [...box.querySelectorAll('a')].find(a => a.href.includes('gaussian'));
+          return {bottom: box.getBoundingClientRect().bottom, link: !!link};
+        }""")
+        assert found, "the intro has no answer box"
+        assert found["bottom"] <= height, (
+            f"the answer ends at y = {found['bottom']:.0f}, below the first screen ({height})"
+        )
+        assert found["link"], "the answer box does not link to the derivation"
+    finally:
+        context.close()
