@@ -279,14 +279,14 @@ def test_patching_otter_itself_is_not_stopped_but_flagged(derivation_grades):
 
 def test_training_reference_and_wrong_submission(editions, tmp_path):
     assignment = editions / "02-training"
-    wrong_q2 = """def fixed_loss(x, x_hat, mu, logvar, sigma):
+    wrong_q2 = """def fixed_loss(x_hat, x, mu, logvar, sigma):
     # forgot the 1/(2 sigma^2): a Gaussian with sigma^2 = 1/2
     batch = x.shape[0]
     sse = ((x - x_hat) ** 2).sum(dim=(1, 2))
     return (sse + kl_standard_normal(mu, logvar)) / batch
 
 
-fixed = train_with(lambda x, x_hat, mu, logvar: fixed_loss(x, x_hat, mu, logvar, 0.25), 0.25)"""
+fixed = train_with(lambda x_hat, x, mu, logvar: fixed_loss(x_hat, x, mu, logvar, 0.25), 0.25)"""
     # minimises "MSE + KL": the buggy loss's own criterion, in the wrong units
     wrong_q4 = "best_sigma = float(sweep.sigmas[np.argmin(sweep.mse + sweep.kl)])"
     # keeps the page's Gaussian instead of writing the Laplace decoder (per image, though)

@@ -51,8 +51,8 @@ def per_sample(values):
 def test_recon_sse_matches_mse_loss_times_elements(shape):
     x, x_hat = rand(*shape, seed=1), rand(*shape, seed=2)
     expected = torch.stack([F.mse_loss(x_hat[b], x[b], reduction="sum") for b in range(shape[0])])
-    assert recon_sse(x, x_hat).shape == (shape[0],)
-    torch.testing.assert_close(recon_sse(x, x_hat), expected, **TOL)
+    assert recon_sse(x_hat, x).shape == (shape[0],)
+    torch.testing.assert_close(recon_sse(x_hat, x), expected, **TOL)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -60,12 +60,12 @@ def test_recon_sse_matches_mse_loss_times_elements(shape):
 def test_gaussian_nll_matches_torch_normal(shape, sigma):
     x, x_hat = rand(*shape, seed=3), rand(*shape, seed=4)
     expected = -per_sample(Normal(x_hat, sigma).log_prob(x))
-    got = gaussian_nll(x, x_hat, sigma, reduction="none")
+    got = gaussian_nll(x_hat, x, sigma, reduction="none")
     assert got.shape == (shape[0],)
     torch.testing.assert_close(got, expected, **TOL)
-    torch.testing.assert_close(gaussian_nll(x, x_hat, sigma), expected.sum(), **TOL)
+    torch.testing.assert_close(gaussian_nll(x_hat, x, sigma), expected.sum(), **TOL)
     torch.testing.assert_close(
-        gaussian_nll(x, x_hat, sigma, reduction="mean"), expected.mean(), **TOL
+        gaussian_nll(x_hat, x, sigma, reduction="mean"), expected.mean(), **TOL
     )
 
 
@@ -76,7 +76,7 @@ def test_gaussian_nll_matches_gaussian_nll_loss_full(shape, sigma):
     # GaussianNLLLoss takes the variance and clamps it at eps=1e-6: sigma^2 is far above.
     var = torch.full_like(x, sigma**2)
     expected = torch.nn.GaussianNLLLoss(full=True, reduction="sum")(x_hat, x, var)
-    torch.testing.assert_close(gaussian_nll(x, x_hat, sigma), expected, **TOL)
+    torch.testing.assert_close(gaussian_nll(x_hat, x, sigma), expected, **TOL)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -85,7 +85,7 @@ def test_gaussian_nll_matches_scipy(shape):
     sigma = 0.3
     logpdf = scipy.stats.norm.logpdf(x.numpy(), loc=x_hat.numpy(), scale=sigma)
     expected = -logpdf.reshape(shape[0], -1).sum(axis=1)
-    got = gaussian_nll(x, x_hat, sigma, reduction="none").numpy()
+    got = gaussian_nll(x_hat, x, sigma, reduction="none").numpy()
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
 
 
@@ -94,12 +94,12 @@ def test_gaussian_nll_per_pixel_sigma(shape):
     x, x_hat = rand(*shape, seed=9), rand(*shape, seed=10)
     sigma = rand(*shape[1:], seed=11, low=0.1, high=2.0)  # one sigma per pixel
     expected = -per_sample(Normal(x_hat, sigma.expand(shape)).log_prob(x))
-    torch.testing.assert_close(gaussian_nll(x, x_hat, sigma, reduction="none"), expected, **TOL)
+    torch.testing.assert_close(gaussian_nll(x_hat, x, sigma, reduction="none"), expected, **TOL)
     var = sigma.expand(shape).clone() ** 2
     loss = torch.nn.GaussianNLLLoss(full=True, reduction="sum")(x_hat, x, var)
-    torch.testing.assert_close(gaussian_nll(x, x_hat, sigma), loss, **TOL)
+    torch.testing.assert_close(gaussian_nll(x_hat, x, sigma), loss, **TOL)
     logpdf = scipy.stats.norm.logpdf(x.numpy(), loc=x_hat.numpy(), scale=sigma.numpy())
-    np.testing.assert_allclose(gaussian_nll(x, x_hat, sigma).item(), -logpdf.sum(), atol=1e-10)
+    np.testing.assert_allclose(gaussian_nll(x_hat, x, sigma).item(), -logpdf.sum(), atol=1e-10)
 
 
 def test_gaussian_nll_equals_sse_formula():
@@ -108,15 +108,15 @@ def test_gaussian_nll_equals_sse_formula():
     sigma, dim = 0.4, 64
     sse = ((x - x_hat) ** 2).sum(dim=(1, 2))
     expected = sse / (2 * sigma**2) + dim / 2 * math.log(2 * math.pi * sigma**2)
-    torch.testing.assert_close(gaussian_nll(x, x_hat, sigma, reduction="none"), expected, **TOL)
+    torch.testing.assert_close(gaussian_nll(x_hat, x, sigma, reduction="none"), expected, **TOL)
 
 
 def test_gaussian_nll_gradient_is_scaled_sse_gradient():
     x = rand(3, 5, seed=14)
     x_hat = rand(3, 5, seed=15).requires_grad_()
     sigma = 0.25
-    (g_nll,) = torch.autograd.grad(gaussian_nll(x, x_hat, sigma), x_hat)
-    (g_sse,) = torch.autograd.grad(recon_sse(x, x_hat).sum(), x_hat)
+    (g_nll,) = torch.autograd.grad(gaussian_nll(x_hat, x, sigma), x_hat)
+    (g_sse,) = torch.autograd.grad(recon_sse(x_hat, x).sum(), x_hat)
     torch.testing.assert_close(g_nll, g_sse / (2 * sigma**2), **TOL)
 
 
@@ -124,7 +124,7 @@ def test_gaussian_nll_float32_and_tensor_sigma_gradient():
     x = rand(2, 6, seed=16).float()
     x_hat = rand(2, 6, seed=17).float()
     log_sigma = torch.zeros((), requires_grad=True)
-    loss = gaussian_nll(x, x_hat, log_sigma.exp())
+    loss = gaussian_nll(x_hat, x, log_sigma.exp())
     assert loss.dtype == torch.float32
     loss.backward()
     # d/d log(sigma) of SSE/(2 sigma^2) + N log sigma at sigma = 1 is N - SSE.
@@ -140,10 +140,10 @@ def test_gaussian_nll_float32_and_tensor_sigma_gradient():
 def test_laplace_nll_matches_torch(shape, scale):
     x, x_hat = rand(*shape, seed=20), rand(*shape, seed=21)
     expected = -per_sample(Laplace(x_hat, scale).log_prob(x))
-    torch.testing.assert_close(laplace_nll(x, x_hat, scale, reduction="none"), expected, **TOL)
-    torch.testing.assert_close(laplace_nll(x, x_hat, scale), expected.sum(), **TOL)
+    torch.testing.assert_close(laplace_nll(x_hat, x, scale, reduction="none"), expected, **TOL)
+    torch.testing.assert_close(laplace_nll(x_hat, x, scale), expected.sum(), **TOL)
     logpdf = scipy.stats.laplace.logpdf(x.numpy(), loc=x_hat.numpy(), scale=scale)
-    np.testing.assert_allclose(laplace_nll(x, x_hat, scale).item(), -logpdf.sum(), atol=1e-10)
+    np.testing.assert_allclose(laplace_nll(x_hat, x, scale).item(), -logpdf.sum(), atol=1e-10)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -151,9 +151,9 @@ def test_bernoulli_nll_matches_torch_on_binary_data(shape):
     x = (rand(*shape, seed=22, low=0, high=1) > 0.5).double()
     logits = rand(*shape, seed=23, low=-6, high=6)
     expected = -per_sample(Bernoulli(logits=logits).log_prob(x))
-    torch.testing.assert_close(bernoulli_nll(x, logits, reduction="none"), expected, **TOL)
+    torch.testing.assert_close(bernoulli_nll(logits, x, reduction="none"), expected, **TOL)
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-    torch.testing.assert_close(bernoulli_nll(x, logits), bce, **TOL)
+    torch.testing.assert_close(bernoulli_nll(logits, x), bce, **TOL)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -162,9 +162,9 @@ def test_bernoulli_nll_is_bce_on_grey_data(shape):
     logits = rand(*shape, seed=25, low=-6, high=6)
     lam = torch.sigmoid(logits)
     bce = -(x * torch.log(lam) + (1 - x) * torch.log1p(-lam))
-    torch.testing.assert_close(bernoulli_nll(x, logits, reduction="none"), per_sample(bce), **TOL)
+    torch.testing.assert_close(bernoulli_nll(logits, x, reduction="none"), per_sample(bce), **TOL)
     torch.testing.assert_close(
-        bernoulli_nll(x, logits, reduction="mean"),
+        bernoulli_nll(logits, x, reduction="mean"),
         F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / shape[0],
         **TOL,
     )
@@ -224,15 +224,15 @@ def test_continuous_bernoulli_nll_matches_torch(shape):
     logits = rand(*shape, seed=27, low=-5, high=5)
     logits.view(-1)[:3] = torch.tensor([0.0, 1e-9, -2e-4], dtype=torch.float64)
     expected = -per_sample(ContinuousBernoulli(logits=logits).log_prob(x))
-    got = continuous_bernoulli_nll(x, logits, reduction="none")
+    got = continuous_bernoulli_nll(logits, x, reduction="none")
     torch.testing.assert_close(got, expected, **TOL)
-    torch.testing.assert_close(continuous_bernoulli_nll(x, logits), expected.sum(), **TOL)
+    torch.testing.assert_close(continuous_bernoulli_nll(logits, x), expected.sum(), **TOL)
 
 
 def test_continuous_bernoulli_gradient_is_finite_at_half():
     logits = torch.tensor([[0.0, 1e-10, 0.3]], dtype=torch.float64, requires_grad=True)
     x = torch.tensor([[0.2, 0.5, 0.9]], dtype=torch.float64)
-    continuous_bernoulli_nll(x, logits).backward()
+    continuous_bernoulli_nll(logits, x).backward()
     assert torch.isfinite(logits.grad).all()
 
 
@@ -262,16 +262,16 @@ def test_kl_is_zero_at_the_prior():
 @pytest.mark.parametrize("shape", SHAPES)
 def test_optimal_sigma_maximises_the_likelihood(shape):
     x, x_hat = rand(*shape, seed=40), rand(*shape, seed=41)
-    best = optimal_sigma(x, x_hat)
+    best = optimal_sigma(x_hat, x)
     assert best.ndim == 0
     # The derivative of the negative log-likelihood in sigma vanishes at the optimum ...
     sigma = best.clone().requires_grad_()
-    (grad,) = torch.autograd.grad(gaussian_nll(x, x_hat, sigma), sigma)
+    (grad,) = torch.autograd.grad(gaussian_nll(x_hat, x, sigma), sigma)
     assert abs(grad.item()) < 1e-9
     # ... and no sigma on a fine grid around it does better.
     grid = best.item() * np.linspace(0.5, 1.5, 2001)
-    losses = np.array([gaussian_nll(x, x_hat, float(s)).item() for s in grid])
-    assert losses.min() >= gaussian_nll(x, x_hat, best).item() - 1e-9
+    losses = np.array([gaussian_nll(x_hat, x, float(s)).item() for s in grid])
+    assert losses.min() >= gaussian_nll(x_hat, x, best).item() - 1e-9
     assert abs(grid[losses.argmin()] - best.item()) <= best.item() * 1e-3
 
 
@@ -279,7 +279,7 @@ def test_optimal_sigma_is_root_mean_squared_error():
     x = torch.tensor([[0.0, 1.0], [2.0, 2.0]], dtype=torch.float64)
     x_hat = torch.tensor([[1.0, 1.0], [0.0, 3.0]], dtype=torch.float64)
     # squared errors 1, 0, 4, 1: mean 1.5
-    assert optimal_sigma(x, x_hat).item() == pytest.approx(math.sqrt(1.5), abs=1e-15)
+    assert optimal_sigma(x_hat, x).item() == pytest.approx(math.sqrt(1.5), abs=1e-15)
 
 
 # --- effective_sigma ---------------------------------------------------------------------
@@ -329,7 +329,7 @@ def test_effective_sigma_loss_is_a_multiple_of_the_gaussian_elbo(recon_reduction
     loss = recon[recon_reduction] + kl_weight * kl[kl_reduction]
     sigma = effective_sigma(dim, batch, recon_reduction, kl_reduction, latent, kl_weight)
     const = batch * dim / 2 * math.log(2 * math.pi * sigma**2)
-    neg_elbo = gaussian_nll(x, x_hat, sigma) - const + kl_standard_normal(mu, logvar).sum()
+    neg_elbo = gaussian_nll(x_hat, x, sigma) - const + kl_standard_normal(mu, logvar).sum()
     # loss = c * neg_elbo for one c > 0: check with a second, different batch.
     c = (loss / neg_elbo).item()
     assert c > 0
@@ -337,7 +337,7 @@ def test_effective_sigma_loss_is_a_multiple_of_the_gaussian_elbo(recon_reduction
     sq2 = (x_hat - x2) ** 2
     recon2 = {"sum": sq2.sum(), "batchmean": sq2.sum() / batch, "mean": F.mse_loss(x_hat, x2)}
     loss2 = recon2[recon_reduction] + kl_weight * kl[kl_reduction]
-    neg_elbo2 = gaussian_nll(x2, x_hat, sigma) - const + kl_standard_normal(mu, logvar).sum()
+    neg_elbo2 = gaussian_nll(x_hat, x2, sigma) - const + kl_standard_normal(mu, logvar).sum()
     assert (loss2 / neg_elbo2).item() == pytest.approx(c, rel=1e-12)
 
 
@@ -356,50 +356,50 @@ def with_nan(t):
 @pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), float("inf")])
 def test_gaussian_nll_rejects_bad_sigma(sigma):
     with pytest.raises(ValueError, match="sigma"):
-        gaussian_nll(X, Y, sigma)
+        gaussian_nll(Y, X, sigma)
 
 
 def test_gaussian_nll_rejects_bad_sigma_tensor():
     with pytest.raises(ValueError, match="sigma"):
-        gaussian_nll(X, Y, torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64))
+        gaussian_nll(Y, X, torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64))
     with pytest.raises(ValueError, match="sigma"):
-        gaussian_nll(X, Y, torch.tensor([1.0, float("nan"), 1.0], dtype=torch.float64))
+        gaussian_nll(Y, X, torch.tensor([1.0, float("nan"), 1.0], dtype=torch.float64))
     with pytest.raises(ValueError, match="sigma"):
-        gaussian_nll(X, Y, torch.ones(4, dtype=torch.float64))  # does not broadcast
+        gaussian_nll(Y, X, torch.ones(4, dtype=torch.float64))  # does not broadcast
     with pytest.raises(ValueError, match="sigma"):
-        gaussian_nll(X, Y, torch.ones(5, 2, 3, dtype=torch.float64))  # would grow the batch
+        gaussian_nll(Y, X, torch.ones(5, 2, 3, dtype=torch.float64))  # would grow the batch
     with pytest.raises(ValueError, match="sigma"):
-        gaussian_nll(X, Y, torch.tensor(1))  # integer tensor
+        gaussian_nll(Y, X, torch.tensor(1))  # integer tensor
 
 
 def test_gaussian_nll_rejects_bool_sigma():
     with pytest.raises(ValueError, match="sigma"):
-        gaussian_nll(X, Y, True)
+        gaussian_nll(Y, X, True)
 
 
 @pytest.mark.parametrize("scale", [0.0, -0.5, float("nan")])
 def test_laplace_nll_rejects_bad_scale(scale):
     with pytest.raises(ValueError, match="scale"):
-        laplace_nll(X, Y, scale)
+        laplace_nll(Y, X, scale)
 
 
 def test_rejects_nan_in_x():
     with pytest.raises(ValueError, match=r"^x\b"):
-        gaussian_nll(with_nan(X), Y, 1.0)
+        gaussian_nll(Y, with_nan(X), 1.0)
     with pytest.raises(ValueError, match=r"^x\b"):
-        recon_sse(with_nan(X), Y)
+        recon_sse(Y, with_nan(X))
 
 
 def test_rejects_nan_in_x_hat():
     with pytest.raises(ValueError, match=r"^x_hat\b"):
-        gaussian_nll(X, with_nan(Y), 1.0)
+        gaussian_nll(with_nan(Y), X, 1.0)
     with pytest.raises(ValueError, match=r"^x_hat\b"):
-        optimal_sigma(X, with_nan(Y))
+        optimal_sigma(with_nan(Y), X)
 
 
 def test_rejects_nan_in_logits():
     with pytest.raises(ValueError, match=r"^logits\b"):
-        bernoulli_nll(X, with_nan(Y))
+        bernoulli_nll(with_nan(Y), X)
     with pytest.raises(ValueError, match=r"^logits\b"):
         continuous_bernoulli_log_normalizer(with_nan(Y))
 
@@ -413,14 +413,14 @@ def test_rejects_nan_in_mu_and_logvar():
 
 def test_rejects_mismatched_x_and_x_hat():
     with pytest.raises(ValueError, match=r"^x and x_hat\b"):
-        recon_sse(X, rand(2, 4))
+        recon_sse(rand(2, 4), X)
     with pytest.raises(ValueError, match=r"^x and x_hat\b"):
-        gaussian_nll(X, rand(1, 3), 1.0)  # broadcastable, but still refused
+        gaussian_nll(rand(1, 3), X, 1.0)  # broadcastable, but still refused
 
 
 def test_rejects_mismatched_x_and_logits():
     with pytest.raises(ValueError, match=r"^x and logits\b"):
-        continuous_bernoulli_nll(X, rand(3, 2))
+        continuous_bernoulli_nll(rand(3, 2), X)
 
 
 def test_rejects_mismatched_mu_and_logvar():
@@ -430,12 +430,12 @@ def test_rejects_mismatched_mu_and_logvar():
 
 def test_rejects_integer_x():
     with pytest.raises(ValueError, match=r"^x\b"):
-        recon_sse(torch.ones(2, 3, dtype=torch.int64), Y)
+        recon_sse(Y, torch.ones(2, 3, dtype=torch.int64))
 
 
 def test_rejects_bool_x_for_bernoulli():
     with pytest.raises(ValueError, match=r"^x\b"):
-        bernoulli_nll(torch.ones(2, 3, dtype=torch.bool), Y)
+        bernoulli_nll(Y, torch.ones(2, 3, dtype=torch.bool))
 
 
 def test_rejects_integer_mu():
@@ -445,7 +445,7 @@ def test_rejects_integer_mu():
 
 def test_rejects_non_tensor_x_hat():
     with pytest.raises(ValueError, match=r"^x_hat\b"):
-        gaussian_nll(X, [[0.0] * 3] * 2, 1.0)
+        gaussian_nll([[0.0] * 3] * 2, X, 1.0)
 
 
 def test_rejects_zero_dim_x():
@@ -458,18 +458,18 @@ def test_bernoulli_rejects_x_outside_unit_interval(bad):
     x = X.clone()
     x[1, 2] = bad
     with pytest.raises(ValueError, match=r"^x\b"):
-        bernoulli_nll(x, Y)
+        bernoulli_nll(Y, x)
     with pytest.raises(ValueError, match=r"^x\b"):
-        continuous_bernoulli_nll(x, Y)
+        continuous_bernoulli_nll(Y, x)
 
 
 @pytest.mark.parametrize(
     "call",
     [
-        lambda r: gaussian_nll(X, Y, 1.0, reduction=r),
-        lambda r: laplace_nll(X, Y, 1.0, reduction=r),
-        lambda r: bernoulli_nll(X, Y, reduction=r),
-        lambda r: continuous_bernoulli_nll(X, Y, reduction=r),
+        lambda r: gaussian_nll(Y, X, 1.0, reduction=r),
+        lambda r: laplace_nll(Y, X, 1.0, reduction=r),
+        lambda r: bernoulli_nll(Y, X, reduction=r),
+        lambda r: continuous_bernoulli_nll(Y, X, reduction=r),
     ],
 )
 @pytest.mark.parametrize("reduction", ["batchmean", "avg", None])
@@ -538,11 +538,11 @@ def test_member_likelihoods_give_each_member_its_own_likelihood_and_scale():
     output = torch.randn(3, 5, 8, generator=generator)  # two outputs per pixel (per-pixel σ)
     names = ["gaussian", "bernoulli", "gaussian-per-pixel"]
     members = lk.MemberLikelihoods(names, torch.tensor([0.3, 1.0, 1.0]), 4)
-    nll = members.nll(x, output)
+    nll = members.nll(output, x)
     expected = [
-        lk.gaussian_nll(x[0], output[0, :, :4], 0.3),
-        lk.bernoulli_nll(x[1], output[1, :, :4]),
-        lk.get_likelihood("gaussian-per-pixel").nll(x[2], output[2]).sum(),
+        lk.gaussian_nll(output[0, :, :4], x[0], 0.3),
+        lk.bernoulli_nll(output[1, :, :4], x[1]),
+        lk.get_likelihood("gaussian-per-pixel").nll(output[2], x[2]).sum(),
     ]
     assert torch.allclose(nll, torch.stack(expected))
     scales = members.pixel_scales(x, output)

@@ -45,7 +45,7 @@ def gaussian_reference(x, x_hat, sigma):
 @pytest.mark.parametrize("sigma", [1e-30, 1e-20, 1e-19, 1e19, 1e20, 1e30])
 def test_gaussian_nll_of_a_perfect_reconstruction_is_finite_and_right_at_any_sigma(sigma):
     x = grid()
-    value = gaussian_nll(x, x.clone(), sigma, reduction="none")
+    value = gaussian_nll(x.clone(), x, sigma, reduction="none")
     assert value.dtype == torch.float32 and torch.isfinite(value).all()
     torch.testing.assert_close(value.double(), gaussian_reference(x, x, sigma), rtol=1e-6, atol=0)
 
@@ -53,7 +53,7 @@ def test_gaussian_nll_of_a_perfect_reconstruction_is_finite_and_right_at_any_sig
 @pytest.mark.parametrize("sigma", [1e19, 1e20, 1e30])
 def test_gaussian_nll_with_a_huge_sigma_is_finite_and_right(sigma):
     x, x_hat = grid(seed=1), grid(seed=2)
-    value = gaussian_nll(x, x_hat, sigma, reduction="none")
+    value = gaussian_nll(x_hat, x, sigma, reduction="none")
     torch.testing.assert_close(
         value.double(), gaussian_reference(x, x_hat, sigma), rtol=1e-6, atol=0
     )
@@ -62,7 +62,7 @@ def test_gaussian_nll_with_a_huge_sigma_is_finite_and_right(sigma):
 def test_gaussian_nll_with_a_tiny_per_pixel_sigma_is_finite_and_right():
     x = grid()
     sigma = torch.full((16,), 1e-25)
-    value = gaussian_nll(x, x.clone(), sigma, reduction="sum")
+    value = gaussian_nll(x.clone(), x, sigma, reduction="sum")
     expected = gaussian_reference(x, x, 1e-25).sum()
     assert math.isclose(value.item(), expected.item(), rel_tol=1e-6)
 
@@ -72,7 +72,7 @@ def test_gaussian_nll_in_the_normal_range_is_unchanged_bit_for_bit():
     x, x_hat = grid(seed=1), grid(seed=2)
     var = torch.tensor(0.3) ** 2
     direct = ((x - x_hat) ** 2 / (2 * var) + 0.5 * torch.log(2 * math.pi * var)).sum(dim=1)
-    assert torch.equal(gaussian_nll(x, x_hat, 0.3, reduction="none"), direct)
+    assert torch.equal(gaussian_nll(x_hat, x, 0.3, reduction="none"), direct)
 
 
 @pytest.mark.parametrize("mean", [1e-300, 1e-100, 1e-10, 1e-4, 0.3, 0.5, 0.7, 1 - 1e-4, 1 - 1e-10])
@@ -95,10 +95,10 @@ OVERFLOW = (
 def test_gaussian_nll_whose_value_overflows_float32_says_so(sigma):
     x, x_hat = grid(seed=1), grid(seed=2)
     with pytest.raises(ValueError) as error:
-        gaussian_nll(x, x_hat, sigma)
+        gaussian_nll(x_hat, x, sigma)
     assert str(error.value) == OVERFLOW
     # the same call in float64 is finite and right
-    value = gaussian_nll(x.double(), x_hat.double(), sigma, reduction="none")
+    value = gaussian_nll(x_hat.double(), x.double(), sigma, reduction="none")
     torch.testing.assert_close(value, gaussian_reference(x, x_hat, sigma), rtol=1e-9, atol=0)
 
 
@@ -127,13 +127,13 @@ def _pair(dtype=torch.float32, shape=(3, 16)):
 
 
 BATCH_FUNCTIONS = {
-    "recon_sse": lambda x, y: recon_sse(x, y),
-    "gaussian_nll": lambda x, y: gaussian_nll(x, y, 0.5),
-    "laplace_nll": lambda x, y: laplace_nll(x, y, 0.5),
-    "bernoulli_nll": lambda x, y: bernoulli_nll(x, y),
-    "continuous_bernoulli_nll": lambda x, y: continuous_bernoulli_nll(x, y),
+    "recon_sse": lambda x, y: recon_sse(y, x),
+    "gaussian_nll": lambda x, y: gaussian_nll(y, x, 0.5),
+    "laplace_nll": lambda x, y: laplace_nll(y, x, 0.5),
+    "bernoulli_nll": lambda x, y: bernoulli_nll(y, x),
+    "continuous_bernoulli_nll": lambda x, y: continuous_bernoulli_nll(y, x),
     "kl_standard_normal": lambda x, y: kl_standard_normal(x, y),
-    "optimal_sigma": lambda x, y: optimal_sigma(x, y),
+    "optimal_sigma": lambda x, y: optimal_sigma(y, x),
 }
 FIRST_ARGUMENT = {"kl_standard_normal": "mu"}
 

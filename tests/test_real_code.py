@@ -104,10 +104,10 @@ def test_member_losses_trains_member_k_with_loss_k_through_its_sigmoid():
 
     loss_fn = member_losses([first, second], [True, False])
     x_hat, mu = torch.zeros(2, 3, 4), torch.ones(2, 3, 1)
-    values = loss_fn(torch.zeros(3, 4), x_hat, mu, torch.zeros(2, 3, 1))
+    values = loss_fn(x_hat, torch.zeros(3, 4), mu, torch.zeros(2, 3, 1))
     assert values.tolist() == [6.0, 3.0]  # sigmoid(0) = 1/2 on 12 pixels; 0 + 3
     with pytest.raises(ValueError, match="the model has 3 members but 2 losses"):
-        loss_fn(torch.zeros(3, 4), torch.zeros(3, 3, 4), torch.ones(3, 3, 1), torch.zeros(3, 3, 1))
+        loss_fn(torch.zeros(3, 3, 4), torch.zeros(3, 4), torch.ones(3, 3, 1), torch.zeros(3, 3, 1))
 
 
 def test_a_code_loss_variant_trains_with_its_loss_not_its_likelihood():

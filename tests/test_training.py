@@ -309,7 +309,7 @@ def test_a_custom_loss_trains_like_the_gaussian_loss_it_is_proportional_to():
     x_train, y_train = x_train[:256], y_train[:256]
     sigma = effective_sigma(data_dim=64, batch_size=256, recon_reduction="mean", kl_reduction="sum")
 
-    def mse_mean_loss(x, x_hat, mu, logvar):
+    def mse_mean_loss(x_hat, x, mu, logvar):
         recon = torch.stack([F.mse_loss(member, x) for member in x_hat])
         kl = torch.stack([kl_standard_normal(m, lv).sum() for m, lv in zip(mu, logvar)])
         return recon + kl
@@ -343,7 +343,7 @@ def test_a_custom_loss_must_return_one_finite_loss_per_member():
     model = BatchedMLPVAE(2, seed=0)
     common = dict(steps=1, batch_size=64, lr=1e-2, seed=0, progress=False)
     with pytest.raises(ValueError, match="loss_fn"):
-        train_vae(model, x_train, [0.1, 0.2], loss_fn=lambda x, xh, m, lv: xh.sum(), **common)
+        train_vae(model, x_train, [0.1, 0.2], loss_fn=lambda xh, x, m, lv: xh.sum(), **common)
     with pytest.raises(ValueError, match="loss_fn"):
         train_vae(model, x_train, [0.1, 0.2], loss_fn="mse", **common)
     with pytest.raises(ValueError, match="NaN"):
@@ -351,7 +351,7 @@ def test_a_custom_loss_must_return_one_finite_loss_per_member():
             model,
             x_train,
             [0.1, 0.2],
-            loss_fn=lambda x, xh, m, lv: torch.full((2,), float("nan")),
+            loss_fn=lambda xh, x, m, lv: torch.full((2,), float("nan")),
             **common,
         )
 

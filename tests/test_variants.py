@@ -121,20 +121,20 @@ def test_nll_matches_torch_distributions_for_every_likelihood():
         ).sum(1),
     }
     for name, value in expected.items():
-        got = get_likelihood(name).nll(x, out, 0.3)
+        got = get_likelihood(name).nll(out, x, 0.3)
         if value is not None:
             torch.testing.assert_close(got, value)
     cb = -ContinuousBernoulli(logits=out.clamp(-5, 5)).log_prob(x).sum(1)
-    torch.testing.assert_close(get_likelihood("continuous-bernoulli").nll(x, out.clamp(-5, 5)), cb)
+    torch.testing.assert_close(get_likelihood("continuous-bernoulli").nll(out.clamp(-5, 5), x), cb)
     # σ-VAE: σ is sqrt of the MSE of each sample (each row), so the NLL is the profiled one.
     mse = ((x - out) ** 2).mean(1)
     profiled = 64 / 2 * (torch.log(2 * math.pi * mse) + 1)
-    torch.testing.assert_close(get_likelihood("gaussian-optimal").nll(x, out), profiled)
+    torch.testing.assert_close(get_likelihood("gaussian-optimal").nll(out, x), profiled)
     # Per-pixel σ: the second half of the output is log σ.
-    per_pixel = get_likelihood("gaussian-per-pixel").nll(x, torch.cat([out, raw_log_sigma], 1))
+    per_pixel = get_likelihood("gaussian-per-pixel").nll(torch.cat([out, raw_log_sigma], 1), x)
     torch.testing.assert_close(per_pixel, -Normal(out, raw_log_sigma.exp()).log_prob(x).sum(1))
     with pytest.raises(ValueError, match="scale is needed"):
-        get_likelihood("gaussian").nll(x, out)
+        get_likelihood("gaussian").nll(out, x)
 
 
 def test_soft_floor_is_a_smooth_max_and_bounds_the_scale():
@@ -342,7 +342,7 @@ def test_per_pixel_nll_sums_to_the_reconstruction_term(small_comparison):
         likelihood = result.likelihoods[k].frozen()
         output_k = output[k] if likelihood.outputs_per_pixel == 2 else output[k][:, :64]
         scale = None if np.isnan(result.scale[k]) else float(result.scale[k])
-        torch.testing.assert_close(per_pixel.sum(1), likelihood.nll(x[k], output_k, scale))
+        torch.testing.assert_close(per_pixel.sum(1), likelihood.nll(output_k, x[k], scale))
 
 
 def test_neg_log_likelihood_lies_below_each_members_bound(small_comparison):

@@ -298,7 +298,7 @@ class Result(_cache.StoredResult):
         if likelihood.outputs_per_pixel == 1:
             columns = columns[:, :1]
         scale = None if np.isnan(self.scale[k]) else float(self.scale[k])
-        nll = likelihood.nll(x[k].reshape(-1, 1), columns, scale)
+        nll = likelihood.nll(columns, x[k].reshape(-1, 1), scale)
         return nll.reshape(n_images, data_dim)
 
     def neg_log_likelihood(self, samples: int = training.IWAE_SAMPLES) -> np.ndarray:

@@ -5,6 +5,11 @@ take torch tensors whose first dimension is the batch and return torch tensors, 
 with autograd. Every value is a *negative log-likelihood* in nats, with all its constants kept,
 so it can be compared with ``torch.distributions`` and with the formulas in the text.
 
+Argument order: every −log p takes the decoder's output first and the data second,
+``gaussian_nll(x_hat, x, sigma)``, ``bernoulli_nll(logits, x)``, ``Likelihood.nll(output, x)``,
+as PyTorch's losses take ``(input, target)`` (``F.mse_loss(x_hat, x)``) and as every loss of the
+book is written, ``loss(x_hat, x, mu, logvar)``.
+
 Shapes: ``x`` and its reconstruction have shape ``(B, ...)``. "Per sample" means summed over
 every dimension but the first, giving shape ``(B,)``. The argument ``reduction`` then acts on
 the batch: ``"none"`` keeps shape ``(B,)``, ``"sum"`` adds the samples, ``"mean"`` averages them.
@@ -78,7 +83,7 @@ def _check_pair(x, other, other_name: str) -> None:
     check_same_shape(x, other, "x", other_name)
 
 
-def recon_sse(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+def recon_sse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Sum of squared errors per sample, ``||x - x_hat||^2``, shape ``(B,)``.
 
     Introduced in chapter *From the Gaussian likelihood to the MSE*. The sum runs over every
@@ -90,7 +95,7 @@ def recon_sse(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     return per_sample
 
 
-def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma, reduction: str = "sum"):
+def gaussian_nll(x_hat: torch.Tensor, x: torch.Tensor, sigma, reduction: str = "sum"):
     """Negative log-density ``-log N(x; x_hat, sigma^2 I)``, constants included.
 
     Introduced in chapter *From the Gaussian likelihood to the MSE*. Per sample this is
@@ -99,8 +104,8 @@ def gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma, reduction: str = "
     + log(2 pi sigma_j^2) / 2``.
 
     Args:
-        x: data, shape ``(B, ...)``.
-        x_hat: decoder mean, same shape as ``x``.
+        x_hat: decoder mean, shape ``(B, ...)``: first, as in ``F.mse_loss(input, target)``.
+        x: data, same shape as ``x_hat``.
         sigma: positive float, or positive tensor broadcastable to ``x`` (e.g. one ``sigma``
             per pixel, shape ``x.shape[1:]``).
         reduction: ``"none"`` (shape ``(B,)``), ``"sum"`` or ``"mean"`` over the batch.
@@ -141,7 +146,7 @@ def _gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma: torch.Tensor) -> 
     return _per_sample((x - x_hat) ** 2 / (2 * var) + 0.5 * torch.log(2 * math.pi * var))
 
 
-def laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale, reduction: str = "sum"):
+def laplace_nll(x_hat: torch.Tensor, x: torch.Tensor, scale, reduction: str = "sum"):
     """Negative log-density of a Laplace decoder, ``|x - x_hat| / b + log(2 b)`` per pixel.
 
     Introduced in chapter *Scaling, learned σ and other likelihoods*. Summed over pixels it is
@@ -166,7 +171,7 @@ def _laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale: torch.Tensor) -> t
     return _per_sample((x - x_hat).abs() / scale + torch.log(2 * scale))
 
 
-def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum"):
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor, reduction: str = "sum"):
     """Binary cross-entropy with logits, summed over pixels: ``-log Bernoulli(x; sigmoid(logits))``.
 
     Introduced in chapter *Scaling, learned σ and other likelihoods*. ``x`` must lie in [0, 1].
@@ -223,7 +228,7 @@ def _cb_log_normalizer(logits: torch.Tensor) -> torch.Tensor:
     return math.log(2.0) + torch.where(small, series, closed)
 
 
-def continuous_bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, reduction: str = "sum"):
+def continuous_bernoulli_nll(logits: torch.Tensor, x: torch.Tensor, reduction: str = "sum"):
     """Negative log-density of the continuous Bernoulli on [0, 1]^D.
 
     Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*. Per pixel it is
@@ -269,7 +274,7 @@ def _kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return _per_sample(0.5 * (torch.exp(logvar) + mu**2 - 1 - logvar))
 
 
-def optimal_sigma(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+def optimal_sigma(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The shared ``sigma`` that maximises the Gaussian likelihood: ``sqrt(MSE)``.
 
     Introduced in chapter *Scaling, learned σ and other likelihoods*. The mean of the squared
@@ -577,7 +582,7 @@ class Likelihood:
             raise ValueError(f"scale is needed for the {self.name!r} likelihood")
         return location, scale
 
-    def nll(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor:
+    def nll(self, output: torch.Tensor, x: torch.Tensor, scale=None) -> torch.Tensor:
         """``-log p(x | z)`` summed over every dimension but the first, shape ``(B,)``.
 
         Introduced in chapter *Learning σ*. ``output`` is the decoder's output (the location
@@ -591,14 +596,16 @@ class Likelihood:
         """
         return self._nll_at(x, *self._location_and_scale(x, output, scale), checked=True)
 
-    def _nll(self, x: torch.Tensor, output: torch.Tensor, scale=None) -> torch.Tensor:
+    def _nll(self, output: torch.Tensor, x: torch.Tensor, scale=None) -> torch.Tensor:
         """:meth:`nll` without input checks, for the training loop, whose inputs were checked
         once before the first step (and whose loss is checked for NaN at every step)."""
         return self._nll_at(x, *self._location_and_scale(x, output, scale), checked=False)
 
     def _nll_at(self, x, location, scale, checked: bool) -> torch.Tensor:
-        args = (x, location) if scale is None else (x, location, scale)
-        return self._checked_nll(*args, reduction="none") if checked else self._fast_nll(*args)
+        extra = () if scale is None else (scale,)
+        if checked:  # the public functions take the decoder's output first
+            return self._checked_nll(location, x, *extra, reduction="none")
+        return self._fast_nll(x, location, *extra)
 
 
 class GaussianLikelihood(Likelihood):
@@ -787,15 +794,18 @@ class MemberLikelihoods:
             output, scale = output[members], scale[members]
         return x, self._output_of(item, output), scale
 
-    def nll(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+    def nll(self, output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Each member's ``-log p(x | z)`` summed over its batch: shape ``(K,)`` (unchecked
         inputs: the training loop checks them once, and its loss at every step)."""
         scale = self.scales()
-        return self._by_group(
-            lambda item, members: item._nll(*self._parts(x, output, scale, item, members))
-        )
 
-    def nll_per_image(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        def compute(item, members):
+            member_x, member_output, member_scale = self._parts(x, output, scale, item, members)
+            return item._nll(member_output, member_x, member_scale)
+
+        return self._by_group(compute)
+
+    def nll_per_image(self, output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Each member's ``-log p(x | z)`` of every image, shape ``(K, N)``."""
         n_images = x.shape[-2]
         scale = self.scales().expand(len(self.likelihoods), n_images, 1)
@@ -804,8 +814,8 @@ class MemberLikelihoods:
             member_x, member_output, member_scale = self._parts(x, output, scale, item, members)
             rows = member_x.shape[0] * n_images
             return item._nll(
-                member_x.reshape(rows, self.data_dim),
                 member_output.reshape(rows, -1),
+                member_x.reshape(rows, self.data_dim),
                 member_scale.reshape(rows, 1),
             ).reshape(-1, n_images)
 

@@ -485,12 +485,12 @@ def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> 
     cb_logit = continuous_bernoulli_logit_for_mean(mean)
     bce_logit = torch.logit(torch.tensor(mean, dtype=torch.float64))
     curves = {
-        "Gaussian": get_likelihood("gaussian").nll(x, full, sigma),
-        "Laplace": get_likelihood("laplace").nll(x, full, b),
+        "Gaussian": get_likelihood("gaussian").nll(full, x, sigma),
+        "Laplace": get_likelihood("laplace").nll(full, x, b),
         "continuous Bernoulli": get_likelihood("continuous-bernoulli").nll(
-            x, torch.full_like(x, float(cb_logit))
+            torch.full_like(x, float(cb_logit)), x
         ),
-        "BCE": get_likelihood("bernoulli").nll(x, torch.full_like(x, float(bce_logit))),
+        "BCE": get_likelihood("bernoulli").nll(torch.full_like(x, float(bce_logit)), x),
     }
     densities = {name: torch.exp(-nll).numpy() for name, nll in curves.items()}
     grid = x.numpy().ravel()

@@ -306,7 +306,7 @@ def member_losses(losses: list[Callable], sigmoid: list[bool]) -> Callable:
     if len(losses) != len(sigmoid) or not losses or not all(map(callable, losses)):
         raise ValueError("losses must be a non-empty list of callables, one sigmoid flag each")
 
-    def loss_fn(x, x_hat, mu, logvar):
+    def loss_fn(x_hat, x, mu, logvar):
         if x_hat.shape[0] != len(losses):
             raise ValueError(f"the model has {x_hat.shape[0]} members but {len(losses)} losses")
         values = []

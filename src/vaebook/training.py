@@ -359,7 +359,7 @@ def train_vae(
 
     Introduced in chapter *σ trades reconstruction against KL*. By default member ``k`` has a
     Gaussian decoder of fixed ``sigmas[k]``, and its loss is the batch mean of
-    ``gaussian_nll(x, x_hat_k, sigma_k) + kl_weight * KL_k``; the members' losses are summed
+    ``gaussian_nll(x_hat_k, x, sigma_k) + kl_weight * KL_k``; the members' losses are summed
     and minimised with Adam. Trains ``model`` in place and returns numpy arrays of shape
     ``(K,)``: the per-member ``loss``, reconstruction term ``nll`` and ``kl`` of the last step,
     the ``scale`` each member ended with, and its ``fitted_scale`` (see below).
@@ -391,11 +391,11 @@ def train_vae(
             lasts more than ``PROGRESS_DELAY_SECONDS``.
         lr_schedule: ``"cosine"`` (decay to ``LR_FLOOR * lr``) or ``"constant"``.
         loss_fn: optional replacement of the likelihood loss, to train a loss "as written" in
-            some codebase: ``loss_fn(x, x_hat, mu, logvar)`` gets the batch ``(B, D)`` and the
-            members' ``x_hat`` ``(K, B, D)``, ``mu`` and ``logvar`` ``(K, B, L)``, and returns
-            one loss per member, shape ``(K,)``. ``sigmas`` then only label the members (and
-            are used by :func:`evaluate`). Used in chapter *σ trades reconstruction against
-            KL* for ``F.mse_loss`` with ``reduction='mean'``.
+            some codebase: ``loss_fn(x_hat, x, mu, logvar)`` gets the members' ``x_hat``
+            ``(K, B, D)``, the batch ``x`` ``(B, D)``, ``mu`` and ``logvar`` ``(K, B, L)``,
+            and returns one loss per member, shape ``(K,)``. ``sigmas`` then only label the
+            members (and are used by :func:`evaluate`). Used in chapter *σ trades
+            reconstruction against KL* for ``F.mse_loss`` with ``reduction='mean'``.
         record_every: if set, also return ``history``: every ``record_every`` steps (and at
             the last) the ``step`` and, per member, the batch's ``loss``, ``nll``, ``kl`` and
             ``min_scale`` (the smallest σ or ``b`` of any pixel in the batch; NaN for the
@@ -519,7 +519,7 @@ def _train(
                 for group in optimizer.param_groups:
                     group["lr"] = _learning_rate(lr, step, steps)
             x_hat, mu, logvar = model(batch, generator)
-            nll = _batch_mean(members.nll(batch, x_hat), mu.shape[1])
+            nll = _batch_mean(members.nll(x_hat, batch), mu.shape[1])
             kl = _batch_mean(_kl_standard_normal(mu, logvar), mu.shape[1])
             weight = (
                 kl_weight
@@ -589,7 +589,7 @@ def _record(history, step, loss, nll, kl, min_scale) -> None:
 
 def _custom_loss(loss_fn, batch, x_hat, mu, logvar) -> torch.Tensor:
     """Call a user's loss function and check that it returns one finite loss per member."""
-    loss = loss_fn(batch, x_hat, mu, logvar)
+    loss = loss_fn(x_hat, batch, mu, logvar)
     n_models = x_hat.shape[0]
     if not isinstance(loss, torch.Tensor) or loss.shape != (n_models,):
         raise ValueError(
@@ -678,7 +678,7 @@ def evaluate(
     x_hat_mean = members.means(output_at_mean)
     member_x = x.expand(n_models, *x.shape) if x.ndim == 2 else x
     sse = (
-        recon_sse(member_x.reshape(-1, data_dim), x_hat_mean.reshape(-1, data_dim))
+        recon_sse(x_hat_mean.reshape(-1, data_dim), member_x.reshape(-1, data_dim))
         .reshape(n_models, n_images)
         .mean(dim=1)
     )
@@ -694,7 +694,7 @@ def evaluate(
     for _ in range(NEG_ELBO_SAMPLES):
         eps = torch.randn(n_images, model.latent_dim, generator=generator, dtype=model.dtype)
         output = model.decode(mu + torch.exp(0.5 * logvar) * eps)
-        nll += members.nll(x, output) / n_images
+        nll += members.nll(output, x) / n_images
     nll /= NEG_ELBO_SAMPLES
 
     recon_index = _fixed_images(y, n_recon)
@@ -756,7 +756,7 @@ def importance_weighted_nll(
         log_prior = -0.5 * (log_two_pi + z**2).sum(dim=-1)
         log_posterior = -0.5 * (log_two_pi + logvar + eps**2).sum(dim=-1)
         log_weights.append(
-            (log_prior - log_posterior - members.nll_per_image(x, model.decode(z))).double()
+            (log_prior - log_posterior - members.nll_per_image(model.decode(z), x)).double()
         )
     stacked = torch.stack(log_weights)  # (S, K, N)
     estimate = -(torch.logsumexp(stacked, dim=0) - math.log(samples))
