@@ -26,7 +26,6 @@ import importlib.util
 import json
 import os
 import platform
-import re
 import shutil
 from pathlib import Path
 
@@ -45,8 +44,6 @@ ENVIRONMENT_VARIABLES = (
 DATA_FILES = "*.js"
 """The package's data files that pages show (pyproject.toml's package-data: the calculator's
 script); its README and other prose are not part of any output."""
-CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", re.M | re.S)
-CELL_OPTIONS = re.compile(r"\A(---\n.*?\n---\n|(:\w[^\n]*\n)+)", re.S)
 
 
 def _digest(path: Path) -> str:
@@ -71,15 +68,12 @@ def global_fingerprint(srcdir: Path) -> dict:
 
 def page_code(path: Path) -> str:
     """The Python of a MyST notebook's code cells (cell options and IPython magics left out)."""
-    cells = []
-    for cell in CODE_CELL.findall(path.read_text()):
-        cell = CELL_OPTIONS.sub("", cell, count=1)
-        cells.append(
-            "\n".join(
-                line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))
-            )
-        )
-    return "\n".join(cells)
+    from vaebook._fingerprint import code_cells
+
+    return "\n".join(
+        "\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for cell in code_cells(path.read_text())
+    )
 
 
 def page_fingerprint(path: Path) -> dict:

@@ -9,20 +9,17 @@ benchmark (bench/training.py) use them, so what they check is what the page show
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
-CODE_CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
+from vaebook._fingerprint import code_cells
+
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
 
 
 def definition_cells(chapter: Path) -> list[str]:
     """The chapter's code cells that only import and define, in page order."""
     cells = []
-    for cell in CODE_CELL.findall(Path(chapter).read_text()):
-        if cell.startswith("---\n"):
-            cell = cell.split("\n---\n", 1)[1]
-        cell = re.sub(r"\A(:\w[^\n]*\n)+", "", cell)
+    for cell in code_cells(Path(chapter).read_text()):
         body = ast.parse(cell).body
         if body and all(isinstance(statement, DEFINITIONS) for statement in body):
             cells.append(cell)

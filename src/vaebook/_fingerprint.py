@@ -18,11 +18,26 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from pathlib import Path
 
-__all__ = ["normalised_source", "imported_modules", "import_closure", "code_fingerprint"]
+__all__ = [
+    "code_cells",
+    "normalised_source",
+    "imported_modules",
+    "import_closure",
+    "code_fingerprint",
+]
 
 PACKAGE = "vaebook"
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", re.M | re.S)
+CELL_OPTIONS = re.compile(r"\A(---\n.*?\n---\n|(:\w[^\n]*\n)+)", re.S)
+
+
+def code_cells(text: str) -> list[str]:
+    """The source of every code cell of a MyST Markdown notebook, in page order, without its
+    options (a ``---`` block or ``:key:`` lines); what the page's kernel runs."""
+    return [CELL_OPTIONS.sub("", cell, count=1) for cell in CODE_CELL.findall(text)]
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:

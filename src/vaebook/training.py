@@ -526,7 +526,7 @@ def _train(
                 if not any(warmup)
                 else kl_weight * _warmup_factor(warmup, step, kl_weight.dtype)
             )
-            kl_term = kl if not free_bits.any() else free_bits_kl(mu, logvar, free_bits)
+            kl_term = kl if not free_bits.any() else _free_bits_kl(mu, logvar, free_bits)
             loss = (
                 nll + weight * kl_term
                 if loss_fn is None
@@ -577,6 +577,11 @@ def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, floor: torch.Tensor) ->
             f"floor must hold one λ per member, shape ({shape[0]},), got "
             f"{getattr(floor, 'shape', type(floor).__name__)}"
         )
+    return _free_bits_kl(mu, logvar, floor)
+
+
+def _free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+    """:func:`free_bits_kl` without input checks (the training loop's hot path)."""
     per_latent = (0.5 * (torch.exp(logvar) + mu**2 - 1 - logvar)).mean(dim=1)
     return torch.maximum(per_latent, floor.to(per_latent.dtype)[:, None]).sum(dim=1)
 
