@@ -67,8 +67,27 @@ if "grader" in globals():
                                           else "failed: " + repr(result)[:300])
         except Exception as error:  # what a student would see instead of the check's result
             report["checks"][question] = f"error: {{type(error).__name__}}: {{error}}"
-print("{MARKER}", json.dumps(report))
+print("{MARKER} " + json.dumps(report), flush=True)
 """
+
+
+def report_line(outputs: list) -> str:
+    """The ``REPORT {json}`` line among a check cell's outputs; exits with the reason if the
+    cell raised or printed none. The kernel may deliver one ``print`` in several stream
+    messages (``"REPORT"``, ``" {...}"``), so the cell's stdout is read whole, as a reader
+    sees it, not message by message."""
+    for output in outputs:
+        if output.get("output_type") == "error":
+            sys.exit(f"the check cell failed: {output.get('ename')}: {output.get('evalue')}")
+    stdout = "".join(
+        output.get("text", "")
+        for output in outputs
+        if output.get("output_type") == "stream" and output.get("name") == "stdout"
+    )
+    for line in stdout.splitlines():
+        if line.startswith(MARKER + " "):
+            return line
+    sys.exit(f"the check cell printed no report: {outputs}")
 
 
 def main() -> None:
@@ -87,14 +106,7 @@ def main() -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    for output in notebook.cells[-1].outputs:
-        if output.get("output_type") == "error":
-            sys.exit(f"the check cell failed: {output.get('ename')}: {output.get('evalue')}")
-        for line in output.get("text", "").splitlines():
-            if line.startswith(MARKER + " "):
-                print(line)
-                return
-    sys.exit(f"the check cell printed no report: {notebook.cells[-1].outputs}")
+    print(report_line(notebook.cells[-1].outputs))
 
 
 if __name__ == "__main__":
