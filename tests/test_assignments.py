@@ -893,3 +893,116 @@ def test_the_set_up_cell_is_trusted_only_as_built(editions, tmp_path):
     edited = tmp_path / meta["notebook"]
     nbformat.write(notebook, edited)
     assert {"process", "sys.modules"} <= set(grade.tamper_flags(edited, trusted))
+
+
+# The resubmission: q4 right now, but beta_of_sigma a float (fails q3's public test and a
+# hidden one).
+FLOAT_Q3 = """S, K = sp.symbols("S K", nonnegative=True)
+beta_of_sigma = 2.0
+sigma2_equivalent = beta * sigma0**2
+beta_of_sigma, sigma2_equivalent"""
+
+
+def test_regrade_hand_marks_roster_and_feedback_with_real_otter(editions, tmp_path, capsys):
+    """A batch graded, hand marks typed in, one file resubmitted, graded again: the unchanged
+    file is skipped, the changed one regraded with its history, the marks merged, the roster
+    and the feedback written (tests/test_grade_records.py has the unit tests; this one shares
+    the module's built editions)."""
+    import hashlib
+
+    from test_grade_records import rows_of, type_marks
+
+    assignment = editions / "01-derivation"
+    meta = json.loads((assignment / "questions.json").read_text())
+    folder, out = tmp_path / "submissions", tmp_path / "graded"
+    submission(assignment, folder, "reference")
+    submission(assignment, folder, "wrong", replace={2: WRONG_Q3, 3: WRONG_Q4})
+    command = [str(assignment), str(folder), "--out", str(out), "--timeout", str(TIMEOUT)]
+    assert grade.main(command) == 0, capsys.readouterr()
+    first = rows_of(out)
+    assert first["wrong.ipynb"]["scores"] == {"q1": 2, "q2": 1, "q3": 1, "q4": 2}
+    hand = "q5 (by hand, /2)"
+    type_marks(out / "scores.csv", {"reference.ipynb": "2", "wrong.ipynb": "1.5"}, hand)
+    submission(assignment, folder, "wrong", replace={2: FLOAT_Q3})  # resubmitted, same name
+    capsys.readouterr()
+    assert grade.main(command) == 0
+    printed = capsys.readouterr().out
+    assert "reference.ipynb: already graded, skipped" in printed
+    assert "wrong.ipynb: changed since it was graded, graded again" in printed
+    rows = rows_of(out)
+    reference, wrong = rows["reference.ipynb"], rows["wrong.ipynb"]
+    # the unchanged file was not graded again
+    for key in ("sha256", "graded_at", "scores", "seconds"):
+        assert reference[key] == first["reference.ipynb"][key]
+    assert "history" not in reference
+    assert (reference["auto_total"], reference["hand_total"]) == (8, 2)
+    assert (reference["total"], reference["possible"]) == (10, 10)
+    # the changed one was, and its first grading is in its history, with its hand mark
+    assert wrong["sha256"] == hashlib.sha256((folder / "wrong.ipynb").read_bytes()).hexdigest()
+    assert wrong["sha256"] != first["wrong.ipynb"]["sha256"]
+    assert wrong["graded_at"] >= first["wrong.ipynb"]["graded_at"]
+    assert wrong["history"] == [
+        {
+            "sha256": first["wrong.ipynb"]["sha256"],
+            "graded_at": first["wrong.ipynb"]["graded_at"],
+            "status": "ok",
+            "scores": first["wrong.ipynb"]["scores"],
+            "auto_total": 6,
+            "hand": {"q5": 1.5},
+            "hand_total": 1.5,
+            "total": 7.5,
+            "possible": 10,
+            "flags": [],
+        }
+    ]
+    assert wrong["scores"] == {"q1": 2, "q2": 1, "q3": 1, "q4": 3}
+    assert (wrong["auto_total"], wrong["hand"], wrong["total"]) == (7, {"q5": 1.5}, 8.5)
+    assert wrong["regraded"] == grade.REGRADED_NOTE
+    table = read_scores(out)
+    assert (table["wrong"]["total"], table["wrong"]["possible"], table["wrong"][hand]) == (
+        8.5,
+        10,
+        "1.5",
+    )
+    assert table["wrong"]["regraded"] == grade.REGRADED_NOTE and table["reference"]["total"] == 10
+    with open(out / "roster.csv", newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f)) == [
+            ["student", "total", "possible"],
+            ["reference", "10", "10"],
+            ["wrong", "8.5", "10"],
+        ]
+    feedback = {path.name: path.read_text() for path in (out / "feedback").iterdir()}
+    assert sorted(feedback) == ["reference.md", "wrong.md"]
+    assert (
+        "**Total: 10 / 10**" in feedback["reference.md"] and "## q" not in feedback["reference.md"]
+    )
+    text = feedback["wrong.md"]
+    assert "**Total: 8.5 / 10**" in text and "| q5 (graded by hand) | 1.5 / 2 |" in text
+    assert "## q3: 1 / 2" in text and "## q4" not in text
+    assert "AssertionError: beta_of_sigma must be a SymPy expression" in text  # public test
+    assert "Hidden tests that failed: q3 - 2 (not shown)." in text
+    # the hidden tests' source: in otter's messages that scores.json keeps, in no feedback file
+    public = {
+        line.strip()
+        for _, source in build.test_sources(assignment / meta["autograder_zip"], hidden=False)
+        for line in source.splitlines()
+    }
+    hidden = {
+        line.strip()
+        for _, source in build.test_sources(assignment / meta["autograder_zip"], hidden=True)
+        for line in source.splitlines()[1:]
+        if len(line.strip()) >= 16 and line.strip() not in public
+    }
+    assert any(line in wrong["failures"]["q3"] for line in hidden), "nothing hidden to leak?"
+    assert "beta_of_sigma is wrong" in wrong["failures"]["q3"]
+    for name, text in feedback.items():
+        assert "beta_of_sigma is wrong" not in text, name
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{name} shows hidden test lines: {leaked}"
+    # the instructor re-checked the mark and cleared the note: merged, nothing graded again
+    type_marks(out / "scores.csv", {"wrong.ipynb": ""}, "regraded")
+    assert grade.main(command + ["--merge-only"]) == 0
+    merged = rows_of(out)
+    assert "regraded" not in merged["wrong.ipynb"]
+    assert merged["wrong.ipynb"]["graded_at"] == wrong["graded_at"]
+    assert merged["wrong.ipynb"]["total"] == 8.5
