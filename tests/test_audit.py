@@ -620,3 +620,86 @@ def test_the_verdict_fits_a_code_block_on_the_website():
     )
     lines = str(audit).splitlines()
     assert len(lines) >= 3 and max(map(len, lines)) <= PRINT_WIDTH
+
+
+def _bce_with_logits(x_hat, x, mu, logvar):
+    """The TensorFlow CVAE tutorial's form: cross-entropy on logits, summed per image."""
+    recon = F.binary_cross_entropy_with_logits(x_hat, x, reduction="none").sum(dim=1)
+    return (recon + kl_per_sample(mu, logvar)).mean()
+
+
+def _cb_with_logits(x_hat, x, mu, logvar):
+    nll = -torch.distributions.ContinuousBernoulli(logits=x_hat).log_prob(x).sum()
+    return nll + kl_sum(mu, logvar)
+
+
+@pytest.mark.parametrize(
+    "loss, family, name",
+    [
+        (_bce_with_logits, "bernoulli", "Bernoulli"),
+        (_cb_with_logits, "continuous-bernoulli", "continuous Bernoulli"),
+    ],
+    ids=["BCE with logits", "continuous Bernoulli with logits"],
+)
+def test_a_loss_on_logits_is_recognised_and_said_to_read_logits(loss, family, name):
+    audit = audit_loss(loss, image_shape=(16,), latent_dim=2, batch_size=8)
+    assert audit.family == family and audit.on_logits
+    assert audit.beta == pytest.approx(1.0, rel=1e-9)
+    assert audit.depends_on_batch_size is False and audit.depends_on_image_size is False
+    text = said(audit)
+    assert f"{name} decoder with β = 1," in text and "reads x_hat as logits" in text
+
+
+def test_a_loss_on_probabilities_is_not_said_to_read_logits(audits):
+    for name, audit in audits.items():
+        assert not audit.on_logits, name
+        assert "logits" not in said(audit), name
+
+
+def _mean_mse(x_hat, x, mu, logvar):
+    return F.mse_loss(x_hat, x) + kl_sum(mu, logvar) / x.shape[0]  # σ² = D/2 = 32
+
+
+def test_the_verdict_names_the_pixel_range_and_its_collapse_ceiling():
+    shape = dict(image_shape=(8, 8), latent_dim=2, batch_size=8)
+    plain = said(audit_loss(_mean_mse, **shape))
+    assert "(pixels on [0, 1])" in plain and "every latent will collapse" in plain  # 32 ≥ 16
+    wide = audit_loss(_mean_mse, **shape, pixel_range=(0, 255))
+    text = said(wide)
+    assert wide.scale == pytest.approx(math.sqrt(32), rel=1e-9)  # σ itself does not move
+    assert f"(pixels on [0, 255]; {math.sqrt(32) / 255:.4g} on [0, 1])" in text
+    assert "every latent will collapse" not in text  # the ceiling is 64·255²/4
+    signed = said(audit_loss(_mean_mse, **shape, pixel_range=(-1.0, 1.0)))
+    assert "pixels on [-1, 1]; 2.828 on [0, 1]" in signed  # σ in the data's units, and on [0, 1]
+    assert "will collapse" not in signed  # σ² = 32 < 64·2²/4 = 64
+    mean_over_batch_too = said(audit_loss(_mse_loss, **shape, pixel_range=(-1.0, 1.0)))
+    # F.mse_loss + KL summed over the batch: σ² = BD/2 = 256 ≥ 64
+    assert "D·(width)²/4 = 64" in mean_over_batch_too and "[-1, 1]^D" in mean_over_batch_too
+
+
+def test_the_verdict_compares_sigma_squared_with_the_data_largest_variance():
+    shape = dict(image_shape=(8, 8), latent_dim=2, batch_size=8, pixel_range=(0, 255))
+    above = said(audit_loss(_mean_mse, **shape, largest_variance=20.0))
+    assert "λ₁ = 20, σ² is 1.6 λ₁: every latent will collapse" in above
+    below = said(audit_loss(_mean_mse, **shape, largest_variance=3200.0))
+    assert "σ² is 0.01 λ₁: the direction of λ₁" in below and "will collapse" not in below
+    no_data = said(audit_loss(_mean_mse, **shape))
+    assert "λ₁" not in no_data
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"pixel_range": (1, 0)}, r"pixel_range must be two finite numbers .* got \(1, 0\)"),
+        ({"pixel_range": (0, math.inf)}, r"pixel_range must be .* got \(0, inf\)"),
+        ({"pixel_range": 255}, r"pixel_range must be .* got 255"),
+        ({"pixel_range": (0, 1, 2)}, r"pixel_range must be .* got \(0, 1, 2\)"),
+        ({"largest_variance": 0.0}, r"largest_variance must be None or a finite number > 0"),
+        ({"largest_variance": math.nan}, r"largest_variance must be .* got nan"),
+        ({"largest_variance": "0.7"}, r"largest_variance must be .* got '0.7'"),
+    ],
+    ids=["reversed", "infinite", "one number", "three numbers", "zero", "nan", "string"],
+)
+def test_clear_errors_for_the_data_scale(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        audit_loss(_mse_loss, image_shape=(8, 8), latent_dim=2, batch_size=8, **kwargs)

@@ -3619,6 +3619,22 @@ CASES = [
     ),
     bad(
         audit.audit_loss,
+        "pixel_range reversed",
+        _mse,
+        **dict(PROBE, pixel_range=(255, 0)),
+        says="audit_loss: pixel_range must be two finite numbers (low, high) with low < high, "
+        "the range of the data's pixels, e.g. (-1, 1); got (255, 0)",
+    ),
+    bad(
+        audit.audit_loss,
+        "largest_variance negative",
+        _mse,
+        **dict(PROBE, largest_variance=-0.7),
+        says="audit_loss: largest_variance must be None or a finite number > 0 (the data's "
+        "largest principal variance, in the units of pixel_range); got -0.7",
+    ),
+    bad(
+        audit.audit_loss,
         "latent_dim str",
         _mse,
         **dict(PROBE, latent_dim="2"),

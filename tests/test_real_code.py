@@ -30,6 +30,7 @@ B, PIXELS, N_TRAIN = 256, 64, 1347
 EXPECTED = {
     "pytorch-example-2017": ("bernoulli", None, 1.0, True, True),
     "pytorch-example": ("bernoulli", None, 1.0, False, False),
+    "keras-io-2020": ("bernoulli", None, 0.5, False, False),  # β = 1/L with L = 2 latents
     "keras-io": ("bernoulli", None, 1.0, False, False),
     "keras-example-mse": ("gaussian", math.sqrt(0.5), 1.0, False, False),
     "pytorch-vae": ("gaussian", math.sqrt(PIXELS * 0.00025 / 2), 1.0, False, True),

@@ -31,7 +31,7 @@ REQUIRED_REFERENCES = [
     "theis2016note",
     "mattei2018leveraging",
 ]
-FRONT_AND_BACK_MATTER = {"book/intro", "book/how-to-use", "book/references"}
+FRONT_AND_BACK_MATTER = {"book/intro", "book/how-to-use", "book/instructors", "book/references"}
 
 
 def bib_keys() -> set[str]:
@@ -360,3 +360,47 @@ def test_every_trained_chapter_shows_the_model_or_the_loss_it_trains():
         if not used:
             missing.append(f"{chapter}: defines {names or 'no model or loss'}, uses none")
     assert not missing, "trained chapters that hide what they train:\n" + "\n".join(missing)
+
+
+SIGMA_UNITS_TITLE = "```{admonition} σ lives in the data's units"
+
+
+def test_every_page_that_reads_code_says_sigma_lives_in_the_data_units():
+    """A page whose code reads other people's losses (the auditor, the code bases of
+    vaebook.real_code, the calculator) or moves σ between pixel ranges shows one box, the
+    same on every page, saying that σ is in the data's units (a referee's item 14)."""
+    reads_code = re.compile(
+        r"^from vaebook(?:\.audit)? import [^\n]*\baudit_loss\b"
+        r"|^from vaebook\.(?:real_code|calculator) import",
+        re.M,
+    )
+    boxes, missing = set(), []
+    for path in sorted((REPO / "book").glob("*.md")):
+        text = path.read_text()
+        if not (reads_code.search(text) or "PIXEL_RANGES" in text):
+            continue
+        if SIGMA_UNITS_TITLE not in text:
+            missing.append(path.name)
+            continue
+        start = text.index(SIGMA_UNITS_TITLE)
+        boxes.add(text[start : text.index("\n```\n", start)])
+    assert not missing, f"pages that read code without the σ-units box: {missing}"
+    assert len(boxes) == 1, "the σ-units box differs between pages"
+    assert "[0, 1]" in boxes.pop()
+
+
+def test_lambda_is_only_the_eigenvalues_and_the_notation_table_lists_the_symbols():
+    """One meaning per symbol (a referee's item 13): λ appears only with a subscript, as an
+    eigenvalue λᵢ (the Bernoulli parameter is ρ, the free-bits floor τ), and the notation table
+    of *How to use this book* lists the symbols that had two meanings before."""
+    bare_lambda = re.compile(r"\\lambda(?![_\w])|λ(?![ᵢ₁₂₃₄₅₆₇₈₉₀ⱼ])|\blam\b|\"lambda\"")
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted((REPO / "book").glob("*.md"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if bare_lambda.search(line)
+    ]
+    assert not found, "λ without a subscript (ρ or τ?):\n" + "\n".join(found)
+    table = (REPO / "book" / "how-to-use.md").read_text().split("## Notation", 1)[1]
+    for symbol in (r"$\rho$", r"$\lambda_i$", "$S$", "$K$", "$G$", "$M$", r"$\tau$", "$L$", "$N$"):
+        assert symbol in table, f"the notation table lacks {symbol}"

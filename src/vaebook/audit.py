@@ -4,9 +4,12 @@ Introduced in chapter *Scaling, learned σ and other likelihoods*. :func:`audit_
 loss ``loss(x_hat, x, mu, logvar)`` on probe inputs and writes it as
 ``L = a * sum rho(x, x_hat) + c * sum KL + const`` (sums over pixels, latents and batch). It
 changes ``x_hat`` at fixed ``(mu, logvar)`` and vice versa to separate the two parts, fits ``c``
-against the analytic KL and ``a`` against four candidate ``rho``; the residuals of the fits say
-whether the loss has this form at all. It repeats this at twice the batch size and twice the
-last image dimension, to see whether the implied σ (or β) moves with them.
+against the analytic KL and ``a`` against six candidate ``rho``: the squared error (Gaussian),
+the absolute error (Laplace), the binary cross-entropy (Bernoulli) and the continuous
+Bernoulli NLL, the last two on probabilities or on logits (as
+``F.binary_cross_entropy_with_logits`` reads ``x_hat``). The residuals of the fits say whether
+the loss has this form at all. It repeats this at twice the batch size and twice the last image
+dimension, to see whether the implied σ (or β) moves with them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import inspect
 import math
 import textwrap
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
 import torch
 
@@ -31,6 +34,12 @@ FAMILIES = {
     "bernoulli": ("Bernoulli", "binary cross-entropy"),
     "continuous-bernoulli": ("continuous Bernoulli", "continuous Bernoulli NLL"),
 }
+# (family, x_hat read as logits): the reconstruction terms the auditor fits, in the order of
+# _rho_totals. A Bernoulli-type loss on logits applies the sigmoid to x_hat itself.
+CANDIDATES = [(family, False) for family in FAMILIES] + [
+    ("bernoulli", True),
+    ("continuous-bernoulli", True),
+]
 
 
 @dataclass(frozen=True)
@@ -41,11 +50,13 @@ class LossAudit:
     of ``FAMILIES`` or ``"unknown"`` (then ``reason`` says why). ``scale`` is the Gaussian σ or
     Laplace ``b`` for which the loss is a multiple of the −ELBO (``beta`` is then 1); for the
     Bernoulli families ``scale`` is None and ``beta`` is the KL weight relative to the summed
-    cross-entropy. ``sigma_per_pixel`` is the decoder's noise standard deviation per pixel on
-    [0, 1] (σ, or ``sqrt(2) b``). ``recon_weight`` and ``kl_weight`` are ``a`` and ``c``, and
-    ``factor`` describes the multiple of the −ELBO (e.g. ``"1/B (= 0.125)"``). The ``depends_on_*``
-    flags say whether σ, ``b`` or β changes at twice the batch size or twice the last image
-    dimension; None if that could not be probed (see ``notes``).
+    cross-entropy. ``sigma_per_pixel`` is the decoder's noise standard deviation per pixel in the
+    data's units (σ, or ``sqrt(2) b``). ``recon_weight`` and ``kl_weight`` are ``a`` and ``c``,
+    and ``factor`` describes the multiple of the −ELBO (e.g. ``"1/B (= 0.125)"``). The
+    ``depends_on_*`` flags say whether σ, ``b`` or β changes at twice the batch size or twice the
+    last image dimension; None if that could not be probed (see ``notes``). ``on_logits`` says
+    that a Bernoulli-type loss reads ``x_hat`` as logits. ``pixel_range`` and
+    ``largest_variance`` are the arguments of :func:`audit_loss` that the verdict uses.
     """
 
     family: str
@@ -63,6 +74,9 @@ class LossAudit:
     reason: str = ""
     notes: tuple[str, ...] = ()
     factor: str = ""
+    on_logits: bool = False
+    pixel_range: tuple[float, float] = (0.0, 1.0)
+    largest_variance: float | None = None
 
     @property
     def collapse_variance(self) -> float | None:
@@ -86,7 +100,7 @@ class LossAudit:
         if self.family == "laplace":
             return (
                 f"This is the −ELBO of a Laplace decoder with b = {self.scale:.4g} (standard "
-                f"deviation √2·b = {self.sigma_per_pixel:.4g}, pixels on [0, 1]), times "
+                f"deviation √2·b = {self.sigma_per_pixel:.4g}, {self._pixels}), times "
                 f"{self.factor}, plus a constant."
             )
         if self.family != "gaussian":
@@ -94,6 +108,12 @@ class LossAudit:
                 f"This is the −ELBO of a {name} decoder with β = {self.beta:.4g}, times "
                 f"{self.factor}, plus a constant."
             )
+            if self.on_logits:
+                text += (
+                    " It reads x_hat as logits and applies the sigmoid itself (as "
+                    "binary_cross_entropy_with_logits does): pass the decoder's output before "
+                    "any sigmoid."
+                )
             if self.family == "bernoulli":
                 text += (
                     " On grey pixels binary cross-entropy is no normalised density (the "
@@ -106,17 +126,39 @@ class LossAudit:
                 )
             return text
         variance, pixels = self.collapse_variance, math.prod(self.image_shape)
+        low, high = self.pixel_range
+        ceiling = pixels * (high - low) ** 2 / 4
         text = (
-            f"This is the −ELBO of a Gaussian decoder with σ = {self.scale:.4g} (pixels on "
-            f"[0, 1]), times {self.factor}, plus a constant. Expect posterior collapse on "
-            f"data whose largest principal variance is below σ² = {variance:.4g} "
+            f"This is the −ELBO of a Gaussian decoder with σ = {self.scale:.4g} "
+            f"({self._pixels}), times {self.factor}, plus a constant. Expect posterior "
+            f"collapse on data whose largest principal variance is below σ² = {variance:.4g} "
             "(linear-VAE theory, Lucas et al. 2019)."
         )
-        if variance >= pixels / 4:
+        if variance >= ceiling:
             text += (
-                f" σ² is at least D/4 = {pixels / 4:.4g}, the largest variance data on "
-                "[0, 1]^D can have in any direction: every latent will collapse."
+                f" σ² is at least D·(width)²/4 = {ceiling:.4g}, the largest variance data on "
+                f"{_interval(low, high)}^D can have in any direction: every latent will collapse."
             )
+        elif self.largest_variance is not None:
+            ratio = variance / self.largest_variance
+            text += (
+                f" On data with largest principal variance λ₁ = {self.largest_variance:.4g}, "
+                + (
+                    f"σ² is {ratio:.3g} λ₁: every latent will collapse."
+                    if ratio >= 1
+                    else f"σ² is {ratio:.3g} λ₁: the direction of λ₁ (and every direction "
+                    "whose variance exceeds σ²) can keep a code."
+                )
+            )
+        return text
+
+    @property
+    def _pixels(self) -> str:
+        """The pixel range in words, with the scale on [0, 1] when the range is another."""
+        text = f"pixels on {_interval(*self.pixel_range)}"
+        if self.pixel_range != (0.0, 1.0) and self.scale is not None:
+            low, high = self.pixel_range
+            text += f"; {self.scale / (high - low):.4g} on {_interval(0, 1)}"
         return text
 
     def _dependence(self) -> str:
@@ -142,19 +184,37 @@ class LossAudit:
         return " ".join(text)
 
 
-def audit_loss(loss, *, image_shape, latent_dim, batch_size) -> LossAudit:
+def _interval(low: float, high: float) -> str:
+    """``[low, high]`` with a no-break space, so that the verdict never wraps inside it."""
+    return f"[{low:g},\N{NO-BREAK SPACE}{high:g}]"
+
+
+def audit_loss(
+    loss,
+    *,
+    image_shape,
+    latent_dim,
+    batch_size,
+    pixel_range=(0.0, 1.0),
+    largest_variance=None,
+) -> LossAudit:
     """Probe ``loss(x_hat, x, mu, logvar)`` and report the likelihood, σ and β it implies.
 
     Introduced in chapter *Scaling, learned σ and other likelihoods*. ``x`` and ``x_hat`` get
     shape ``(batch_size, *image_shape)``, ``x`` in [0, 1] and ``x_hat`` in [0.05, 0.95] (a
-    probability for the Bernoulli families); ``mu`` and ``logvar`` get shape
+    probability for the Bernoulli families, or their logits); ``mu`` and ``logvar`` get shape
     ``(batch_size, latent_dim)``. The loss must return a scalar tensor. Inputs are float64, or
     float32 if the loss fails on float64 (then σ and β are exact to about 1e-6, not 1e-12).
-    Returns a :class:`LossAudit`; a loss of another form gets family ``"unknown"`` and a
-    reason. Bad arguments, or a loss that raises, returns a non-scalar or a non-finite value
-    on the probe inputs, raise a ValueError.
+    σ and ``b`` are in the units of the data the loss is used on: ``pixel_range`` ``(low,
+    high)`` (default ``(0, 1)``) names them in the verdict, with the scale on [0, 1] beside it,
+    and sets the collapse ceiling ``D (high − low)² / 4``; ``largest_variance``, the data's
+    largest principal variance λ₁ in the same units (optional), lets the verdict say whether
+    the code collapses on those data. Returns a :class:`LossAudit`; a loss of another form gets
+    family ``"unknown"`` and a reason. Bad arguments, or a loss that raises, returns a
+    non-scalar or a non-finite value on the probe inputs, raise a ValueError.
     """
     shape, latent_dim, batch_size = _check_arguments(loss, image_shape, latent_dim, batch_size)
+    pixel_range, largest_variance = _check_data_scale(pixel_range, largest_variance)
     dtype, notes = torch.float64, []
     try:
         base = _fit(loss, batch_size, shape, latent_dim, dtype)
@@ -191,6 +251,37 @@ def audit_loss(loss, *, image_shape, latent_dim, batch_size) -> LossAudit:
         base["reason"],
         tuple(notes),
         _factor_text(base, batch_size, math.prod(shape), latent_dim, powers),
+        base.get("on_logits", False),
+        pixel_range,
+        largest_variance,
+    )
+
+
+def _finite_real(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_data_scale(pixel_range, largest_variance):
+    if (
+        not isinstance(pixel_range, (tuple, list))
+        or len(pixel_range) != 2
+        or not all(_finite_real(bound) for bound in pixel_range)
+        or not pixel_range[0] < pixel_range[1]
+    ):
+        raise ValueError(
+            "audit_loss: pixel_range must be two finite numbers (low, high) with low < high, "
+            f"the range of the data's pixels, e.g. (-1, 1); got {pixel_range!r}"
+        )
+    if largest_variance is not None and not (
+        _finite_real(largest_variance) and largest_variance > 0
+    ):
+        raise ValueError(
+            "audit_loss: largest_variance must be None or a finite number > 0 (the data's "
+            f"largest principal variance, in the units of pixel_range); got {largest_variance!r}"
+        )
+    low, high = pixel_range
+    return (float(low), float(high)), (
+        None if largest_variance is None else float(largest_variance)
     )
 
 
@@ -343,30 +434,49 @@ def _fit(loss, batch, shape, latent_dim, dtype) -> dict:
         )
     if recon.norm() <= 3 * noise:
         return unknown("the loss does not depend on x_hat")
-    totals = torch.stack([_rho_totals(x, x_hat) for x_hat in x_hats])  # (probe, family)
+    totals = torch.stack([_rho_totals(x, x_hat) for x_hat in x_hats])  # (probe, candidate)
     fits = {
-        family: _least_squares(recon, totals[1:, i] - totals[0, i])
-        for i, family in enumerate(FAMILIES)
+        candidate: _least_squares(recon, totals[1:, i] - totals[0, i])
+        for i, candidate in enumerate(CANDIDATES)
     }
-    family = min(fits, key=lambda name: fits[name][1])
-    a, error = fits[family]
+    (family, on_logits) = min(fits, key=lambda candidate: fits[candidate][1])
+    a, error = fits[family, on_logits]
+    term = FAMILIES[family][1] + " on logits" * on_logits
     if error > rtol * recon.norm() + 3 * noise:
         return unknown(
             "its reconstruction part matches none of squared error, absolute error, "
-            "binary cross-entropy and the continuous Bernoulli NLL (closest: "
-            f"{FAMILIES[family][1]}, relative mismatch {error / recon.norm():.2g})"
+            "binary cross-entropy and the continuous Bernoulli NLL, on probabilities or on "
+            f"logits (closest: {term}, relative mismatch {error / recon.norm():.2g})"
         )
     if a <= 0:
-        return unknown(f"its reconstruction part decreases as the {FAMILIES[family][1]} grows")
+        return unknown(f"its reconstruction part decreases as the {term} grows")
     misfit = max(error / recon.norm().item(), kl_error / kl_part.norm().item() if c else 0)
-    return {"family": family, "a": a, "c": c, "reason": "", "rtol": rtol, "misfit": misfit}
+    return {
+        "family": family,
+        "on_logits": on_logits,
+        "a": a,
+        "c": c,
+        "reason": "",
+        "rtol": rtol,
+        "misfit": misfit,
+    }
+
+
+def _bernoulli_totals(x, probability):
+    """The summed binary cross-entropy and continuous Bernoulli NLL at ``probability``."""
+    bce = -(x * probability.log() + (1 - x) * torch.log1p(-probability)).sum()
+    log_c = continuous_bernoulli_log_normalizer(probability.logit()).sum()
+    return bce, bce - log_c
 
 
 def _rho_totals(x, x_hat):
-    """Each family's ``rho(x, x_hat)`` summed over pixels and batch, in ``FAMILIES`` order."""
-    bce = -(x * x_hat.log() + (1 - x) * torch.log1p(-x_hat)).sum()
-    log_c = continuous_bernoulli_log_normalizer(x_hat.logit()).sum()
-    return torch.stack([((x - x_hat) ** 2).sum(), (x - x_hat).abs().sum(), bce, bce - log_c])
+    """Each candidate's ``rho(x, x_hat)`` summed over pixels and batch, in ``CANDIDATES``
+    order."""
+    on_probabilities = _bernoulli_totals(x, x_hat)
+    on_logits = _bernoulli_totals(x, torch.sigmoid(x_hat))
+    return torch.stack(
+        [((x - x_hat) ** 2).sum(), (x - x_hat).abs().sum(), *on_probabilities, *on_logits]
+    )
 
 
 def _least_squares(observed, predictor):
@@ -394,7 +504,7 @@ def _dependence(loss, base, batch, shape, latent_dim, dtype, name, notes):
     except ValueError as error:
         notes.append(f"the {name} could not be probed: at x of shape {(batch, *shape)}, {error}")
         return None, None
-    if other["family"] != base["family"]:
+    if (other["family"], other.get("on_logits")) != (base["family"], base.get("on_logits")):
         notes.append(
             f"the {name} could not be probed: at x of shape {(batch, *shape)} the "
             f"loss is {other['family']} ({other['reason'] or 'not ' + base['family']})"
@@ -414,12 +524,16 @@ def _factor_text(fit, batch, pixels, latent_dim, powers) -> str:
     if any(power is None or abs(power - round(power)) > 1e-6 for power in powers):
         return f"{factor:.4g}"
     (p_batch, p_pixels), top, bottom = [round(power) for power in powers], [], []
-    rest = factor / (batch**p_batch * pixels**p_pixels)
+    sizes = float(batch) ** p_batch * float(pixels) ** p_pixels
+    rest = factor / sizes
     for symbol, power in [("B", p_batch), ("D", p_pixels)]:
         (top if power > 0 else bottom).extend([symbol] * abs(power))
     if latent_dim > 1 and math.isclose(rest * latent_dim, 1, rel_tol=1e-6):
         bottom.append("L")
-    elif not math.isclose(rest, 1, rel_tol=1e-6):
+        factor = sizes / latent_dim  # the exact value of the symbols, not the fitted one
+    elif math.isclose(rest, 1, rel_tol=1e-6):
+        factor = sizes  # printed from the symbols: the last bits of a fit cannot move it
+    else:
         top.insert(0, f"{rest:.4g}")
     text = "·".join(top) or "1"
     if bottom:

@@ -179,13 +179,12 @@ def check(name: str, *inputs) -> Evidence:
 
 
 def _eigenvalues():
-    """Eigenvalues of the training digits' covariance (``np.cov``), largest first."""
-    import numpy as np
-
+    """Eigenvalues of the training digits' covariance, largest first: the book's one helper,
+    :func:`vaebook.linear.covariance_eigenvalues` (the maximum-likelihood 1/N covariance)."""
     from vaebook.data import load_digits_split
+    from vaebook.linear import covariance_eigenvalues
 
-    x_train = load_digits_split()[0].numpy().astype(np.float64)
-    return np.linalg.eigvalsh(np.cov(x_train.T))[::-1]
+    return covariance_eigenvalues(load_digits_split()[0])
 
 
 def _decades(value: float, threshold: float, above: bool) -> float:
@@ -250,23 +249,31 @@ def _kl_falls(sweep) -> Evidence:
     )
 
 
+MSE_DIP, MSE_DIP_BELOW = 0.05, 0.36
+"""The relative dip of the training MSE allowed on a step up the σ grid, and the σ below which
+it is allowed (there 5000 Adam steps do not fully converge)."""
+
+
 @_claim(
     "sigma-tradeoff/mse-rises-as-sigma-grows",
-    "On the training digits the MSE rises (up to a dip of 5 %) at every step up the σ "
-    "grid until the code is empty",
+    "On the training digits the MSE rises at every step up the σ grid until the code is "
+    "empty; only on steps from σ below 0.36 may it dip, by at most 5 %",
 )
 def _mse_rises(sweep) -> Evidence:
     import numpy as np
 
     kl, mse = np.asarray(sweep.train_kl), np.asarray(sweep.train_mse)
     steps = [(mse[i + 1] / mse[i] - 1, i) for i in range(len(mse) - 1) if kl[i] >= ACTIVE]
-    rise, i = min(steps)
-    # Below σ ≈ 0.36 the 5000 steps do not fully converge: allow a 5 % wiggle there.
+    # Below σ ≈ 0.36 the 5000 steps do not fully converge: a 5 % wiggle is allowed there only.
+    slack = [
+        (rise + (MSE_DIP if sweep.sigmas[i] < MSE_DIP_BELOW else 0.0), rise, i) for rise, i in steps
+    ]
+    margin, rise, i = min(slack)
     return Evidence(
-        float(rise) + 0.05,
+        float(margin),
         "relative",
-        f"smallest change {rise:+.1%}, from σ = {sweep.sigmas[i]:.3g} "
-        f"to {sweep.sigmas[i + 1]:.3g} (a 5 % dip allowed)",
+        f"tightest step {rise:+.1%}, from σ = {sweep.sigmas[i]:.3g} to "
+        f"{sweep.sigmas[i + 1]:.3g} (a {MSE_DIP:.0%} dip allowed from σ < {MSE_DIP_BELOW})",
     )
 
 
@@ -378,7 +385,8 @@ def _active_switch_off(wide) -> Evidence:
 
 @_claim(
     "sigma-tradeoff/beta-vae-is-a-plain-vae",
-    "A β-VAE at σ₀ and a plain VAE at σ = √β·σ₀ end with KL and MSE within 5 %",
+    "A β-VAE at σ₀ and a plain VAE at σ = √β·σ₀ end with MSE within 5 % and KL within 5 % "
+    "plus 0.05 nats (a KL near 0 cannot be compared relatively)",
 )
 def _beta_is_sigma(beta_vaes, plain_vaes) -> Evidence:
     import numpy as np
@@ -453,18 +461,34 @@ def _linear_active(sweep) -> Evidence:
     )
 
 
+NORM_RELATIVE, NORM_ABSOLUTE = 0.15, 0.005
+"""Tolerances of the column norms against probabilistic PCA: relative where a norm is
+predicted, absolute (in [0, 1] pixel units) where the latent should be off."""
+
+
 @_claim(
     "linear-vae/column-norms-match-ppca",
-    "The squared decoder column norms match max(λᵢ − σ², 0) to within 0.05",
+    "Every squared decoder column norm matches max(λᵢ − σ², 0): within 15 % where that is "
+    "positive, below 0.005 where it is 0",
 )
 def _linear_norms(sweep) -> Evidence:
     import numpy as np
 
     # in the units of [0, 1] pixels: squared norms scale with the square of the range's width
-    error = float(
-        np.abs(sweep.column_norms_sq - sweep.predicted_norms_sq).max() / sweep.pixel_width**2
+    trained = np.asarray(sweep.column_norms_sq) / sweep.pixel_width**2
+    predicted = np.asarray(sweep.predicted_norms_sq) / sweep.pixel_width**2
+    kept = predicted > 0
+    relative = np.abs(trained[kept] / predicted[kept] - 1)  # a missing latent is 100 % off
+    absolute = np.abs(trained[~kept])
+    worst_relative = float(relative.max()) if relative.size else 0.0
+    worst_absolute = float(absolute.max()) if absolute.size else 0.0
+    return Evidence(
+        min(1 - worst_relative / NORM_RELATIVE, 1 - worst_absolute / NORM_ABSOLUTE),
+        "of the tolerance",
+        f"largest relative error {worst_relative:.1%} where a norm is predicted (smallest "
+        f"predicted {predicted[kept].min() if kept.any() else math.nan:.3f}), largest norm "
+        f"{worst_absolute:.4f} where none is",
     )
-    return Evidence(0.05 - error, "", f"largest error {error:.4f}")
 
 
 @_claim(
@@ -504,7 +528,8 @@ def _pixel_range_collapse(studies) -> Evidence:
 @_claim(
     "linear-vae/pixel-range-runs-reach-the-optimum",
     "On every pixel range the trained linear VAE ends within 0.1 nat above the exact "
-    "optimal −log p(x), with column norms within 0.05 of the closed form in [0, 1] units",
+    "optimal −log p(x), with column norms as close to the closed form as the column-norm "
+    "check asks (15 % where a norm is predicted, 0.005 in [0, 1] units where none is)",
 )
 def _pixel_range_optimum(studies) -> Evidence:
     gaps = {name: float(study.elbo_gap[0]) for name, study in studies.items()}
@@ -514,8 +539,8 @@ def _pixel_range_optimum(studies) -> Evidence:
     )
     if min(gaps.values()) < -1e-6:  # below the optimum: impossible for a bound, a bug
         return Evidence(min(gaps.values()), "nats", detail)
-    # the worse of the two, each as a share of its tolerance (0.1 nat, 0.05)
-    margin = min(1 - max(gaps.values()) / 0.1, min(e.margin for e in norms.values()) / 0.05)
+    # the worse of the two, each as a share of its tolerance
+    margin = min(1 - max(gaps.values()) / 0.1, min(e.margin for e in norms.values()))
     return Evidence(margin, "of the tolerance", detail)
 
 
@@ -525,23 +550,28 @@ def _pixel_range_optimum(studies) -> Evidence:
 
 
 @_claim(
-    "recipe/held-out-elbo-picks-an-interior-sigma",
-    "The held-out −ELBO of the σ sweep is lowest at the grid point nearest σ = 0.18, "
-    "inside the grid",
+    "recipe/sigma-chosen-on-validation-is-best-on-test",
+    "The σ with the lowest −ELBO on the validation half of the held-out digits is the grid "
+    "point nearest σ = 0.18, inside the grid, and it is also the lowest on the test half",
 )
-def _held_out_choice(sweep) -> Evidence:
+def _validation_choice(sigmas, validation, test) -> Evidence:
     import numpy as np
 
-    best = int(np.argmin(sweep.neg_elbo))
-    expected = int(np.argmin(np.abs(np.log(sweep.sigmas) - math.log(0.18))))
-    others = np.delete(sweep.neg_elbo, best)
-    margin = float(others.min() - sweep.neg_elbo[best])
-    detail = (
-        f"lowest test −ELBO {sweep.neg_elbo[best]:.2f} nats at σ = "
-        f"{sweep.sigmas[best]:.3f}, next best {others.min():.2f}"
+    sigmas, validation, test = (
+        np.asarray(item, dtype=float) for item in (sigmas, validation, test)
     )
-    if best != expected or best in (0, len(sweep.sigmas) - 1):
-        return Evidence(-margin, "nats", detail)
+    best = int(np.argmin(validation))
+    expected = int(np.argmin(np.abs(np.log(sigmas) - math.log(0.18))))
+    on_validation = float(np.delete(validation, best).min() - validation[best])
+    on_test = float(np.delete(test, best).min() - test[best])
+    margin = min(on_validation, on_test)
+    detail = (
+        f"chosen σ = {sigmas[best]:.3f}: validation −ELBO {validation[best]:.2f} nats "
+        f"({on_validation:.2f} below the next), test {test[best]:.2f} ({on_test:.2f} below "
+        f"the best other σ)"
+    )
+    if best != expected or best in (0, len(sigmas) - 1):
+        return Evidence(-abs(margin), "nats", detail)
     return Evidence(margin, "nats", detail)
 
 
@@ -601,7 +631,7 @@ def _annealing_ends(result) -> Evidence:
 
 @_claim(
     "recipe/free-bits-keep-lambda-per-latent",
-    "With free bits every latent keeps its λ nats to within 20 %, where the plain VAE collapses",
+    "With free bits every latent keeps its τ nats to within 20 %, where the plain VAE collapses",
 )
 def _free_bits_keep(result) -> Evidence:
     import numpy as np
@@ -610,7 +640,7 @@ def _free_bits_keep(result) -> Evidence:
     plain, _ = _member(result, "plain")
     deviation = float(np.abs(result.kl_per_latent[k] / variant.free_bits - 1).max())
     detail = (
-        f"KL per latent {', '.join(f'{v:.3f}' for v in result.kl_per_latent[k])} for λ = "
+        f"KL per latent {', '.join(f'{v:.3f}' for v in result.kl_per_latent[k])} for τ = "
         f"{variant.free_bits:g}; plain test KL {result.kl[plain]:.4f} nats"
     )
     if result.kl[plain] >= ACTIVE:
@@ -641,9 +671,9 @@ DETERMINISTIC_KL = 0.5 * (math.log(1e4) - 1 + 1e-4)
 
 @_claim(
     "real-code/rescaled-losses-train-the-same-vae",
-    "The 2017 and 2018 PyTorch example losses and the keras.io loss (the same −ELBO times "
-    "1/(B·D), 1 and 1/B) train the same VAE: test −ELBO and every latent's KL agree to "
-    "0.2 nats, with a code (KL > 0.01 nats per latent)",
+    "The 2017 and 2018 PyTorch example losses and the keras.io loss with its KL summed (the "
+    "same −ELBO times 1/(B·D), 1 and 1/B) train the same VAE: test −ELBO and every latent's "
+    "KL agree to 0.2 nats, with a code (KL > 0.01 nats per latent)",
 )
 def _rescaled_same(result, labels) -> Evidence:
     import numpy as np
@@ -665,37 +695,76 @@ def _rescaled_same(result, labels) -> Evidence:
     )
 
 
+HALF_BETA_EXTRA_KL = 0.5
+"""Nats of test KL that the β = ½ keras.io loss of 2020 keeps beyond the β = 1 one, at least."""
+
+
+@_claim(
+    "real-code/half-beta-keeps-more-code-and-a-worse-bound",
+    "The 2020 keras.io loss (KL averaged over the latents: β = ½) keeps more than 0.5 nats "
+    "more test KL than the same loss with β = 1, and its test −ELBO is higher",
+)
+def _half_beta(result, half, full) -> Evidence:
+    low, one = result.index_of(half), result.index_of(full)
+    extra_kl = float(result.kl[low] - result.kl[one])
+    elbo_gap = float(result.neg_elbo[low] - result.neg_elbo[one])
+    return Evidence(
+        min(extra_kl - HALF_BETA_EXTRA_KL, elbo_gap),
+        "nats",
+        f"test KL {result.kl[low]:.2f} (β = ½) vs {result.kl[one]:.2f} (β = 1); test −ELBO "
+        f"{result.neg_elbo[low]:.2f} vs {result.neg_elbo[one]:.2f}",
+    )
+
+
 @_claim(
     "real-code/collapse-where-the-auditor-says",
-    "Each loss whose audit gives a Gaussian or Laplace decoder collapses (test KL < 0.01 "
-    "nats) exactly when its noise variance per pixel, σ², exceeds λ₁",
+    "Each loss whose audit gives a Gaussian decoder lands on the side of λ₁ that the linear "
+    "theory predicts: a code (test KL > 0.01 nats) where σ² < λ₁, none where σ² > λ₁. The "
+    "audited σ² nearest to λ₁ are printed; between them the check cannot place the boundary",
 )
-def _auditor_collapse(result, noise_variance) -> Evidence:
+def _auditor_collapse(result, gaussian_variance) -> Evidence:
     lambda1 = float(_eigenvalues()[0])
-    if not noise_variance:
-        raise ValueError("noise_variance must map member labels to σ² per pixel")
+    if not gaussian_variance:
+        raise ValueError("gaussian_variance must map member labels to σ² per pixel")
     margins, parts = [], []
-    for label, variance in noise_variance.items():
+    for label, variance in gaussian_variance.items():
         kl = float(result.kl[result.index_of(label)])
-        collapse = variance > lambda1
-        margins.append(_decades(kl, ACTIVE, above=not collapse))
+        margins.append(_decades(kl, ACTIVE, above=variance < lambda1))
         parts.append(f"{label}: σ² = {variance:.3g}, KL {kl:.3g}")
-    return Evidence(min(margins), "decades of KL", f"λ₁ = {lambda1:.3f}; " + "; ".join(parts))
+    ratios = [variance / lambda1 for variance in gaussian_variance.values()]
+    below = max((ratio for ratio in ratios if ratio < 1), default=math.nan)
+    above = min((ratio for ratio in ratios if ratio > 1), default=math.nan)
+    return Evidence(
+        min(margins),
+        "decades of KL",
+        f"λ₁ = {lambda1:.3f}; nearest σ² below {below:.2f} λ₁, above {above:.2f} λ₁; "
+        + "; ".join(parts),
+    )
+
+
+NARROW_SD = 0.01
+"""A posterior standard deviation below this, 1 % of the prior's, counts as no noise at all."""
 
 
 @_claim(
-    "real-code/tiny-kl-weight-leaves-no-noise",
-    "The autoencoder losses with KL weight 1e-6 keep every latent above 4.1 nats (a "
-    "posterior narrower than 1 % of the prior), the −ELBO losses keep every latent below",
+    "real-code/tiny-kl-weight-leaves-narrow-posteriors",
+    "The autoencoder losses with KL weight 1e-6 give the test digits posteriors whose median "
+    "standard deviation is below 1 % of the prior's; the −ELBO losses' medians are above 1 %",
 )
-def _tiny_weight(result, tiny_labels, elbo_labels) -> Evidence:
-    tiny = min(float(result.kl_per_latent[result.index_of(label)].min()) for label in tiny_labels)
-    elbo = max(float(result.kl_per_latent[result.index_of(label)].max()) for label in elbo_labels)
+def _tiny_weight(posterior_sd, tiny_labels, elbo_labels) -> Evidence:
+    import numpy as np
+
+    median = {
+        label: float(np.median(np.asarray(posterior_sd[label])))
+        for label in [*tiny_labels, *elbo_labels]
+    }
+    tiny = max(median[label] for label in tiny_labels)
+    elbo = min(median[label] for label in elbo_labels)
     return Evidence(
-        min(tiny - DETERMINISTIC_KL, DETERMINISTIC_KL - elbo),
-        "nats",
-        f"smallest KL of a latent with weight 1e-6: {tiny:.2f} nats; largest "
-        f"with an ELBO: {elbo:.2f} nats; threshold {DETERMINISTIC_KL:.3f}",
+        min(_decades(tiny, NARROW_SD, above=False), _decades(elbo, NARROW_SD, above=True)),
+        "decades of sd",
+        "median posterior sd: "
+        + ", ".join(f"{label} {value:.2g}" for label, value in median.items()),
     )
 
 
@@ -781,12 +850,18 @@ def _learned_and_sigma_vae(result) -> Evidence:
 
 @_claim(
     "learned-sigma/shared-sigma-between-0.12-and-0.18",
-    "Both shared σ end between 0.12 and 0.18, between the same two fixed σ of the sweep",
+    "Both shared σ end between the same two neighbouring σ of the sweep's grid, 0.124 and 0.178",
 )
 def _shared_sigma_range(result) -> Evidence:
+    from vaebook.experiment import sigma_grid
+
+    grid = sigma_grid()
+    low, high = (float(grid[int(abs(grid - value).argmin())]) for value in (0.12, 0.18))
     values = [float(result.scale[result.index_of(label)]) for label in ("learned σ", "σ-VAE")]
-    margin = min(min(value - 0.12, 0.18 - value) for value in values)
-    return Evidence(margin, "σ", f"σ = {values[0]:.4f} and {values[1]:.4f}")
+    margin = min(min(value - low, high - value) for value in values)
+    return Evidence(
+        margin, "σ", f"σ = {values[0]:.4f} and {values[1]:.4f}; grid points {low:.4f}, {high:.4f}"
+    )
 
 
 @_claim(
@@ -900,7 +975,7 @@ def _floor_change(lowered, neg_elbo, split: str, improves: bool) -> Evidence:
 @_claim(
     "learned-sigma/costliest-test-pixel-is-usually-black",
     "With the lower floor, the test pixel that costs the most nats is black in most "
-    "training digits",
+    "training digits, but not in all of them",
 )
 def _costliest_pixel(lowered) -> Evidence:
     from vaebook.data import load_digits_split
@@ -908,12 +983,15 @@ def _costliest_pixel(lowered) -> Evidence:
     _, low, _, _ = _lowered(lowered)
     cost = lowered.per_pixel_nll(lowered.labels[low]).mean(dim=0)
     worst = int(cost.argmax())
-    black = float((load_digits_split()[0][:, worst] == 0).float().mean())
+    x_train = load_digits_split()[0]
+    grey = int((x_train[:, worst] > 0).sum())
+    black = 1 - grey / len(x_train)
+    # "not in all": at least one training digit is not black there (half a digit of slack)
     return Evidence(
-        black - 0.5,
+        min(black - 0.5, (grey - 0.5) / len(x_train)),
         "share of digits",
-        f"pixel {worst} costs {float(cost[worst]):.1f} nats per test image and is "
-        f"black in {black:.0%} of the training digits",
+        f"pixel {worst} costs {float(cost[worst]):.1f} nats per test image and is black in "
+        f"{black:.1%} of the training digits ({grey} are not)",
     )
 
 

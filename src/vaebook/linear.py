@@ -103,8 +103,11 @@ def _as_eigenvalues(eigenvalues) -> np.ndarray:
 def covariance_eigenvalues(x) -> np.ndarray:
     """Eigenvalues of the maximum-likelihood covariance of ``x`` ``(N, D)``, largest first.
 
-    Introduced in chapter *Posterior collapse in the linear VAE*. The covariance is
-    ``(1/N) Σ (x_n − x̄)(x_n − x̄)ᵀ``; tiny negative rounding errors are clipped to 0.
+    Introduced in chapter *σ trades reconstruction against KL*; the book's one eigenvalue
+    helper, so every chapter and claim uses one convention. The covariance is the
+    maximum-likelihood one, ``(1/N) Σ (x_n − x̄)(x_n − x̄)ᵀ`` (probabilistic PCA's; ``np.cov``
+    divides by N − 1 and gives eigenvalues larger by N/(N − 1)); tiny negative rounding errors
+    are clipped to 0.
     """
     x = _as_data(x)
     centred = x - x.mean(axis=0)

@@ -72,9 +72,20 @@ def _pytorch_example(x_hat, x, mu, logvar):
     return F.binary_cross_entropy(x_hat, x, reduction="sum") + _kl_standard_normal(mu, logvar).sum()
 
 
+def _keras_io_2020(x_hat, x, mu, logvar):
+    """The keras.io VAE example as first published (May 2020, quoted in keras-io issue 270):
+    the binary cross-entropy averaged over all ``B·D`` numbers times the pixel count (a
+    per-image sum averaged over the batch), plus the KL averaged over the batch *and* the
+    latents: the KL weighs ``1/L`` of the ELBO's, β = 1/L."""
+    pixels, latents = _flat(x).shape[1], mu.shape[1]
+    bce = pixels * F.binary_cross_entropy(_flat(x_hat), _flat(x))
+    return bce + _kl_standard_normal(mu, logvar).mean() / latents  # the mean over B·L numbers
+
+
 def _keras_io(x_hat, x, mu, logvar):
-    """The keras.io VAE example (2020, and its Keras 3 version of 2024): per image the binary
-    cross-entropy summed over pixels plus the KL summed over latents, averaged over the batch."""
+    """The keras.io VAE example after its KL fix (and its Keras 3 version of 2024): per image
+    the binary cross-entropy summed over pixels plus the KL summed over latents, averaged over
+    the batch."""
     bce = F.binary_cross_entropy(_flat(x_hat), _flat(x), reduction="none").sum(dim=1)
     return (bce + _kl_standard_normal(mu, logvar)).mean()
 
@@ -206,9 +217,16 @@ CODE_LOSSES: dict[str, CodeLoss] = {
         True,
         "bernoulli",
     ),
+    "keras-io-2020": CodeLoss(
+        "keras.io VAE example, 2020",
+        "keras-io examples/generative/vae.py of May 2020, as quoted in keras-io issue 270",
+        "kerasio270",
+        True,
+        "bernoulli",
+    ),
     "keras-io": CodeLoss(
-        "keras.io VAE example",
-        "keras-io examples/generative/vae.py (May 2020; Keras 3 version April 2024)",
+        "keras.io VAE example, KL summed",
+        "keras-io examples/generative/vae.py after the KL fix (Keras 3 version April 2024)",
         "chollet2020vae",
         True,
         "bernoulli",
@@ -289,6 +307,7 @@ def digits_loss(key: str, *, batch_size: int, pixels: int, n_train: int) -> Call
         return _latent_diffusion()
     return {
         "pytorch-example": _pytorch_example,
+        "keras-io-2020": _keras_io_2020,
         "keras-io": _keras_io,
         "keras-example-mse": _keras_example_mse,
         "sigma-vae-optimal": _sigma_vae_optimal,
