@@ -554,11 +554,8 @@ class RecordError(ValueError):
 
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes (64 hex digits): what identifies a submission."""
-    digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def utc_now() -> str:
