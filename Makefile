@@ -76,9 +76,11 @@ test: lint $(JS_STAMP)
 lab: $(BOOK_STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. book/intro.md
 
-# Student edition and autograder of the graded assignments (see assignments/README.md).
+# Student edition and autograder of the graded assignments (see assignments/README.md);
+# INSTALL_SOURCE=release|commit|<pip requirement> chooses what the set-up cell installs.
 assignments: $(TEST_STAMP)
-	$(BIN)/python assignments/build.py $(if $(COURSE_SEED),--course-seed $(COURSE_SEED))
+	$(BIN)/python assignments/build.py $(if $(COURSE_SEED),--course-seed $(COURSE_SEED)) \
+	  $(if $(INSTALL_SOURCE),--install-source $(INSTALL_SOURCE))
 
 bench: $(BOOK_STAMP)
 	$(BIN)/python bench/run.py

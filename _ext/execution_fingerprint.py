@@ -41,9 +41,11 @@ ENVIRONMENT_VARIABLES = (
     "MKL_ENABLE_INSTRUCTIONS",
     "ATEN_CPU_CAPABILITY",
 )
-DATA_FILES = "*.js"
+DATA_FILES = ("*.js", "*.html")
 """The package's data files that pages show (pyproject.toml's package-data: the calculator's
-script); its README and other prose are not part of any output."""
+script, the latent explorer's script and markup); its README and other prose are not part of
+any output. A data file belongs to the module of its name (``explorer.js`` to
+``vaebook.explorer``): a page depends on the data files of the modules it imports."""
 
 
 def _digest(path: Path) -> str:
@@ -79,7 +81,7 @@ def page_code(path: Path) -> str:
 def page_fingerprint(path: Path) -> dict:
     """The code of the ``vaebook`` modules the page at ``path`` imports, and the package's
     data files. A page that cannot be parsed depends on the whole package."""
-    from vaebook._fingerprint import code_fingerprint, imported_modules
+    from vaebook._fingerprint import code_fingerprint, import_closure, imported_modules
 
     package = _package()
     modules = sorted(
@@ -93,7 +95,9 @@ def page_fingerprint(path: Path) -> dict:
         roots |= imported_modules((package / "__init__.py").read_text())
     # `from vaebook import audit_loss` names an attribute, not a module: only modules count.
     roots = sorted(set(roots) & set(modules))
-    data = {item.name: _digest(item) for item in sorted(package.glob(DATA_FILES))}
+    closure = import_closure(tuple(roots), package)
+    files = sorted(item for pattern in DATA_FILES for item in package.glob(pattern))
+    data = {item.name: _digest(item) for item in files if f"vaebook.{item.stem}" in closure}
     return {"code": code_fingerprint(tuple(roots), package), "data": data}
 
 

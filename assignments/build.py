@@ -9,17 +9,35 @@ assignment format, kept as text in git) this script
 2. runs ``otter assign`` on it, which writes ``<out>/<NN-name>/student/`` (solutions and hidden
    tests removed, public checks kept) and ``<out>/<NN-name>/autograder/`` (the solutions, every
    test and ``<name>-autograder_<date>.zip``), and fails unless the master passes all its tests;
-3. puts a set-up cell first in the student edition, for Colab (:func:`add_setup_cell`): where
-   ``vaebook`` is missing it installs the package at the built commit and otter-grader, and
+3. puts a set-up cell first in the student edition, for Colab (:func:`add_setup_cell`): it
+   names the edition's release (``Edition of vaebook 0.2.0, built from v0.2.0 (commit …)``);
+   where ``vaebook`` is missing it installs the package (:func:`choose_install_source`: the
+   tagged public release, or the built commit of a development build) and otter-grader, and
    on Colab, where otter reads public checks only from files, it writes them to ``tests/``;
 4. validates the student edition: no hidden test, no solution code, no otter markers, no
    autograder zip (:func:`validate_student_edition`);
 5. writes ``<out>/<NN-name>/questions.json``: every question with its points, and which ones are
    graded by hand; ``assignments/grade.py`` reads it.
 
-Usage: ``python assignments/build.py [--out DIR] [--course-seed N] [NAME ...]`` (default
-``_build/assignments``, every assignment). The output folder is git-ignored and never part of the
-website.
+Usage: ``python assignments/build.py [--out DIR] [--course-seed N] [--install-source SOURCE]
+[NAME ...]`` (default ``_build/assignments``, every assignment). The output folder is git-ignored
+and never part of the website.
+
+**Install source.** What the set-up cell installs where ``vaebook`` is missing (Colab), by
+``--install-source`` (``make assignments INSTALL_SOURCE=...``):
+
+* ``auto`` (the default): the tagged public release ``git+<repository.url>@v<version>`` when
+  the build is that release (its commit is tagged ``v<version>``), when the package (``src/``
+  and ``pyproject.toml``, working tree included) is unchanged since that tag, or outside a git
+  clone; otherwise, a development build, the built commit ``git+<repository.url>@<commit>``.
+  So a private course repository built from a release, with its own masters and seed but the
+  book's package, hands out editions that install the public release, which Colab can reach;
+* ``release`` or ``commit``: that one, whatever the build;
+* anything else: a pip requirement written into the cell as it is (a wheel's URL, a public
+  fork ``git+https://github.com/<owner>/<repo>@<tag>``).
+
+At run time the environment variable ``VAEBOOK_PIP_SOURCE`` overrides it (the tests install
+a local wheel).
 
 **Course parameters.** A line of a master that ends with ``# COURSE`` assigns course parameters
 (``COURSE_BATCH, COURSE_KL_WEIGHT = 64, 1.0  # COURSE``): the numbers a question uses, in the
@@ -43,6 +61,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -176,17 +195,79 @@ def autograder_requirements() -> str:
     )
 
 
-def _notebook_downloads():
-    """The website's notebook publisher (_ext/notebook_downloads.py): the repository URL, the
-    pinned commit and the install source are the same for the chapters and the assignments."""
+def _ext_module(name: str):
+    """A module of the book's Sphinx extensions (``_ext/<name>.py``): ``notebook_downloads``
+    (the repository's pip source, as in the chapters' install cell) and ``release`` (the
+    version, commit and release tag of this build)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "notebook_downloads", REPO / "_ext" / "notebook_downloads.py"
-    )
+    qualified = f"vaebook_ext_{name}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    spec = importlib.util.spec_from_file_location(qualified, REPO / "_ext" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[qualified] = module  # before it runs: its dataclasses look themselves up there
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[qualified]
+        raise
     return module
+
+
+INSTALL_CHOICES = ("auto", "release", "commit")
+"""The named values of ``--install-source``; any other value is a pip requirement."""
+
+UNCOMMITTED = "; the package has uncommitted changes, which {what} does not hold"
+
+
+class InstallSource(NamedTuple):
+    """What a set-up cell installs (a pip requirement), why, and the build it was chosen for
+    (``_ext/release.py``'s ``Build``: version, commit, release tag)."""
+
+    requirement: str
+    reason: str
+    build: object
+
+
+def choose_install_source(folder: Path, repository_url: str, choice: str = "auto") -> InstallSource:
+    """What the set-up cell of an edition built from ``folder`` installs: see "Install
+    source" above."""
+    downloads, release = _ext_module("notebook_downloads"), _ext_module("release")
+    build = release.describe(folder)
+    tagged = downloads.pip_source(repository_url, build.release_tag)
+    if choice not in INSTALL_CHOICES:
+        if not re.fullmatch(r"[^\s\"'\\]+", choice or ""):
+            raise SystemExit(
+                f"--install-source must be auto, release, commit or a pip requirement without "
+                f"spaces or quotes, got {choice!r}"
+            )
+        return InstallSource(choice, "given with --install-source", build)
+    if choice == "commit":
+        if build.commit is None:
+            raise SystemExit(f"--install-source commit: {folder} is not a git clone")
+        source = downloads.pip_source(repository_url, build.commit)
+        return InstallSource(source, "the built commit (--install-source commit)", build)
+    if choice == "release":
+        reason = f"the release {build.release_tag} (--install-source release)"
+        return InstallSource(tagged, reason, build)
+    if build.commit is None:
+        return InstallSource(tagged, f"not a git clone: the release {build.release_tag}", build)
+    if release.package_matches(folder, build.release_tag):
+        if build.tag:
+            return InstallSource(tagged, f"the build is the release {build.tag}", build)
+        reason = f"vaebook is unchanged since the release {build.release_tag}"
+        return InstallSource(tagged, reason, build)
+    if build.tag:
+        reason = f"the build is the release {build.tag}" + UNCOMMITTED.format(what="it")
+        return InstallSource(tagged, reason, build)
+    reason = (
+        f"a development build (vaebook differs from {build.release_tag}, or that tag is "
+        "missing): the built commit, which must be public for Colab to install it"
+    )
+    if not release.package_matches(folder, "HEAD"):
+        reason += UNCOMMITTED.format(what="the commit")
+    return InstallSource(downloads.pip_source(repository_url, build.commit), reason, build)
 
 
 SETUP_TAG = "setup-colab"
@@ -194,6 +275,7 @@ SETUP_TAG = "setup-colab"
 
 SETUP_CELL = """\
 #@title Set up (only where the book's packages are missing, as on Colab)
+# {edition}.
 # Added by assignments/build.py. In the book's environment (a clone, Binder, a JupyterHub
 # built from the book's requirements) the packages are there and this cell does nothing.
 import importlib
@@ -204,7 +286,7 @@ import sys
 
 if importlib.util.find_spec("vaebook") is None:
     source = os.environ.get("{env}", "{source}")
-    print("Installing vaebook and otter-grader (about a minute)")
+    print("Installing vaebook from", source, "and otter-grader (about a minute)")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source,
                     "{otter}"], check=True)
     importlib.invalidate_caches()
@@ -220,22 +302,27 @@ if "google.colab" in sys.modules:
 """
 
 
-def add_setup_cell(student_notebook: Path) -> str:
-    """Put the set-up cell (:data:`SETUP_CELL`) first in a student edition; its source."""
+def add_setup_cell(student_notebook: Path, install_source: str | InstallSource = "auto") -> str:
+    """Put the set-up cell (:data:`SETUP_CELL`) first in a student edition; its source.
+    ``install_source``: a value of ``--install-source`` or what :func:`choose_install_source`
+    chose."""
     import nbformat
 
-    downloads = _notebook_downloads()
-    config = yaml_config()
-    url = config["repository"]["url"]
-    revision = downloads.build_revision(REPO, config["repository"].get("branch", "main"))
+    downloads, release = _ext_module("notebook_downloads"), _ext_module("release")
+    if not isinstance(install_source, InstallSource):
+        install_source = choose_install_source(
+            REPO, yaml_config()["repository"]["url"], install_source
+        )
+    source, _, build = install_source
     otter = OTTER_PIN.search((REPO / "requirements.txt").read_text())
     if otter is None:
         raise SystemExit("requirements.txt pins no otter-grader==<version>")
     notebook = nbformat.read(student_notebook, as_version=4)
     checks = notebook.metadata["otter"]["tests"]
     source = (
-        SETUP_CELL.replace("{env}", downloads.INSTALL_SOURCE_ENV)
-        .replace("{source}", downloads.pip_source(url, revision))
+        SETUP_CELL.replace("{edition}", release.edition_label(build))
+        .replace("{env}", downloads.INSTALL_SOURCE_ENV)
+        .replace("{source}", source)
         .replace("{otter}", otter.group(0))
         .replace("{checks}", pprint.pformat(dict(checks), width=88))
     )
@@ -479,8 +566,17 @@ def question_table(notebook: Path, autograder_zip: Path) -> list[dict]:
     return questions
 
 
-def build(master: Path, out_root: Path, course_seed: int | None = None) -> Path:
+def build(
+    master: Path,
+    out_root: Path,
+    course_seed: int | None = None,
+    install_source: str | InstallSource = "auto",
+) -> Path:
     """Generate, validate and describe one assignment; return its output folder."""
+    if not isinstance(install_source, InstallSource):
+        install_source = choose_install_source(
+            REPO, yaml_config()["repository"]["url"], install_source
+        )
     out = out_root / master.parent.name
     notebook = stage(master, out, course_seed)
     for edition in ("student", "autograder"):
@@ -497,7 +593,7 @@ def build(master: Path, out_root: Path, course_seed: int | None = None) -> Path:
     zips = sorted((out / "autograder").glob("*-autograder_*.zip"))
     if len(zips) != 1:
         raise SystemExit(f"{out / 'autograder'}: expected one autograder zip, found {zips}")
-    setup_cell = add_setup_cell(out / "student" / notebook.name)
+    setup_cell = add_setup_cell(out / "student" / notebook.name, install_source)
     validate_student_edition(out / "student", zips[0], notebook)
     questions = question_table(notebook, zips[0])
     (out / "questions.json").write_text(
@@ -510,6 +606,15 @@ def build(master: Path, out_root: Path, course_seed: int | None = None) -> Path:
                 "course_seed": course_seed,
                 # grade.py does not read this cell for tamper flags when a submission keeps it as is
                 "setup_cells": [setup_cell],
+                # which release this edition is, and what its set-up cell installs
+                "edition": {
+                    "label": _ext_module("release").edition_label(install_source.build),
+                    "version": install_source.build.version,
+                    "tag": install_source.build.tag,
+                    "commit": install_source.build.commit,
+                    "install_source": install_source.requirement,
+                    "reason": install_source.reason,
+                },
             },
             indent=1,
         )
@@ -527,9 +632,19 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="draw this course's parameters (default: the master's, public)",
     )
+    parser.add_argument(
+        "--install-source",
+        default="auto",
+        help="what the set-up cell installs where vaebook is missing: auto (default: the "
+        "tagged public release, or the built commit of a development build), release, "
+        "commit, or a pip requirement",
+    )
     args = parser.parse_args(argv)
+    chosen = choose_install_source(REPO, yaml_config()["repository"]["url"], args.install_source)
+    label = _ext_module("release").edition_label(chosen.build)
+    print(f"{label}; the set-up cells install {chosen.requirement}\n  ({chosen.reason})")
     for master in masters(args.names):
-        out = build(master, args.out, args.course_seed)
+        out = build(master, args.out, args.course_seed, chosen)
         print(f"{master.relative_to(REPO)}: student edition and autograder in {out}")
     return 0
 

@@ -4,6 +4,7 @@ The public website loads MathJax from a CDN. The tests serve those requests from
 vendored from npm (``tests/js/node_modules``, installed by ``make test``), so the pages the
 tests open are byte for byte the pages readers get. Any other request that leaves the machine
 is refused and reported (the site loads no widget manager: ``nb_ipywidgets_js`` is empty).
+The accessibility tests also inject axe-core, vendored the same way (``AXE``).
 """
 
 from __future__ import annotations
@@ -44,10 +45,23 @@ def vendored_file(url: str) -> Path | None:
     return None
 
 
+# axe-core, the accessibility checker that tests/test_accessibility_browser.py injects into
+# every page (the site itself never loads it).
+AXE = NODE_MODULES / "axe-core" / "axe.min.js"
+
+
 def check_vendored_files() -> None:
     """Fail with a clear message when the npm copies are missing."""
-    if not (NODE_MODULES / "mathjax" / "es5" / "tex-mml-chtml.js").is_file():
-        raise RuntimeError(f"{NODE_MODULES} lacks MathJax: run `make test` (it runs npm ci)")
+    needed = {
+        "MathJax": NODE_MODULES / "mathjax" / "es5" / "tex-mml-chtml.js",
+        "axe-core": AXE,
+    }
+    missing = [name for name, path in needed.items() if not path.is_file()]
+    if missing:
+        raise RuntimeError(
+            f"{NODE_MODULES} lacks {' and '.join(missing)}: run `make test` "
+            "(it runs `npm ci --prefix tests/js`), or that npm command alone"
+        )
 
 
 def check_chromium() -> None:

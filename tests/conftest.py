@@ -147,7 +147,14 @@ def digits():
 # Tests that need the one full book build run on the same pytest worker (`make test` uses two,
 # pytest-xdist with --dist loadgroup); every other test module stays on one worker, so that
 # its module-scoped fixtures are computed once.
-BOOK_GROUP = ("test_book_build.py", "test_site_browser.py", "test_lab_browser.py", "test_colab.py")
+BOOK_GROUP = (
+    "test_book_build.py",
+    "test_site_browser.py",
+    "test_explorer_browser.py",
+    "test_accessibility_browser.py",
+    "test_lab_browser.py",
+    "test_colab.py",
+)
 
 
 # The group of every test: its module, or "book" for the modules that share the book build.

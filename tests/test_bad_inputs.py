@@ -37,6 +37,7 @@ from vaebook import (
     calculator,
     data,
     experiment,
+    explorer,
     likelihoods,
     linear,
     models,  # noqa: E402
@@ -55,6 +56,7 @@ MODULES = (
     calculator,
     data,
     experiment,
+    explorer,
     likelihoods,
     linear,
     models,
@@ -83,6 +85,8 @@ COVERED_ELSEWHERE = {
     "vaebook.plotting.use_book_style": "tests/test_plotting.py::test_use_book_style_sets_the_shared_figure_settings",  # noqa: E501
     # A frozen record that only audit_loss builds; its bad inputs are audit_loss's (rows below).
     "vaebook.audit.LossAudit": "tests/test_audit.py::test_clear_errors",
+    # A record that only the explorer's callbacks build (rows of LatentExplorer below).
+    "vaebook.explorer.View": "tests/test_explorer.py::test_move_keeps_the_point_in_the_plane_and_select_switches_the_decoder",  # noqa: E501
 }
 """Public callables without a row here, each with the existing test that covers it."""
 
@@ -198,6 +202,26 @@ VARIANTS = _result(
 LABELS = "the labels are ['learned', 'per pixel']"
 FRAME = widgets.Frame("0.1", b"\x89PNG", "a frame", "<table></table>")
 SLIDER = widgets.FrameSlider([FRAME, FRAME], description="σ", aria_label="σ")
+_GENERATOR = np.random.default_rng(0)
+EXPLORER_PARTS = {
+    "sigmas": np.array([0.1, 1.0]),
+    "decoders": {
+        "dec_hidden_weight": _GENERATOR.normal(size=(2, 2, 4)),
+        "dec_hidden_bias": np.zeros((2, 1, 4)),
+        "dec_out_weight": _GENERATOR.normal(size=(2, 4, 64)),
+        "dec_out_bias": np.zeros((2, 1, 64)),
+    },
+    "codes": _GENERATOR.normal(size=(2, 5, 2)),
+    "images": np.full((5, 64), 0.5),
+    "labels": np.arange(5),
+    "kl": np.array([3.0, 0.0]),
+}
+EXPLORER = explorer.LatentExplorer(**EXPLORER_PARTS)
+
+
+def _explorer_with(**changes):
+    """The arguments of ``EXPLORER`` with ``changes``."""
+    return dict(EXPLORER_PARTS, **changes)
 
 
 class Fresh:
@@ -3723,6 +3747,104 @@ CASES = [
         Z,
         error=AssertionError,
         says="SymPy could not prove the step: lhs - rhs = 1",
+    ),
+    # explorer
+    bad(
+        explorer.LatentExplorer,
+        "a negative sigma",
+        **_explorer_with(sigmas=np.array([0.1, -1.0])),
+        says="sigmas must be positive, got [0.1, -1.0]",
+    ),
+    bad(
+        explorer.LatentExplorer,
+        "NaN in codes",
+        **_explorer_with(codes=np.full((2, 5, 2), math.nan)),
+        says="codes: contains NaN or infinite values",
+    ),
+    bad(
+        explorer.LatentExplorer,
+        "codes of 3 latents",
+        **_explorer_with(codes=np.zeros((2, 5, 3))),
+        says="codes: expected shape (2, N, 2), got (2, 5, 3)",
+    ),
+    bad(
+        explorer.LatentExplorer,
+        "a decoder layer missing",
+        **_explorer_with(decoders={"dec_out_bias": np.zeros((2, 1, 64))}),
+        says="decoders: expected the layers ['dec_hidden_weight', 'dec_hidden_bias', "
+        "'dec_out_weight', 'dec_out_bias'], got ['dec_out_bias']",
+    ),
+    bad(
+        explorer.LatentExplorer,
+        "a decoder for 8 latents",
+        **_explorer_with(
+            decoders=dict(EXPLORER_PARTS["decoders"], dec_hidden_weight=np.zeros((2, 8, 4)))
+        ),
+        says="decoders['dec_hidden_weight']: expected shape (2, 2, 4) (K = 2 σ, 2 latents), "
+        "got (2, 8, 4)",
+    ),
+    bad(
+        explorer.LatentExplorer,
+        "images above 1",
+        **_explorer_with(images=np.full((5, 64), 2.0)),
+        says="images: pixel values must lie in [0, 1]",
+    ),
+    bad(
+        explorer.LatentExplorer,
+        "a label 10",
+        **_explorer_with(labels=np.array([0, 1, 2, 3, 10])),
+        says="labels: expected 5 digits 0–9, got shape (5,)",
+    ),
+    bad(
+        explorer.LatentExplorer,
+        "kl of the wrong length",
+        **_explorer_with(kl=np.array([1.0])),
+        says="kl: expected shape (2,), got (1,)",
+    ),
+    bad(
+        explorer.LatentExplorer,
+        "start outside the grid",
+        **_explorer_with(start=2),
+        says="index: 2 is outside 0..1",
+    ),
+    bad(
+        EXPLORER.decode, "index True", True, (0.0, 0.0), says="index: expected an integer, got True"
+    ),
+    bad(
+        EXPLORER.decode,
+        "a point of 3 coordinates",
+        0,
+        (0.0, 0.0, 1.0),
+        says="z: expected a point (z1, z2) of the plane, got (0.0, 0.0, 1.0)",
+    ),
+    bad(
+        EXPLORER.decode,
+        "NaN in the point",
+        0,
+        (math.nan, 0.0),
+        says="z: expected finite coordinates, got (nan, 0.0)",
+    ),
+    bad(EXPLORER.nearest, "index -1", -1, (0.0, 0.0), says="index: -1 is outside 0..1"),
+    bad(EXPLORER.move, "z1 a string", "1", 0.0, says="z1: expected a number, got '1'"),
+    bad(
+        EXPLORER.move,
+        "z2 infinite",
+        0.0,
+        math.inf,
+        says="z: expected finite coordinates, got (0.0, inf)",
+    ),
+    bad(EXPLORER.select, "index 1.0", 1.0, says="index: expected an integer, got 1.0"),
+    bad(
+        explorer.latent_explorer,
+        "not a sweep",
+        "sweep",
+        says="result: expected a sweep result, got str",
+    ),
+    bad(
+        explorer.decoded_pixel_range,
+        "not a sweep",
+        None,
+        says="result: expected a sweep result, got NoneType",
     ),
     # widgets
     bad(widgets.Frame, "label 3", 3, b"", "alt", "html", says="label: expected str, got int"),

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -320,6 +321,43 @@ def test_the_install_cell_pins_the_commit_or_else_the_branch(tmp_path):
     assert len(head) == 40 and downloads.build_revision(tmp_path, "main") == head
     source = downloads.pip_source("https://github.com/a/b", head)
     assert source == f"git+https://github.com/a/b@{head}"
+
+
+def load_release():
+    """_ext/release.py (the version line of the footer), loaded as assignments/build.py does."""
+    name = "vaebook_ext_release"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "_ext" / "release.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before it runs: its dataclass looks itself up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def test_every_page_footer_names_the_version_and_the_commit(built_html):
+    """The footer of every page names the version and the commit the site was built from,
+    with links; a development build (this clone, unless its HEAD is tagged v<version>) says
+    so. tests/test_release.py builds a tagged book and checks the release's wording."""
+    import vaebook
+
+    release = load_release()
+    build = release.describe(REPO)
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert build.commit == commit and build.version == vaebook.__version__
+    expected = release.footer_text(build)
+    if build.tag is None:
+        assert expected == f"Version {vaebook.__version__}+ (development, commit {commit[:7]})"
+    url = yaml.safe_load((REPO / "_config.yml").read_text())["repository"]["url"]
+    for page in toc_files():
+        html = (built_html / f"{page}.html").read_text()
+        lines = re.findall(r'<p class="vaebook-release">(.*?)</p>', html, re.S)
+        assert len(lines) == 1, (page, lines)
+        assert re.sub(r"<[^>]+>", "", lines[0]) == expected, (page, lines[0])
+        assert f'<a href="{url}/commit/{commit}">{commit[:7]}</a>' in lines[0], page
+        footer = html.split('<footer class="bd-footer-content">', 1)[1].split("</footer>", 1)[0]
+        assert lines[0] in footer, f"{page}: the version line is not in the footer"
 
 
 def test_every_notebook_page_opens_in_colab_from_the_published_branch(built_html):

@@ -8,6 +8,7 @@ compares the fingerprints that the training cache (``vaebook.cache``) and the ex
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -49,6 +50,18 @@ def test_a_docstring_a_comment_or_reformatting_changes_no_fingerprint(package):
     edit(package / "models.py", '"""Width of the hidden layer', '"""The width of the hidden layer')
     edit(package / "training.py", "Used behind the scenes", "Used quietly")
     assert fingerprints(package) == before
+
+
+def test_a_new_version_changes_no_fingerprint(package):
+    """A release (CONTRIBUTING.md, "Cut a release") retrains and re-executes nothing."""
+    before = fingerprints(package)
+    init = package / "__init__.py"
+    text = init.read_text()
+    assert text.count("__version__ = ") == 1
+    init.write_text(re.sub(r'__version__ = "[^"]+"', '__version__ = "99.0.0"', text))
+    assert fingerprints(package) == before
+    edit(init, '__version__ = "99.0.0"', '__version__ = "99.0.0"\nOTHER = "99.0.0"')
+    assert fingerprints(package) != before, "only the version is left out"
 
 
 def test_a_changed_constant_changes_exactly_the_results_that_import_it(package):
@@ -114,3 +127,26 @@ def test_bad_input_is_named():
         normalised_source("def (:\n")
     with pytest.raises(ValueError, match="is not a module of vaebook"):
         import_closure(("vaebook.nope",), REPO / "src" / "vaebook")
+
+
+def test_a_page_depends_on_the_scripts_and_markup_that_the_package_shows(monkeypatch, package):
+    """The calculator's and the latent explorer's script and markup are data files of the
+    package: editing one re-executes the pages that import their module (their outputs embed
+    them), and no other page."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "execution_fingerprint", REPO / "_ext" / "execution_fingerprint.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "_package", lambda: package)
+    page, other = REPO / "book" / "sigma-tradeoff.md", REPO / "book" / "linear-vae.md"
+    before = module.page_fingerprint(page)
+    assert set(before["data"]) == {"explorer.js", "explorer.html"}
+    calculator = module.page_fingerprint(REPO / "book" / "scaling-and-other-likelihoods.md")
+    assert set(calculator["data"]) == {"calculator.js"}
+    unrelated = module.page_fingerprint(other)
+    edit(package / "explorer.html", "the point", "this point")
+    assert module.page_fingerprint(page)["data"] != before["data"]
+    assert module.page_fingerprint(other) == unrelated

@@ -110,10 +110,30 @@ def test_citation_agrees_with_the_book_and_the_package():
     assert [author["name"] for author in data["authors"]] == [book["author"]]
 
 
-def test_the_package_metadata_has_the_same_version():
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert project["version"] == vaebook.__version__, "pyproject.toml and vaebook disagree"
+def test_the_package_metadata_reads_the_one_version():
+    """The version is written once, in src/vaebook/__init__.py: pyproject.toml reads it."""
+    from setuptools.config.pyprojecttoml import read_configuration
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    assert "version" not in project and project["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "vaebook.__version__"}
+    assert read_configuration(REPO / "pyproject.toml")["project"]["version"] == vaebook.__version__
     assert project["license"] == {"text": "MIT"}
+
+
+def test_the_newest_release_of_the_changelog_is_the_version():
+    """`## [Unreleased]` on top, then the newest release: this version, on CITATION.cff's date;
+    every release once, newest first."""
+    text = (REPO / "CHANGELOG.md").read_text()
+    headings = re.findall(r"^## \[([^\]]+)\](?: - (\d{4}-\d{2}-\d{2}))?$", text, re.M)
+    assert len(headings) == len(re.findall(r"^## ", text, re.M)), "a heading of another form"
+    assert headings[0] == ("Unreleased", ""), "CHANGELOG.md must start with ## [Unreleased]"
+    assert headings[1] == (vaebook.__version__, citation()["date-released"]), headings[1]
+    releases = [tuple(map(int, version.split("."))) for version, _ in headings[1:]]
+    assert releases == sorted(set(releases), reverse=True), "releases newest first, once each"
+    dates = [date for _, date in headings[1:]]
+    assert all(dates) and dates == sorted(dates, reverse=True), dates
 
 
 def test_the_changelog_has_an_entry_for_the_current_version():

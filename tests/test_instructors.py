@@ -62,3 +62,21 @@ def test_the_time_table_is_what_the_sources_give():
             f"{page}: the page says {stated} (exercises, minutes); its {words} words, "
             f"{code_cells} code cells and {exercises} exercises give {minutes} minutes"
         )
+
+
+ACTIVITIES = ("see ", "watch ", "move ", "look ", "learn ", "end ", "connect ")
+"""First words of a bullet that describe an activity, not what a student can then do."""
+
+
+def test_every_chapter_states_what_a_student_can_do_afterwards():
+    """Each chapter's Overview lists its learning goals as things a student can do after it
+    (testable statements), as the page *For instructors* does: not "see" or "watch"."""
+    for page in chapters():
+        text = source_of(page).read_text()
+        overview = text.split("## Overview", 1)[1].split("\n## ", 1)[0]
+        assert "After this chapter you can:\n\n" in overview, f"{page}: no learning goals"
+        goals = overview.split("After this chapter you can:\n\n", 1)[1].split("\n\n", 1)[0]
+        bullets = re.findall(r"^- (.*)$", goals, re.M)
+        assert len(bullets) >= 3, f"{page}: fewer than three learning goals"
+        for bullet in bullets:
+            assert not bullet.lower().startswith(ACTIVITIES), f"{page}: an activity: {bullet}"

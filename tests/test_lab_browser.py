@@ -110,4 +110,28 @@ def test_a_chapter_runs_in_jupyterlab_and_its_slider_moves(chromium, tmp_path, c
         assert float(after[0]) > float(before[0]), (before[0], after[0])
         assert after[1] != before[1], "the picture did not change"
         assert after[2] != before[2] and after[0] in after[2], "the numbers did not follow"
+        if chapter == "sigma-tradeoff":
+            move_the_latent_explorer(page)
         page.close()
+
+
+def move_the_latent_explorer(page):
+    """The latent explorer of the σ chapter, live: its z₁ slider (the second of its three)
+    moves the point, and the decoded picture and the words follow."""
+    explorer = page.locator(".jp-OutputArea-output:has(.widget-slider)").nth(1)
+    explorer.scroll_into_view_if_needed()
+    assert explorer.locator(".widget-slider").count() == 3, "σ, z₁ and z₂"
+    digits = explorer.locator(".widget-image").nth(1)
+    words = explorer.locator(".widget-html-content").first
+    before = (digits.get_attribute("src"), words.text_content())
+    explorer.locator(".noUi-handle").nth(1).focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "([el, old]) => el.textContent !== old",
+        arg=[words.element_handle(), before[1]],
+        timeout=10000,
+    )
+    page.wait_for_timeout(300)
+    assert digits.get_attribute("src") != before[0], "the decoded digit did not change"
+    assert "(0.00, 0.00)" in before[1] and "(0.00, 0.00)" not in words.text_content()

@@ -378,3 +378,160 @@ def test_the_answer_is_on_the_intro_s_first_screen(chromium, site, width, height
         assert found["link"], "the answer box does not link to the derivation"
     finally:
         context.close()
+
+
+SELF_CHECK_PAGES = [
+    f"book/{name}"
+    for name in (
+        "gaussian-likelihood",
+        "scaling-and-other-likelihoods",
+        "sigma-tradeoff",
+        "linear-vae",
+        "learned-sigma",
+        "other-likelihoods",
+        "real-code",
+        "recipe",
+    )
+]
+SELF_CHECK_STATE = """q => {
+  const shown = e => !!e && e.getClientRects().length > 0
+    && getComputedStyle(e).visibility !== 'hidden';
+  const box = q.getBoundingClientRect(), article = q.closest('article').getBoundingClientRect();
+  const options = [...q.querySelectorAll('button.self-check-option')];
+  const explanation = q.querySelector('.self-check-explanation');
+  return {
+    question: q.querySelector('legend').innerText.trim(),
+    live: q.querySelector('.self-check-feedback').getAttribute('aria-live'),
+    verdict: q.querySelector('.self-check-verdict').innerText.trim(),
+    explanation: shown(explanation) ? explanation.innerText.trim() : null,
+    text: q.innerText,
+    answer: shown(q.querySelector('.self-check-answer')),
+    pressed: options.map(o => o.getAttribute('aria-pressed')),
+    right: options.map(o => o.dataset.correct === 'true'),
+    types: options.map(o => o.type),
+    focused: options.indexOf(document.activeElement),
+    ring: document.activeElement && getComputedStyle(document.activeElement).outlineStyle
+      + ' ' + getComputedStyle(document.activeElement).outlineWidth,
+    overflow: q.scrollWidth > q.clientWidth + 1 || box.right > article.right + 1
+      || options.some(o => o.getBoundingClientRect().right > box.right + 1)
+      || document.documentElement.scrollWidth > window.innerWidth + 1,
+  };
+}"""
+# WCAG contrast of a question's colours: text against the background behind it.
+SELF_CHECK_CONTRAST = """q => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const [R, G, B] = [r, g, b].map(v => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+  };
+  const background = e => {
+    for (; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const ratio = (a, b) => {
+    const [x, y] = [luminance(a), luminance(b)].sort((s, t) => t - s);
+    return (x + 0.05) / (y + 0.05);
+  };
+  const style = e => getComputedStyle(e);
+  const option = q.querySelector('button.self-check-option[aria-pressed="true"]');
+  const verdict = q.querySelector('.self-check-verdict');
+  const probe = document.createElement('span');  // the focus ring's colour, as rgb()
+  probe.style.color = 'var(--self-check-focus)';
+  q.append(probe);
+  try {
+  return {
+    theme: document.documentElement.dataset.theme,
+    question: ratio(rgb(style(q.querySelector('legend')).color), background(q)),
+    option: ratio(rgb(style(option).color), background(option)),
+    mark: ratio(rgb(style(option.querySelector('.self-check-mark')).color), background(option)),
+    verdict: ratio(rgb(style(verdict).color), background(verdict)),
+    explanation: ratio(rgb(style(q.querySelector('.self-check-explanation')).color),
+                       background(q)),
+    border: ratio(rgb(style(option).borderTopColor), background(q)),
+    focus: ratio(rgb(style(probe).color), background(q)),
+  };
+  } finally { probe.remove(); }
+}"""
+
+
+def _contrast_problems(question, label: str) -> list[str]:
+    found = question.evaluate(SELF_CHECK_CONTRAST)
+    low = {
+        key: round(value, 2)
+        for key, value in found.items()
+        if key != "theme" and value < (3 if key in ("border", "focus") else 4.5)
+    }
+    return [f"{label}, {found['theme']} theme: contrast below WCAG AA: {low}"] if low else []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_self_checks_answer_by_keyboard_and_mouse(chromium, site, width):
+    """Every self-check question: its answer is hidden until the reader chooses; a wrong
+    option chosen with the keyboard (Tab to it, Enter or Space) says "Not quite." and shows
+    the explanation; the right one, clicked, says "Correct."; the feedback is a polite live
+    region; the question fits a phone's width; its colours pass WCAG AA in both themes."""
+    v = PageVisit(chromium, site, width)
+    key = "Enter" if width >= 1280 else " "
+    problems, asked = [], 0
+    try:
+        for page_name in SELF_CHECK_PAGES:
+            page = v.open(f"{site}{page_name}.html")
+            questions = page.locator("fieldset.self-check")
+            assert questions.count() >= 3, f"{page_name}: {questions.count()} self-checks"
+            for index in range(questions.count()):
+                question = questions.nth(index)
+                where = f"{page_name}, question {index + 1}"
+                before = question.evaluate(SELF_CHECK_STATE)
+                assert before["question"], where
+                assert before["live"] == "polite", where
+                assert before["types"] == ["button"] * len(before["right"]), where
+                assert before["explanation"] is None and not before["answer"], where
+                assert not before["verdict"] and "Correct" not in before["text"], where
+                assert set(before["pressed"]) == {"false"}, where
+                assert not before["overflow"], f"{where}: wider than the column at {width} px"
+                wrong = before["right"].index(False)
+                right = before["right"].index(True)
+                options = question.locator("button.self-check-option")
+                # Keyboard: from the element before the first option, Tab to the wrong one.
+                options.first.focus()
+                page.keyboard.press("Shift+Tab")
+                for _ in range(wrong + 1):
+                    page.keyboard.press("Tab")
+                state = question.evaluate(SELF_CHECK_STATE)
+                assert state["focused"] == wrong, f"{where}: Tab reached {state['focused']}"
+                assert state["ring"].startswith("solid") and state["ring"] != "solid 0px", (
+                    f"{where}: no visible focus ring ({state['ring']})"
+                )
+                page.keyboard.press(key)
+                state = question.evaluate(SELF_CHECK_STATE)
+                assert state["verdict"] == "Not quite.", f"{where}: {state['verdict']!r}"
+                assert state["explanation"], f"{where}: the explanation did not appear"
+                assert not RAW_MATH.search(state["explanation"] + state["question"]), (
+                    f"{where}: untypeset TeX: {state['explanation']}"
+                )
+                assert state["pressed"][wrong] == "true", where
+                # Mouse: the right option.
+                options.nth(right).click()
+                state = question.evaluate(SELF_CHECK_STATE)
+                assert state["verdict"].startswith("Correct."), f"{where}: {state['verdict']!r}"
+                assert state["pressed"][right] == "true" and state["pressed"][wrong] == "false"
+                assert state["explanation"] and not state["overflow"], where
+                asked += 1
+            if page_name == SELF_CHECK_PAGES[0]:
+                last = questions.last
+                for theme in ("light", "dark"):
+                    page.evaluate(f"() => document.documentElement.dataset.theme = '{theme}'")
+                    for choice in (wrong, right):
+                        last.locator("button.self-check-option").nth(choice).click()
+                        problems += _contrast_problems(last, f"{page_name}, option {choice}")
+                page.evaluate("() => document.documentElement.dataset.theme = 'light'")
+        assert asked >= 3 * len(SELF_CHECK_PAGES)
+        assert not problems, "\n".join(problems)
+        assert not v.errors, f"console errors: {v.errors}"
+        assert not v.router.refused, v.router.refused
+    finally:
+        v.close()

@@ -4,7 +4,7 @@ Every chapter imports what it needs from here, so that no loss, model or trainin
 written twice. Each function's docstring names the chapter that introduces it.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name: str):

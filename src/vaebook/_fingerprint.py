@@ -6,9 +6,11 @@ A cached trained result (:mod:`vaebook.cache`) and an executed page of the book
 or through other modules of the package, and on nothing else of the package. Each module is
 fingerprinted by its *normalised* source: the syntax tree without docstrings (every bare
 string statement: module, class, function and attribute docstrings), comments, blank lines or
-formatting. A docstring edit, a comment or a reformatting therefore changes no fingerprint;
-a changed constant, name or expression changes the fingerprint of its module and of
-everything that imports it.
+formatting, and without the package's version (a module-level ``__version__ = "..."``: a
+release changes no result, so it retrains and re-executes nothing). A docstring edit, a
+comment, a reformatting or a new version therefore changes no fingerprint; a changed
+constant, name or expression changes the fingerprint of its module and of everything that
+imports it.
 
 Only the standard library is imported here, so the Sphinx extension can use it without
 loading torch.
@@ -61,13 +63,25 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
+def _is_version(statement: ast.stmt) -> bool:
+    """True for ``__version__ = "<text>"``, the package's version (it computes nothing)."""
+    return (
+        isinstance(statement, ast.Assign)
+        and [getattr(target, "id", None) for target in statement.targets] == ["__version__"]
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
 def normalised_source(source: str, name: str = "<source>") -> str:
-    """The syntax tree of ``source`` without docstrings, as text: equal for two sources that
-    differ only in docstrings, comments and formatting. A syntax error is a ValueError."""
+    """The syntax tree of ``source`` without docstrings and without a module-level
+    ``__version__ = "..."``, as text: equal for two sources that differ only in docstrings,
+    comments, formatting and the version. A syntax error is a ValueError."""
     try:
         tree = ast.parse(source, filename=name)
     except SyntaxError as error:
         raise ValueError(f"{name}: not valid Python ({error.msg}, line {error.lineno})") from None
+    tree.body = [statement for statement in tree.body if not _is_version(statement)]
     return ast.dump(_strip_docstrings(tree), include_attributes=False)
 
 

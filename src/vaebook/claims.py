@@ -336,6 +336,37 @@ def _collapse_begins(sweep) -> Evidence:
     )
 
 
+IGNORED_CHANGE, USED_CHANGE, USED_KL = 0.1, 0.5, 0.1
+"""Claim ``collapsed-decoders-ignore-the-code``: a decoder ignores its code when no pixel
+changes by more than ``IGNORED_CHANGE`` over the latent plane, and uses it when some pixel
+changes by more than ``USED_CHANGE``; a code is used when its KL exceeds ``USED_KL`` nats."""
+
+
+@_claim(
+    "sigma-tradeoff/collapsed-decoders-ignore-the-code",
+    f"Where the code is empty (KL < {ACTIVE} nats) no decoded pixel changes by more than "
+    f"{IGNORED_CHANGE} over the plane [−4, 4]²; where the KL exceeds {USED_KL} nats some pixel "
+    f"changes by more than {USED_CHANGE}",
+)
+def _decoders_ignore_code(sweep, change) -> Evidence:
+    """``change``: :func:`vaebook.explorer.decoded_pixel_range` of ``sweep``."""
+    import numpy as np
+
+    change, kl = np.asarray(change, dtype=float), np.asarray(sweep.kl)
+    if change.shape != kl.shape:
+        raise ValueError(f"change: expected one value per σ {kl.shape}, got {change.shape}")
+    empty, used = kl < ACTIVE, kl > USED_KL
+    if not empty.any() or not used.any():
+        raise ValueError("the sweep needs σ values with an empty code and with a used one")
+    largest_ignored, smallest_used = float(change[empty].max()), float(change[used].min())
+    return Evidence(
+        min(IGNORED_CHANGE - largest_ignored, smallest_used - USED_CHANGE),
+        "pixel values",
+        f"largest change {largest_ignored:.3f} where the code is empty (σ ≥ "
+        f"{sweep.sigmas[empty].min():.3g}), smallest {smallest_used:.3f} where it is used",
+    )
+
+
 def _linear_count(sweep):
     import numpy as np
 

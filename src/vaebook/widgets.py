@@ -223,7 +223,7 @@ class FrameSlider:
         return f"""<div class="vaebook-slider" id="{uid}">
 <label for="{uid}-input"><span>{esc(self.description)} = </span><output id="{uid}-label" for="{uid}-input">{esc(first.label)}</output></label>
 <input id="{uid}-input" type="range" min="0" max="{len(self.frames) - 1}" step="1" value="{self.index}" aria-label="{esc(self.aria_label)}" aria-valuetext="{esc(self.description)} = {esc(first.label)}" style="width: min(40rem, 95%); display: block;">
-<div class="vaebook-slider-figure" style="overflow-x: auto;">
+<div class="vaebook-slider-figure" role="group" aria-labelledby="{uid}-hint" style="overflow-x: auto;">
 <img id="{uid}-image" src="{first.data_uri()}" alt="{esc(first.alt)}" {size}>
 </div>
 <p id="{uid}-hint" class="vaebook-slider-hint" hidden style="font-size: 0.85em; margin: 0.2em 0;">The picture is wider than the screen: scroll it sideways.</p>
@@ -247,7 +247,12 @@ class FrameSlider:
   root.dataset.index = {self.index};
   var box = root.querySelector(".vaebook-slider-figure");
   var hint = document.getElementById("{uid}-hint");
-  function fit() {{ hint.hidden = box.scrollWidth <= box.clientWidth + 1; }}
+  function fit() {{
+    var wide = box.scrollWidth > box.clientWidth + 1;
+    hint.hidden = !wide;
+    // A picture that scrolls is a Tab stop, so that the keyboard can scroll it (WCAG 2.1.1).
+    if (wide) {{ box.tabIndex = 0; }} else {{ box.removeAttribute("tabindex"); }}
+  }}
   window.addEventListener("resize", fit);
   window.addEventListener("load", fit);
   fit();
