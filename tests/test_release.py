@@ -296,7 +296,8 @@ def test_a_tagged_release_builds_student_editions_that_name_and_install_it(tmp_p
     clone = clone_of_the_working_tree(tmp_path / "clone")
     version = release.package_version(clone)
     commit = git(clone, "rev-parse", "HEAD")
-    git(clone, "tag", "-a", f"v{version}", "-m", f"Release {version}")
+    # -f: the clone may already carry the tag, on an older commit (a clone of the release).
+    git(clone, "tag", "-f", "-a", f"v{version}", "-m", f"Release {version}")
     out = tmp_path / "editions"
     env = {key: value for key, value in os.environ.items() if key != "VAEBOOK_PIP_SOURCE"}
     result = subprocess.run(
