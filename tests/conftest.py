@@ -41,6 +41,15 @@ def toc_files() -> list[str]:
     return files
 
 
+NOT_CHAPTERS = {"book/intro", "book/how-to-use", "book/instructors", "book/references"}
+"""Pages of _toc.yml without the chapter skeleton (Overview, ..., Summary, Exercises)."""
+
+
+def chapter_pages() -> list[str]:
+    """The chapters: every page of _toc.yml but the front and back matter, in book order."""
+    return [page for page in toc_files() if page not in NOT_CHAPTERS]
+
+
 def source_of(page: str) -> Path:
     """The source file (.md or .ipynb) of a page named in _toc.yml."""
     for suffix in (".md", ".ipynb"):
@@ -112,6 +121,16 @@ def built_html(tmp_path_factory) -> Path:
     )
     assert printed.returncode == 0, f"make pdf failed:\n{printed.stdout}{printed.stderr}"
     return html
+
+
+@pytest.fixture(scope="module")
+def site(built_html):
+    """The built website served over HTTP on localhost (tests/browser.py): its base URL."""
+    import browser
+
+    base_url, shutdown = browser.serve(built_html)
+    yield base_url
+    shutdown()
 
 
 @pytest.fixture(scope="session")

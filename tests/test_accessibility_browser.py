@@ -169,13 +169,6 @@ def set_theme(page, theme: str):
     page.evaluate(SETTLE)
 
 
-@pytest.fixture(scope="module")
-def site(built_html):
-    base_url, shutdown = browser.serve(built_html)
-    yield base_url
-    shutdown()
-
-
 # ----- formulas out of the Tab order ---------------------------------------------------------
 
 MATH_STOPS = """() => {

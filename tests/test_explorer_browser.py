@@ -17,13 +17,6 @@ PAGE = "book/sigma-tradeoff.html"
 POINTS_PER_SIGMA = 24
 
 
-@pytest.fixture(scope="module")
-def site(built_html):
-    base_url, shutdown = browser.serve(built_html)
-    yield base_url
-    shutdown()
-
-
 def open_explorer(chromium, site, width, **options):
     """The page at ``width`` px, offline, scrolled to the explorer; console errors recorded."""
     context = chromium.new_context(viewport={"width": width, "height": 900}, **options)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO, source_of, toc_files
+from conftest import REPO, chapter_pages, source_of, toc_files
 
 PAGE = REPO / "book" / "instructors.md"
 WORDS_PER_MINUTE, MINUTES_PER_CODE_CELL, MINUTES_PER_EXERCISE = 150, 1, 10
-NOT_CHAPTERS = {"book/intro", "book/how-to-use", "book/instructors", "book/references"}
 
 
 def chapters() -> list[str]:
-    return [page for page in toc_files() if page not in NOT_CHAPTERS]
+    return chapter_pages()
 
 
 def title(page: str) -> str:

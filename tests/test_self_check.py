@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, source_of, toc_files
+from conftest import REPO, chapter_pages, source_of
 
-NOT_CHAPTERS = {"book/intro", "book/how-to-use", "book/instructors", "book/references"}
 QUESTIONS_PER_CHAPTER = 3
 LINE_WIDTH = 100
 BLOCK = re.compile(r"^```\{self-check\}[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
@@ -262,7 +261,7 @@ def test_a_malformed_question_stops_the_build_naming_the_page_and_the_line(tmp_p
 
 
 def chapters() -> list[str]:
-    return [page for page in toc_files() if page not in NOT_CHAPTERS]
+    return chapter_pages()
 
 
 @pytest.mark.parametrize("page", chapters())

@@ -6,7 +6,7 @@ import re
 
 import browser
 import pytest
-from conftest import toc_files
+from conftest import chapter_pages, toc_files
 
 pytestmark = pytest.mark.browser
 
@@ -17,13 +17,6 @@ ARTICLE_TEXT = """() => {
   article.querySelectorAll('pre, code, mjx-container, script').forEach(e => e.remove());
   return article.innerText;
 }"""
-
-
-@pytest.fixture(scope="module")
-def site(built_html):
-    base_url, shutdown = browser.serve(built_html)
-    yield base_url
-    shutdown()
 
 
 class PageVisit:
@@ -168,22 +161,7 @@ def test_launch_buttons_open_the_chapter(visit, site):
     assert colab and colab[0].endswith("/blob/notebooks/book/intro.ipynb"), colab
 
 
-@pytest.mark.parametrize(
-    "page_name",
-    [
-        f"book/{name}"
-        for name in (
-            "gaussian-likelihood",
-            "scaling-and-other-likelihoods",
-            "sigma-tradeoff",
-            "linear-vae",
-            "learned-sigma",
-            "other-likelihoods",
-            "real-code",
-            "recipe",
-        )
-    ],
-)
+@pytest.mark.parametrize("page_name", chapter_pages())
 def test_exercise_solutions_are_hidden_until_toggled(visit, site, page_name):
     v = visit(f"{site}{page_name}.html")
     solutions = v.page.locator(".solution.dropdown")
@@ -380,19 +358,7 @@ def test_the_answer_is_on_the_intro_s_first_screen(chromium, site, width, height
         context.close()
 
 
-SELF_CHECK_PAGES = [
-    f"book/{name}"
-    for name in (
-        "gaussian-likelihood",
-        "scaling-and-other-likelihoods",
-        "sigma-tradeoff",
-        "linear-vae",
-        "learned-sigma",
-        "other-likelihoods",
-        "real-code",
-        "recipe",
-    )
-]
+SELF_CHECK_PAGES = chapter_pages()
 SELF_CHECK_STATE = """q => {
   const shown = e => !!e && e.getClientRects().length > 0
     && getComputedStyle(e).visibility !== 'hidden';

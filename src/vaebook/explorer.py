@@ -187,8 +187,7 @@ class LatentExplorer:
     def select(self, index: int) -> View:
         """Switch to decoder ``index``: the σ slider's callback."""
         self.index = self._check_index(index)
-        self._refresh()
-        return self.view()
+        return self._show()
 
     def move(self, z1: float, z2: float) -> View:
         """Move the point to ``(z1, z2)``, kept inside the plane shown: the point's callback."""
@@ -197,8 +196,7 @@ class LatentExplorer:
                 raise ValueError(f"{name}: expected a number, got {value!r}")
         point = self._check_point((z1, z2))
         self.point = tuple(float(np.clip(v, -PLANE_EXTENT, PLANE_EXTENT)) for v in point)
-        self._refresh()
-        return self.view()
+        return self._show()
 
     # ----- live kernel ---------------------------------------------------------------------
     def plane_png(self) -> bytes:
@@ -218,11 +216,12 @@ class LatentExplorer:
         plt.close(fig)
         return buffer.getvalue()
 
-    def digits_png(self) -> bytes:
-        """The decoded point, the nearest test digit and its reconstruction, as one PNG."""
+    def digits_png(self, view: View | None = None) -> bytes:
+        """The decoded point, the nearest test digit and its reconstruction, as one PNG
+        (of ``view``, by default the current :meth:`view`)."""
         import matplotlib.pyplot as plt
 
-        view = self.view()
+        view = self.view() if view is None else view
         fig, axes = plt.subplots(1, 3, figsize=(4.2, 1.7), dpi=80, constrained_layout=True)
         pictures = (view.decoded, self.images[view.nearest], view.reconstruction)
         titles = ("the point", "nearest digit", "its reconstruction")
@@ -235,15 +234,17 @@ class LatentExplorer:
         plt.close(fig)
         return buffer.getvalue()
 
-    def _refresh(self) -> None:
-        if self._widget is None:
-            return
-        sigma, z1, z2, plane, digits, words = self._parts
-        plane.value, digits.value = self.plane_png(), self.digits_png()
-        words.value = html.escape(self.view().text)
-        if sigma.index != self.index:
-            sigma.index = self.index
-        z1.value, z2.value = self.point
+    def _show(self) -> View:
+        """The current view, computed once, and shown in the live widget if there is one."""
+        view = self.view()
+        if self._widget is not None:
+            sigma, z1, z2, plane, digits, words = self._parts
+            plane.value, digits.value = self.plane_png(), self.digits_png(view)
+            words.value = html.escape(view.text)
+            if sigma.index != self.index:
+                sigma.index = self.index
+            z1.value, z2.value = self.point
+        return view
 
     @property
     def widget(self):
@@ -270,9 +271,10 @@ class LatentExplorer:
                 )
                 for name, v in zip(("z₁", "z₂"), self.point)
             )
+            view = self.view()
             plane = widgets.Image(value=self.plane_png(), format="png")
-            digits = widgets.Image(value=self.digits_png(), format="png")
-            words = widgets.HTML(value=html.escape(self.view().text))
+            digits = widgets.Image(value=self.digits_png(view), format="png")
+            words = widgets.HTML(value=html.escape(view.text))
             sigma.observe(lambda change: self.select(change["new"]), names="index")
             z1.observe(lambda change: self.move(change["new"], self.point[1]), names="value")
             z2.observe(lambda change: self.move(self.point[0], change["new"]), names="value")
