@@ -46,13 +46,23 @@ master's values stay (the public edition, whose answers anyone can read in the m
 ``--course-seed N`` (``make assignments COURSE_SEED=N``) :func:`course_parameters` draws other
 values from :data:`COURSE_CHOICES` and every such line is rewritten before ``otter assign``
 runs, so a course's expected answers are in its own autograder only (see assignments/README.md).
+
+**Variants.** A course also draws the *form* of each seeded question from a family of variants
+(:data:`COURSE_VARIANTS`: which reduction of a loss is wrong, which loss of the bug zoo is
+where), never the public edition's. The masters hold every variant in ``# IF <condition>``
+blocks (``<!-- IF ... -->`` in Markdown, where ``{{ expression }}`` puts the course's numbers
+into the written answers); :func:`select_variants` keeps the course's. The build also writes
+``rubric.md`` (the written questions' reference answers and rubrics) and names the course's
+variants and seeded hidden tests in ``questions.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import itertools
 import json
+import math
 import pprint
 import random
 import re
@@ -114,12 +124,15 @@ def course_parameters(seed: int | None) -> dict[str, object] | None:
     Every group is drawn from its own generator (seeded with the course seed and the group's
     names), so adding a group later does not change the values of the others.
     """
-    if seed is None:
+    if check_course_seed(seed) is None:
         return None
     values = {}
     for names, choices in COURSE_CHOICES.items():
         chosen = random.Random(f"{seed}:{','.join(names)}").choice(choices)
         values.update(zip(names, chosen))
+    variants = course_variants(seed)
+    values.update(variants)
+    values.update(_derived(variants))
     return values
 
 
@@ -146,13 +159,12 @@ def apply_course_parameters(notebook: Path, values: dict[str, object] | None) ->
                     f"...' in a code cell: {line!r}"
                 )
             names = [name.strip() for name in match["names"].split(",")]
-            unknown = [
-                name for name in names if name not in {n for group in COURSE_CHOICES for n in group}
-            ]
+            known = {n for groups in (COURSE_CHOICES, COURSE_VARIANTS) for g in groups for n in g}
+            known |= set(DERIVED_NAMES)
+            unknown = [name for name in names if name not in known]
             if unknown:
                 raise SystemExit(
-                    f"{notebook}: no course parameter named {unknown} "
-                    f"(known: {sorted(n for g in COURSE_CHOICES for n in g)})"
+                    f"{notebook}: no course parameter named {unknown} (known: {sorted(known)})"
                 )
             found.extend(names)
             if values is not None:
@@ -163,6 +175,267 @@ def apply_course_parameters(notebook: Path, values: dict[str, object] | None) ->
         cell.source = "\n".join(lines)
     if values is not None:
         nbformat.write(book, notebook)
+    return found
+
+
+# Variant families: per course, a question's *form* is drawn, not only its numbers. Each group
+# of names maps to (the public edition's value, the values a course draws from). A course never
+# draws the public value, so the public master's solution is the wrong code in every course.
+# The masters choose their text and code with ``# IF <condition>`` / ``# END IF`` lines (in
+# Markdown ``<!-- IF <condition> -->`` / ``<!-- END IF -->``): see :func:`select_variants`.
+ZOO_KINDS = {
+    # kind of loss: (decoder family, what training with it does)
+    "mse-mean": ("gaussian", "collapse"),
+    "bce-latent-mean": ("bernoulli", "collapse"),
+    "pixel-mean": ("gaussian", "collapse"),
+    "tiny-kl": ("gaussian", "autoencoder"),
+    "mse-sum-kl-per-number": ("gaussian", "autoencoder"),
+    "bce-sum-kl-per-number": ("bernoulli", "autoencoder"),
+}
+PUBLIC_ZOO = ("mse-mean", "bce-latent-mean", "pixel-mean", "tiny-kl")
+# A course's zoo: the three losses that make an autoencoder in some order at a, b and c (where
+# the public zoo's collapse), one of the public collapsing losses at d (where the public
+# autoencoder is): every loss a to d, its σ or β and its failure differ from the public edition's.
+COURSE_ZOOS = [
+    (*order, last)
+    for order in itertools.permutations(
+        ("tiny-kl", "mse-sum-kl-per-number", "bce-sum-kl-per-number")
+    )
+    for last in ("mse-mean", "bce-latent-mean", "pixel-mean")
+]
+COURSE_VARIANTS = {
+    # derivation q4: which loss's σ the students compute
+    ("DERIVATION_LOSS",): (("mean",), [("sum",), ("batchmean",), ("pixelmean",)]),
+    # training q1: which reduction of the colleague's loss is wrong
+    ("BUGGY_REDUCTION",): (("mean",), [("pixels",), ("batch",), ("latents",)]),
+    # bug zoo q1 to q4: which kind of loss is loss_a, ..., loss_d
+    ("ZOO_A", "ZOO_B", "ZOO_C", "ZOO_D"): (PUBLIC_ZOO, COURSE_ZOOS),
+}
+
+
+def _derived(values: dict[str, object]) -> dict[str, object]:
+    """Course values that follow from the drawn ones (written by ``# COURSE`` lines too)."""
+    binary = {slot: ZOO_KINDS[values[f"ZOO_{slot.upper()}"]][0] == "bernoulli" for slot in "abcd"}
+    return {"BINARY": {**binary, "e": True}}
+
+
+DERIVED_NAMES = ("BINARY",)
+
+
+def check_course_seed(seed: object) -> int | None:
+    """``seed`` as a course seed: None (the public edition) or a whole number from 0."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SystemExit(f"a course seed must be a whole number from 0 up, got {seed!r}")
+    return seed
+
+
+def _seed_argument(text: str) -> int:
+    try:
+        seed = int(text, 10)
+    except ValueError:
+        seed = None
+    if seed is None or seed < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 0 up (e.g. 73519), got {text!r}"
+        )
+    return seed
+
+
+def course_variants(seed: int | None) -> dict[str, object]:
+    """The variant of every family (:data:`COURSE_VARIANTS`) for ``seed``; the public edition's
+    for None. Drawn like :func:`course_parameters`, one generator per group."""
+    seed = check_course_seed(seed)
+    values = {}
+    for names, (public, choices) in COURSE_VARIANTS.items():
+        if seed is None:
+            chosen = public
+        else:
+            chosen = random.Random(f"{seed}:variant:{','.join(names)}").choice(choices)
+        values.update(zip(names, chosen))
+    return values
+
+
+def master_values(notebook: Path) -> dict[str, object]:
+    """The values of a staged master's ``# COURSE`` lines (the public edition's), by name."""
+    import nbformat
+
+    values = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for line in cell.source.splitlines():
+            match = COURSE_LINE.match(line) if "# COURSE" in line else None
+            if match is None:
+                continue
+            names = [name.strip() for name in match["names"].split(",")]
+            literal = ast.literal_eval(match["values"])
+            literal = literal if len(names) > 1 else (literal,)
+            for name, value in zip(names, literal):
+                values.setdefault(name, value)
+    return values
+
+
+def variant_environment(notebook: Path, seed: int | None) -> dict[str, object]:
+    """What the conditions and ``{{ ... }}`` of a master see: its course values (the master's
+    own for the public edition), the variants, ``PUBLIC`` and ``COURSE_SEED``."""
+    seed = check_course_seed(seed)
+    env = master_values(notebook)
+    env.update(course_variants(seed))
+    drawn = course_parameters(seed)
+    if drawn is not None:
+        env.update(drawn)
+    env["PUBLIC"], env["COURSE_SEED"] = seed is None, seed
+    return env
+
+
+IF_LINE = {
+    "code": (re.compile(r"^\s*# IF (?P<condition>.+?)\s*$"), re.compile(r"^\s*# END IF\s*$")),
+    "markdown": (
+        re.compile(r"^\s*<!-- IF (?P<condition>.+?) -->\s*$"),
+        re.compile(r"^\s*<!-- END IF -->\s*$"),
+    ),
+}
+LET_LINE = re.compile(r"^\s*<!-- LET (?P<name>[A-Za-z_]\w*) = (?P<expression>.+?) -->\s*$")
+VARIANT_CODE = re.compile(r"^(?P<indent>\s*)#: ?(?P<code>.*)$")
+PLACEHOLDER = re.compile(r"\{\{\s*(?P<expression>.+?)\s*(\|\s*(?P<spec>[^|{}]*?)\s*)?\}\}")
+SAFE_BUILTINS = {"abs": abs, "round": round, "min": min, "max": max, "len": len, "repr": repr}
+
+
+def _evaluate(expression: str, env: dict, where: str):
+    try:
+        return eval(expression, {"__builtins__": SAFE_BUILTINS, "math": math}, dict(env))  # noqa: S307
+    except Exception as error:
+        raise SystemExit(
+            f"{where}: cannot evaluate {expression!r}: {type(error).__name__}: {error} "
+            f"(known names: {', '.join(sorted(env))})"
+        ) from None
+
+
+def select_variants(notebook: Path, seed: int | None) -> dict[str, object]:
+    """Keep this course's variant of every ``IF`` block of a staged master; fill in ``{{ }}``.
+
+    In code cells a block is ``# IF <condition>`` ... ``# END IF``, where the condition is a
+    Python expression of the names of :func:`variant_environment` (``ZOO_A == "tiny-kl"``).
+    The master itself is the public edition when run as it is (the robustness study does), so
+    the lines of a block that is false for the public edition are commented out as ``#: code``
+    (``#:`` then the line), and the lines of one that is true are not: a block that breaks this
+    rule is an error. A kept block loses its ``#:``; a dropped one, its lines. In Markdown cells
+    a block is ``<!-- IF <condition> -->`` ... ``<!-- END IF -->`` and ``{{ expression }}`` or
+    ``{{ expression | format }}`` (``{{ math.sqrt(COURSE_BATCH / 2) | .1f }}``) is replaced by
+    its value, and a line ``<!-- LET NAME = expression -->`` names a value for the cells after
+    it: the reference answers of the written questions follow the course. Cells left
+    empty are removed. Returns how many blocks were ``kept`` and ``dropped``, and ``seeded``:
+    the hidden tests whose cell has an ``IF`` block or a ``# COURSE`` line (their expected
+    answers are the course's).
+    """
+    import nbformat
+
+    env = variant_environment(notebook, seed)
+    public = variant_environment(notebook, None)
+    book = nbformat.read(notebook, as_version=4)
+    counts, cells, seeded = {"kept": 0, "dropped": 0}, [], []
+    for number, cell in enumerate(book.cells):
+        where = f"{notebook} cell {number}"
+        kind = cell.cell_type
+        lines, out, block = cell.source.splitlines(), [], None
+        for line in lines:
+            if kind not in IF_LINE:
+                if re.match(r"^\s*(# IF |# END IF|<!-- (END )?IF)", line):
+                    raise SystemExit(f"{where}: an IF block in a {kind} cell: {line!r}")
+                out.append(line)
+                continue
+            opening, closing = IF_LINE[kind]
+            start = opening.match(line)
+            if start:
+                if block is not None:
+                    raise SystemExit(f"{where}: IF blocks do not nest: {line!r}")
+                condition = start["condition"]
+                block = {
+                    "keep": bool(_evaluate(condition, env, where)),
+                    "public": bool(_evaluate(condition, public, where)),
+                    "condition": condition,
+                }
+                counts["kept" if block["keep"] else "dropped"] += 1
+                continue
+            if closing.match(line):
+                if block is None:
+                    raise SystemExit(f"{where}: END IF without IF")
+                block = None
+                continue
+            commented = VARIANT_CODE.match(line) if kind == "code" else None
+            if kind == "code" and line.strip():
+                inside_false = block is not None and not block["public"]
+                if inside_false and commented is None:
+                    raise SystemExit(
+                        f"{where}: the block 'IF {block['condition']}' is false for the public "
+                        f"edition, so its lines must be commented out as '#: ...' (the master "
+                        f"runs as the public edition): {line!r}"
+                    )
+                if not inside_false and commented is not None:
+                    raise SystemExit(
+                        f"{where}: '#:' marks a line of a block that is false for the public "
+                        f"edition; this one is not in such a block: {line!r}"
+                    )
+            if block is not None and not block["keep"]:
+                continue
+            let = LET_LINE.match(line) if kind == "markdown" else None
+            if let:
+                env[let["name"]] = _evaluate(let["expression"], env, where)
+                continue
+            if commented is not None:
+                line = commented["indent"] + commented["code"]
+            out.append(line)
+        if block is not None:
+            raise SystemExit(f"{where}: 'IF {block['condition']}' has no END IF")
+        source = "\n".join(out)
+        if kind == "code" and len(out) != len(lines):  # no long gaps where blocks were
+            source = re.sub(r"\n{4,}", "\n\n\n", source).strip("\n")
+        if kind == "markdown":
+            source = PLACEHOLDER.sub(
+                lambda m, where=where: format(
+                    _evaluate(m["expression"], env, where), m["spec"] or ""
+                ),
+                source,
+            )
+            if "{{" in source or "}}" in source:
+                raise SystemExit(f"{where}: an unfinished '{{{{ ... }}}}' in {source!r}")
+        if cell.source.strip() and not source.strip():
+            continue  # a cell of another variant
+        variable = len(out) != len(lines) or "# COURSE" in source
+        if kind == "code" and variable and "hidden: true" in source:
+            seeded += re.findall(r"^def (test_\w+)\(", source, re.MULTILINE)
+        cell.source = source
+        cells.append(cell)
+    book.cells = cells
+    nbformat.write(book, notebook)
+    return {**counts, "seeded": seeded}
+
+
+def seeded_tests(autograder_zip: Path, names: list[str]) -> list[dict]:
+    """The hidden test cases of an autograder zip whose function is one of ``names``: their
+    ``question``, ``case`` (otter's name, as in its results), ``test`` and ``points``."""
+    from otter.test_files import ExceptionTestFile
+
+    found = []
+    with zipfile.ZipFile(autograder_zip) as archive:
+        for member in sorted(archive.namelist()):
+            if not (member.startswith("tests/") and member.endswith(".py")):
+                continue
+            test = ExceptionTestFile.from_string(archive.read(member).decode(), path=member)
+            for case in test.test_cases:
+                function = case.body.test_func.__name__
+                if case.hidden and function in names:
+                    found.append(
+                        {
+                            "question": test.name,
+                            "case": case.name,
+                            "test": function,
+                            "points": case.points,
+                        }
+                    )
+    missing = set(names) - {case["test"] for case in found}
+    if missing:
+        raise SystemExit(f"{autograder_zip}: seeded tests missing from the zip: {sorted(missing)}")
     return found
 
 
@@ -357,6 +630,8 @@ def stage(master: Path, out: Path, course_seed: int | None = None) -> Path:
         check=True,
     )
     check_seed_lines(notebook)
+    selected = select_variants(notebook, course_seed)
+    (staging / "variants.json").write_text(json.dumps(selected, indent=1))
     apply_course_parameters(notebook, course_parameters(course_seed))
     shutil.copytree(
         REPO / "src" / "vaebook",
@@ -510,6 +785,11 @@ def validate_student_edition(student: Path, autograder_zip: Path, notebook: Path
         for _, source in test_sources(autograder_zip, hidden=False)
         for line in source.splitlines()
     } | set(non_test_lines(notebook))
+    for line in list(public):  # as test_sources writes them (ast.unparse: no comments)
+        try:
+            public.add(ast.unparse(ast.parse(line)))
+        except SyntaxError:
+            pass
     if not hidden:
         raise AssertionError(f"{autograder_zip}: no hidden test found; is the master complete?")
     for name, source in hidden:
@@ -566,6 +846,41 @@ def question_table(notebook: Path, autograder_zip: Path) -> list[dict]:
     return questions
 
 
+def rubric_text(notebook: Path, assignment: str, course_seed: int | None) -> str:
+    """The written questions of a staged master: prompt, reference answer and rubric.
+
+    The reference answers and rubrics are the Markdown of each hand-graded question's solution
+    block, with this course's numbers (:func:`select_variants`); ``rubric.md`` holds them for
+    the instructor (otter keeps them out of the student edition)."""
+    import nbformat
+    import yaml
+
+    edition = "the public edition" if course_seed is None else "this course"
+    parts = [
+        f"# Written questions of {assignment}: reference answers and rubrics\n\n"
+        f"For {edition}. For instructors and graders only: never hand this file out.\n"
+    ]
+    question, in_solution = None, False
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        text = cell.source.strip()
+        if cell.cell_type == "raw" and text.startswith("# BEGIN QUESTION"):
+            config = yaml.safe_load(text.split("\n", 1)[1])
+            question = config if config.get("manual") else None
+            if question:
+                parts.append(f"## {question['name']} ({question['points']} points)\n")
+        elif cell.cell_type == "raw" and text == "# END QUESTION":
+            question = None
+        elif cell.cell_type == "raw" and text in ("# BEGIN SOLUTION", "# END SOLUTION"):
+            in_solution = text == "# BEGIN SOLUTION"
+            if question and in_solution:
+                parts.append("### Reference answer and rubric\n")
+        elif question and cell.cell_type == "markdown":
+            parts.append(text + "\n")
+    if len(parts) == 1:
+        return ""
+    return "\n".join(parts)
+
+
 def build(
     master: Path,
     out_root: Path,
@@ -577,6 +892,7 @@ def build(
         install_source = choose_install_source(
             REPO, yaml_config()["repository"]["url"], install_source
         )
+    course_seed = check_course_seed(course_seed)
     out = out_root / master.parent.name
     notebook = stage(master, out, course_seed)
     for edition in ("student", "autograder"):
@@ -596,6 +912,11 @@ def build(
     setup_cell = add_setup_cell(out / "student" / notebook.name, install_source)
     validate_student_edition(out / "student", zips[0], notebook)
     questions = question_table(notebook, zips[0])
+    selected = json.loads((notebook.parent / "variants.json").read_text())
+    rubric = rubric_text(notebook, master.parent.name, course_seed)
+    (out / "rubric.md").unlink(missing_ok=True)
+    if rubric:
+        (out / "rubric.md").write_text(rubric)
     (out / "questions.json").write_text(
         json.dumps(
             {
@@ -604,6 +925,14 @@ def build(
                 "autograder_zip": str(zips[0].relative_to(out)),
                 "questions": questions,
                 "course_seed": course_seed,
+                # this course's variant of each family (COURSE_VARIANTS) and its seeded tests
+                "variants": {
+                    name: value
+                    for name, value in course_variants(course_seed).items()
+                    if re.search(rf"\b{name}\b", master.read_text())
+                },
+                "seeded_tests": seeded_tests(zips[0], selected["seeded"]),
+                "rubric": "rubric.md" if rubric else None,
                 # grade.py does not read this cell for tamper flags when a submission keeps it as is
                 "setup_cells": [setup_cell],
                 # which release this edition is, and what its set-up cell installs
@@ -628,7 +957,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument(
         "--course-seed",
-        type=int,
+        type=_seed_argument,
         default=None,
         help="draw this course's parameters (default: the master's, public)",
     )

@@ -1223,8 +1223,9 @@ def merge_records(assignment: Path, out: Path, report: bool = True) -> list[dict
     question's points is a RecordError, and nothing is written), puts the marks and the totals
     (:func:`apply_hand_marks`) into scores.json and scores.csv, clears the ``regraded`` note of
     a row whose cell was emptied in scores.csv, then writes ``roster.csv``
-    (:func:`roster_rows`) and ``feedback/<student>.md`` (:func:`feedback_text`, with the
-    hidden tests' lines of the autograder zip removed). A row without a line in scores.csv
+    (:func:`roster_rows`), ``feedback/<student>.md`` (:func:`feedback_text`, with the
+    hidden tests' lines of the autograder zip removed) and, for the marker, a copy of the
+    assignment's ``rubric.md``. A row without a line in scores.csv
     keeps the hand marks of scores.json. ``report`` prints what is left to do (rows to
     re-check, questions to mark). Returns the rows.
     """
@@ -1265,6 +1266,9 @@ def merge_records(assignment: Path, out: Path, report: bool = True) -> list[dict
     write_feedback(
         merged, questions, out / "feedback", hidden_source_lines(cases), meta.get("assignment", "")
     )
+    rubric = assignment / (meta.get("rubric") or "rubric.md")
+    if meta.get("rubric") and rubric.is_file():  # the written questions' rubric, to mark by
+        _write_text(out / "rubric.md", rubric.read_text())
     if not report:
         return merged
     for name in lines:

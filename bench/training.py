@@ -218,9 +218,9 @@ def chapter_times() -> None:
     print(f"{'chapter':<44}{'seconds':>14}")
     for name, seconds in (
         ("Posterior collapse in the linear VAE", linear_s),
-        ("Learning σ (3 VAEs)", learned_s),
-        ("Learning σ, lowering the floor (fine-tune)", lowered_s),
-        ("Other likelihoods side by side (9 VAEs)", others_s),
+        ("Training with a learned σ (3 VAEs)", learned_s),
+        ("Training with a learned σ, lowering the floor (fine-tune)", lowered_s),
+        ("Training other likelihoods side by side (9 VAEs)", others_s),
     ):
         print(f"{name:<44}{seconds:>14.1f}")
     print("\nLinear VAE vs pPCA closed form (training digits):")

@@ -41,7 +41,13 @@ def toc_files() -> list[str]:
     return files
 
 
-NOT_CHAPTERS = {"book/intro", "book/how-to-use", "book/instructors", "book/references"}
+NOT_CHAPTERS = {
+    "book/intro",
+    "book/how-to-use",
+    "book/same-claims",
+    "book/instructors",
+    "book/references",
+}
 """Pages of _toc.yml without the chapter skeleton (Overview, ..., Summary, Exercises)."""
 
 
@@ -171,6 +177,8 @@ BOOK_GROUP = (
     "test_site_browser.py",
     "test_explorer_browser.py",
     "test_accessibility_browser.py",
+    "test_phone_browser.py",
+    "test_page_weight_browser.py",
     "test_lab_browser.py",
     "test_colab.py",
 )

@@ -77,17 +77,87 @@ def test_check_prints_returns_and_raises(monkeypatch, capsys):
     _fake_claim(monkeypatch, 0.5)
     evidence = check("test/fake", 3)
     assert evidence.holds and evidence.margin == 0.5
-    assert capsys.readouterr().out.startswith("✔ a fake claim [value 3; margin 0.5 nats]")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "✔ a fake claim: value 3"  # the statement, the numbers, the tick
+    assert " ".join(line.strip() for line in lines[1:]) == (
+        "It holds with a margin of 0.5 nats: how far these numbers are from breaking it. "
+        "Claim test/fake."
+    )
+    assert all(line.startswith("  ") for line in lines[1:])  # the details, indented
     _fake_claim(monkeypatch, -0.25)
     with pytest.raises(ClaimFailed, match="does not hold.*margin -0.25 nats"):
         check("test/fake", 3)
+    out = capsys.readouterr().out
+    assert out.startswith("✘ a fake claim: value 3\n") and "It fails by 0.25 nats." in out
     with pytest.raises(ValueError, match="unknown claim 'test/nothing'"):
         check("test/nothing")
 
 
-def test_check_prints_lines_that_fit_a_code_block_and_shows_a_short_result(monkeypatch, capsys):
-    from IPython.lib.pretty import pretty
+def test_check_shows_one_line_and_its_details_on_demand(monkeypatch, capsys):
+    """On the website: the line is the summary of a fold-out that holds the margin."""
+    shown = []
+    monkeypatch.setattr(claims, "_show", shown.append)
+    monkeypatch.delenv(claims.LOG_ENV, raising=False)
+    _fake_claim(monkeypatch, 0.5)
+    check("test/fake", 3)
+    (verdict,) = shown
+    page = verdict._repr_html_()
+    summary, details = page.split("</summary>")
+    assert summary.startswith('<details class="vaebook-check"')
+    line = summary.rsplit(">", 1)[1]
+    assert line == "✔ a fake claim: value 3" and "margin of 0.5 nats" in details
+    assert "Evidence" not in page
 
+
+def test_a_margin_of_exactly_zero_is_said_in_words(monkeypatch, capsys):
+    monkeypatch.delenv(claims.LOG_ENV, raising=False)
+    monkeypatch.setitem(
+        CLAIMS,
+        "test/count",
+        claims.Claim(
+            "test/count", "test", "at most 3 latents", lambda: Evidence(0.0, "latents", "3 active")
+        ),
+    )
+    assert check("test/count").holds
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "✔ at most 3 latents: 3 active (exactly at the bound)"
+    assert "It holds exactly at the bound: 0 latents to spare." in out
+    assert "margin 0" not in out
+
+
+@pytest.mark.parametrize(
+    "margin, unit, words",
+    [
+        (1.0, "latents", "It holds with a margin of 1 latent:"),
+        (2.0, "latents", "It holds with a margin of 2 latents:"),
+        (0.0235, "relative", "It holds with a margin of 0.0235 (relative):"),
+        (0.003, "MSE", "It holds with a margin of 0.003 in MSE:"),
+        (0.457, "of the tolerance", "It holds with a margin of 0.457 of the tolerance:"),
+        (-1.5, "decades of KL", "It fails by 1.5 decades of KL."),
+        (math.nan, "", "It could not be measured."),
+    ],
+)
+def test_the_margin_is_said_in_its_unit(margin, unit, words):
+    assert claims._margin_in_words(margin, unit).startswith(words)
+
+
+def test_a_cell_ending_with_check_shows_the_check_once(monkeypatch, capsys):
+    """The returned evidence displays nothing: no second "Evidence: margin" block."""
+    from IPython.core.formatters import DisplayFormatter
+
+    monkeypatch.delenv(claims.LOG_ENV, raising=False)
+    _fake_claim(monkeypatch, 0.5)
+    evidence = check("test/fake", 3)
+    capsys.readouterr()
+    assert DisplayFormatter().format(evidence) == ({}, {})  # as IPython's displayhook calls it
+    assert capsys.readouterr().out == ""
+    # A bare Evidence (a predicate called by hand) says its margin in words, once.
+    DisplayFormatter().format(Evidence(0.125, "nats", "x"))
+    assert capsys.readouterr().out.startswith("It holds with a margin of 0.125 nats")
+    assert evidence == Evidence(0.5, "nats", "value 3")  # equal to the predicate's evidence
+
+
+def test_check_prints_lines_that_fit_a_code_block(monkeypatch, capsys):
     monkeypatch.delenv(claims.LOG_ENV, raising=False)
     long = "a claim whose statement and numbers run on " * 5
     monkeypatch.setitem(
@@ -95,11 +165,11 @@ def test_check_prints_lines_that_fit_a_code_block_and_shows_a_short_result(monke
         "test/long",
         claims.Claim("test/long", "test", long, lambda: Evidence(0.125, "nats", "numbers " * 20)),
     )
-    evidence = check("test/long")
+    check("test/long")
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) > 2 and max(map(len, lines)) <= claims.PRINT_WIDTH
     assert " ".join(line.strip() for line in lines).startswith("✔ " + long.strip())
-    assert pretty(evidence) == "Evidence: margin 0.125 nats"
+    assert not any("Evidence" in line for line in lines)
 
 
 def test_check_records_instead_of_raising_in_a_study(monkeypatch, tmp_path, capsys):

@@ -50,7 +50,8 @@ the Laplace families are held to BOUND for KINK_STEPS steps and to KINK_SPREAD a
 PER_PIXEL_FLOOR = 0.05
 """A per-pixel σ gets a soft floor: without one, the σ of the always-black pixels runs
 towards 0, the loss towards −∞, and the run is chaotic (the two curves, equal to 1e-5 nats
-for 10 steps, part by 0.02 nats at step 40 and by 16 nats at step 80; chapter *Learning σ*)."""
+for 10 steps, part by 0.02 nats at step 40 and by 16 nats at step 80; chapter *Training with
+a learned σ*)."""
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,13 @@ REQUIRED_REFERENCES = [
     "theis2016note",
     "mattei2018leveraging",
 ]
-FRONT_AND_BACK_MATTER = {"book/intro", "book/how-to-use", "book/instructors", "book/references"}
+FRONT_AND_BACK_MATTER = {
+    "book/intro",
+    "book/how-to-use",
+    "book/same-claims",
+    "book/instructors",
+    "book/references",
+}
 
 
 def bib_keys() -> set[str]:
@@ -404,3 +410,33 @@ def test_lambda_is_only_the_eigenvalues_and_the_notation_table_lists_the_symbols
     table = (REPO / "book" / "how-to-use.md").read_text().split("## Notation", 1)[1]
     for symbol in (r"$\rho$", r"$\lambda_i$", "$S$", "$K$", "$G$", "$M$", r"$\tau$", "$L$", "$N$"):
         assert symbol in table, f"the notation table lacks {symbol}"
+
+
+STOP_WORDS = {"a", "an", "and", "against", "by", "does", "for", "from", "in", "of", "on"}
+STOP_WORDS |= {"its", "the", "to", "which", "with", "your"}
+
+
+def _title_pairs(title: str) -> set[tuple[str, str]]:
+    """The pairs of neighbouring content words of a title, crudely stemmed (learned, learning
+    and learn are one word; likelihoods and likelihood too)."""
+    words = [w for w in re.findall(r"[\wσ]+", title.lower()) if w not in STOP_WORDS]
+    stems = [re.sub(r"(ing|ed|s)$", "", w) if len(w) > 4 else w for w in words]
+    return set(zip(stems, stems[1:]))
+
+
+def test_chapter_titles_do_not_overlap():
+    """A student can tell from the titles where each topic is taught: no two chapter titles
+    share a pair of content words ("learned σ", "other likelihoods" were in two titles each
+    before issue 28)."""
+    titles = [  # the root page carries the book's own title
+        re.search(r"^# (.+)$", source_of(page).read_text(), re.M).group(1)
+        for page in toc_files()[1:]
+    ]
+    assert _title_pairs("Scaling, learned σ and other likelihoods") & _title_pairs("Learning σ"), (
+        "the stemming no longer catches the overlap this test was written for"
+    )
+    seen: dict[tuple[str, str], str] = {}
+    for title in titles:
+        for pair in _title_pairs(title):
+            assert pair not in seen, f"{title!r} and {seen[pair]!r} both name {' '.join(pair)!r}"
+            seen[pair] = title

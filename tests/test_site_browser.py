@@ -304,9 +304,11 @@ def test_one_search_box(chromium, site, width):
 
 SLIDER_PICTURES = """() => [...document.querySelectorAll('.vaebook-slider')].map(slider => {
   const image = slider.querySelector('img'), box = slider.querySelector('.vaebook-slider-figure');
-  return {shown: image.getBoundingClientRect().width, natural: image.naturalWidth,
-          declared: Number(image.getAttribute('width')), box: box.clientWidth,
-          scrolls: box.scrollWidth > box.clientWidth,
+  const source = slider.querySelector('picture source');
+  const chosen = source && matchMedia(source.media).matches ? source : image;
+  return {shown: image.getBoundingClientRect().width, natural: Number(chosen.dataset.pngWidth),
+          declared: Number(chosen.getAttribute('width')), box: box.clientWidth,
+          narrow: chosen === source, scrolls: box.scrollWidth > box.clientWidth,
           hint: slider.querySelector('.vaebook-slider-hint').getBoundingClientRect().height > 0,
           overflow: getComputedStyle(box).overflowX};
 })"""
@@ -314,9 +316,10 @@ SLIDER_PICTURES = """() => [...document.querySelectorAll('.vaebook-slider')].map
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_slider_pictures_keep_their_size_and_are_sharp(chromium, site, width):
-    """A slider's picture is never shrunk (its tick labels stay legible on a phone, where it
-    scrolls sideways, with a line that says so) and holds twice the pixels it is shown at
-    (sharp on high-density screens)."""
+    """A slider's picture is never shrunk: a phone gets its panels stacked, in a picture as
+    wide as its screen (tests/test_phone_browser.py measures its tick labels), so that
+    nothing scrolls sideways; each rendering holds twice the pixels it is shown at (sharp on
+    high-density screens)."""
     pictures = []
     pages = [f"book/{name}" for name in ("sigma-tradeoff", "linear-vae", "other-likelihoods")]
     for page_name, found in evaluate_on_pages(chromium, site, width, pages, SLIDER_PICTURES):
@@ -327,8 +330,8 @@ def test_slider_pictures_keep_their_size_and_are_sharp(chromium, site, width):
         assert abs(picture["shown"] - picture["declared"]) < 1, (page_name, picture)
         assert picture["natural"] == 2 * picture["declared"], (page_name, picture)
         assert picture["overflow"] == "auto", (page_name, picture)
-        # On a phone the picture scrolls, and a line under it says so; on a desktop it fits.
-        assert picture["scrolls"] == picture["hint"] == (width < 500), (page_name, picture)
+        assert picture["narrow"] == (width < 500), (page_name, picture)
+        assert not picture["scrolls"] and not picture["hint"], (page_name, picture)
 
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
@@ -356,6 +359,66 @@ def test_the_answer_is_on_the_intro_s_first_screen(chromium, site, width, height
         assert found["link"], "the answer box does not link to the derivation"
     finally:
         context.close()
+
+
+READING_PATH = """() => {
+  const next = document.querySelector('a.right-next');
+  const article = document.querySelector('.bd-article');
+  return {next: next && next.getAttribute('href'), height: article.scrollHeight,
+          text: article.innerText,
+          links: [...article.querySelectorAll('a')].map(a => a.href),
+          tables: [...article.querySelectorAll('.pst-scrollable-table-container')]
+            .map(box => ({over: box.scrollWidth - box.clientWidth,
+                          scrolls: ['auto', 'scroll'].includes(getComputedStyle(box).overflowX)}))};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_reading_path_runs_from_the_intro_to_the_derivation(chromium, site, width):
+    """The intro's *Next* is the derivation, and the intro links the thread's objections
+    (an anchor that exists); *How to use this book* is short and leaves the run settings
+    and the robustness study to *Same claims on every machine*, at the back."""
+    pages = dict(
+        evaluate_on_pages(
+            chromium,
+            site,
+            width,
+            ["book/intro", "book/how-to-use", "book/same-claims"],
+            READING_PATH,
+        )
+    )
+    intro, how_to = pages["book/intro"], pages["book/how-to-use"]
+    same_claims = pages["book/same-claims"]
+    assert "MKL_CBWR=COMPATIBLE" in same_claims["text"] and "worst margin" in same_claims["text"]
+    # The robustness table (generated, wide) fits the column at 1280 px: its claim names wrap.
+    # On a phone its six columns cannot fit; it scrolls sideways in the theme's container.
+    tables = same_claims["tables"]
+    assert tables and all(table["scrolls"] for table in tables), tables
+    if width == 1280:
+        assert max(table["over"] for table in tables) <= 1, tables
+    assert intro["next"] == "gaussian-likelihood.html", intro["next"]
+    objections = [href for href in intro["links"] if "#thread-objections" in href]
+    assert objections, "the intro does not link the thread's objections"
+    v = PageVisit(chromium, site, width)
+    try:
+        v.open(objections[0])
+        heading = v.page.evaluate(
+            """() => {
+              const target = document.getElementById('thread-objections');
+              const section = target && (target.closest('section') ?? target);
+              return section?.querySelector('h1, h2, h3, h4')?.innerText ?? '';
+            }"""
+        )
+    finally:
+        v.close()
+    assert "objections" in heading, f"#thread-objections leads to {heading[:60]!r}"
+    for setting in ("MKL_CBWR", "ATEN_CPU_CAPABILITY", "VAEBOOK_SEED", "VAEBOOK_THREADS"):
+        assert setting not in how_to["text"], f"How to use this book explains {setting}"
+    assert any(href.endswith("same-claims.html") for href in how_to["links"])
+    # 5,400 px at 1280 px before the run settings moved out (issue 28); the notation table
+    # is most of what is left.
+    limit = 4200 if width == 1280 else 7000  # measured: 3944 and 6343 px
+    assert how_to["height"] <= limit, f"How to use this book is {how_to['height']} px tall"
 
 
 SELF_CHECK_PAGES = chapter_pages()

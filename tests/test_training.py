@@ -509,7 +509,7 @@ def test_trainable_trains_only_the_named_layers(digits):
             )
 
 
-# --- importance_weighted_nll (chapter *Other likelihoods side by side*) ------------------------
+# --- importance_weighted_nll (chapter *Training other likelihoods side by side*) ---------------
 
 
 def _linear_gaussian(seed: int, orthogonal: bool):

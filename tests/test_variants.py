@@ -1,8 +1,9 @@
 """Tests of the named decoder likelihoods, training with them, and the variant comparisons.
 
-Chapters *Learning σ* and *Other likelihoods side by side* rest on these: a learned scale
-settles at the error it sees, the floor holds, members with different likelihoods train as if
-alone, and bad input (unknown names, data outside [0, 1] for Bernoulli types) is refused.
+Chapters *Training with a learned σ* and *Training other likelihoods side by side* rest on these: a
+learned scale settles at the error it sees, the floor holds, members with different likelihoods
+train as if alone, and bad input (unknown names, data outside [0, 1] for Bernoulli types) is
+refused.
 """
 
 import math

@@ -139,3 +139,81 @@ def test_a_frame_width_sets_the_shown_size_in_both_views():
     unsized = FrameSlider(make_frames(2), description="σ", aria_label="σ")
     assert 'style="max-width: 100%;"' in unsized.to_html()
     assert unsized.widget.children[1].width == ""
+
+
+# --- pictures for every screen (issue 28, item 3: phones) ------------------------------------
+
+
+def _picture(width=40, height=20, **data):
+    from vaebook.widgets import Picture
+
+    fig = plt.figure(figsize=(width / 10, height / 10))
+    return Picture(figure_to_png(fig, dpi=10, density=2), width, height, data)
+
+
+def test_png_size_reads_the_header():
+    from vaebook.widgets import png_size
+
+    assert png_size(_picture(40, 20).png) == (80, 40)
+    with pytest.raises(ValueError, match="PNG"):
+        png_size(b"GIF89a" + bytes(30))
+
+
+def test_picture_html_gives_phones_the_narrow_rendering_with_its_facts():
+    from vaebook.widgets import NARROW_MEDIA, picture_html
+
+    wide, narrow = _picture(60, 20, **{"tick-px": "22.22"}), _picture(30, 40, **{"marker-x": "0.5"})
+    page = picture_html(wide, "a <figure>", narrow, image_id="the-image")
+    source = re.search(r"<source [^>]*>", page).group(0)
+    image = re.search(r"<img [^>]*>", page).group(0)
+    assert f'media="{NARROW_MEDIA}"' in source and " 2x" in source
+    assert 'width="30" height="40"' in source and 'data-marker-x="0.5"' in source
+    assert 'data-png-width="60"' in source
+    assert 'width="60" height="20"' in image and 'data-tick-px="22.22"' in image
+    assert 'data-png-width="120"' in image and 'id="the-image"' in image
+    assert 'alt="a &lt;figure&gt;"' in image and "max-width: 100%; height: auto" in image
+    assert "<source" not in picture_html(wide, "alone")
+
+
+def test_a_slider_with_narrow_frames_shows_a_picture_and_switches_both_renderings():
+    frames = [
+        Frame(f.label, f.png, f.alt, f.numbers_html, width=20, narrow=_picture(), data={"a": "1"})
+        for f in make_frames(2)
+    ]
+    page = FrameSlider(frames, description="σ", aria_label="σ").to_html()
+    assert "<picture" in page and "<source" in page and "max-width: none" not in page
+    payload = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+    data = json.loads(payload.group(1).replace("<\\/", "</"))
+    assert all(d["narrow"]["src"].startswith("data:image/png") for d in data)
+    assert data[0]["data"] == {"a": "1", "png-width": "20"}
+    with pytest.raises(ValueError, match="either every frame"):
+        plain = make_frames(1)[0]
+        plain = Frame(plain.label, plain.png, plain.alt, plain.numbers_html, width=20)
+        FrameSlider([frames[0], plain], description="σ", aria_label="σ")
+
+
+@pytest.mark.browser
+def test_a_phone_sees_the_narrow_frames_and_their_facts_follow_the_slider(chromium):
+    pictures = [_picture(30, 40, **{"marker-x": f"0.{i + 1}"}) for i in range(3)]
+    frames = [
+        Frame(f.label, f.png, f.alt, f.numbers_html, width=20, narrow=picture)
+        for f, picture in zip(make_frames(3), pictures)
+    ]
+    html = FrameSlider(frames, description="σ", aria_label="Decoder σ").to_html()
+    for width, narrow in ((390, True), (1280, False)):
+        page = chromium.new_page(viewport={"width": width, "height": 600})
+        page.set_content(f"<!doctype html><html><body>{html}</body></html>")
+        page.get_by_role("slider", name="Decoder σ").focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        found = page.evaluate("""() => {
+          const img = document.querySelector('.vaebook-slider img');
+          const source = document.querySelector('.vaebook-slider source');
+          return {marker: source.dataset.markerX, matches: matchMedia(source.media).matches,
+                  current: img.currentSrc, narrow: source.srcset.split(' ')[0],
+                  wide: img.getAttribute('src'), shown: img.getBoundingClientRect().width};
+        }""")
+        assert found["marker"] == "0.3" and found["matches"] == narrow, found
+        assert found["current"] == (found["narrow"] if narrow else found["wide"]), found
+        assert found["shown"] == (30 if narrow else 20), found
+        page.close()

@@ -1,6 +1,6 @@
 """Audit a VAE loss: which decoder likelihood, σ and β does it really implement?
 
-Introduced in chapter *Scaling, learned σ and other likelihoods*. :func:`audit_loss` calls a
+Introduced in chapter *What a loss assumes: its σ and its likelihood*. :func:`audit_loss` calls a
 loss ``loss(x_hat, x, mu, logvar)`` on probe inputs and writes it as
 ``L = a * sum rho(x, x_hat) + c * sum KL + const`` (sums over pixels, latents and batch). It
 changes ``x_hat`` at fixed ``(mu, logvar)`` and vice versa to separate the two parts, fits ``c``
@@ -46,8 +46,8 @@ CANDIDATES = [(family, False) for family in FAMILIES] + [
 class LossAudit:
     """What :func:`audit_loss` found out about a VAE loss; ``str()`` gives the verdict.
 
-    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*. ``family`` is one
-    of ``FAMILIES`` or ``"unknown"`` (then ``reason`` says why). ``scale`` is the Gaussian σ or
+    Used behind the scenes in chapter *What a loss assumes: its σ and its likelihood*. ``family`` is
+    one of ``FAMILIES`` or ``"unknown"`` (then ``reason`` says why). ``scale`` is the Gaussian σ or
     Laplace ``b`` for which the loss is a multiple of the −ELBO (``beta`` is then 1); for the
     Bernoulli families ``scale`` is None and ``beta`` is the KL weight relative to the summed
     cross-entropy. ``sigma_per_pixel`` is the decoder's noise standard deviation per pixel in the
@@ -200,7 +200,7 @@ def audit_loss(
 ) -> LossAudit:
     """Probe ``loss(x_hat, x, mu, logvar)`` and report the likelihood, σ and β it implies.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. ``x`` and ``x_hat`` get
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*. ``x`` and ``x_hat`` get
     shape ``(batch_size, *image_shape)``, ``x`` in [0, 1] and ``x_hat`` in [0.05, 0.95] (a
     probability for the Bernoulli families, or their logits); ``mu`` and ``logvar`` get shape
     ``(batch_size, latent_dim)``. The loss must return a scalar tensor. Inputs are float64, or

@@ -1,7 +1,7 @@
 """What a VAE loss assumes, from its settings alone: the calculator of the website.
 
-Introduced in chapter *Scaling, learned σ and other likelihoods*. :func:`loss_assumptions` is the
-maths; ``calculator.js`` (next to this file) is the same maths in JavaScript, so that the
+Introduced in chapter *What a loss assumes: its σ and its likelihood*. :func:`loss_assumptions` is
+the maths; ``calculator.js`` (next to this file) is the same maths in JavaScript, so that the
 calculator works on the static website without a kernel, and :func:`loss_calculator_html` is the
 form that runs it (on the website and in a live JupyterLab alike). The tests compare the two
 implementations on many inputs in a real browser.
@@ -74,8 +74,8 @@ def loss_assumptions(
 ) -> dict:
     """The decoder, scale, β and collapse risk that a loss's settings imply.
 
-    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*. Returns a dict
-    with ``family`` (``"gaussian"``, ``"laplace"``, ``"bernoulli"``), ``scale`` (σ or b in the
+    Used behind the scenes in chapter *What a loss assumes: its σ and its likelihood*. Returns a
+    dict with ``family`` (``"gaussian"``, ``"laplace"``, ``"bernoulli"``), ``scale`` (σ or b in the
     data's own units; None for Bernoulli), ``scale_01`` (the same on pixels rescaled to [0, 1]),
     ``beta`` (1 for Gaussian and Laplace), ``depends_on_batch_size``, ``depends_on_image_size``,
     ``depends_on_latent_dim``, ``collapse`` (Gaussian only: ``"all"`` when σ² on [0, 1] pixels is
@@ -148,7 +148,7 @@ def loss_assumptions(
 def loss_calculator_html(element_id: str = "loss-calculator") -> str:
     """The calculator as a self-contained HTML form with its script (no kernel, no CDN).
 
-    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*.
+    Used behind the scenes in chapter *What a loss assumes: its σ and its likelihood*.
     """
     if not isinstance(element_id, str) or not element_id:
         raise ValueError(f"element_id must be a non-empty string, got {element_id!r}")
@@ -192,7 +192,7 @@ def loss_calculator_html(element_id: str = "loss-calculator") -> str:
 def show_loss_calculator(element_id: str = "loss-calculator") -> None:
     """Display :func:`loss_calculator_html` in a notebook (the website shows the same output).
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*.
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*.
     """
     from IPython.display import HTML, display
 

@@ -3,7 +3,9 @@
 Introduced in chapter *σ trades reconstruction against KL*. A chapter that states something
 learned from training ("the first σ whose code is empty is the first grid point above
 √λ₁") checks it with :func:`check`, which calls the claim's predicate on the chapter's own
-results, prints what it measured, and raises :class:`ClaimFailed` if the claim does not hold.
+results, shows what it measured, and raises :class:`ClaimFailed` if the claim does not hold.
+A check shows as one line, ``✔ <statement>: <the numbers>``; its margin, in words, is in the
+details under that line (a fold-out on the website, indented lines in plain text).
 
 Each predicate returns :class:`Evidence`: a *margin* (≥ 0 when the claim holds; how far the
 measured numbers are from breaking it, in the claim's own unit) and the numbers behind it.
@@ -22,10 +24,12 @@ import dataclasses
 import json
 import math
 import os
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+from vaebook._verdict import PRINT_WIDTH
+from vaebook._verdict import Verdict as _Verdict
+from vaebook._verdict import margin_in_words as _margin_in_words
 from vaebook.training import ACTIVE_UNIT_THRESHOLD
 
 __all__ = [
@@ -42,13 +46,12 @@ __all__ = [
 LOG_ENV = "VAEBOOK_CLAIMS_LOG"
 """Environment variable: a JSON-lines file that :func:`check` appends its records to."""
 
-PRINT_WIDTH = 88
-""":func:`check` wraps what it prints to this many characters: the width of a code block on
-the website at 1280 px (``_static/reading.css``)."""
 
+def _show(verdict: _Verdict) -> None:
+    """Display ``verdict``: rich in a notebook, its plain text elsewhere."""
+    from IPython.display import display
 
-def _say(text: str) -> None:
-    print(textwrap.fill(text, width=PRINT_WIDTH, subsequent_indent="  "))
+    display(verdict)
 
 
 class ClaimFailed(AssertionError):
@@ -75,9 +78,18 @@ class Evidence:
         """Whether the claim holds: a margin ≥ 0 (NaN never holds)."""
         return bool(self.margin >= 0)
 
+    _shown: bool = dataclasses.field(default=False, init=False, compare=False, repr=False)
+    """True for the evidence :func:`check` returns: it has shown it already."""
+
     def _repr_pretty_(self, printer, cycle) -> None:
-        """In a notebook, a short line: :func:`check` has already printed the details."""
-        printer.text(f"Evidence: margin {self.margin:.3g} {self.unit}".rstrip())
+        """The margin in words: ``It holds with a margin of 0.5 nats: ...``."""
+        printer.text(_margin_in_words(self.margin, self.unit))
+
+    def _ipython_display_(self) -> None:
+        """Nothing when :func:`check` returned it (a cell ending with ``check(...)`` shows
+        the check once), the margin in words otherwise."""
+        if not self._shown:
+            print(_margin_in_words(self.margin, self.unit))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,12 +150,14 @@ def _record(claim: Claim, evidence: Evidence | None, error: str | None) -> None:
 
 
 def check(name: str, *inputs) -> Evidence:
-    """Check the claim ``name`` on a chapter's results and print what was measured.
+    """Check the claim ``name`` on a chapter's results and show what was measured.
 
-    Introduced in chapter *σ trades reconstruction against KL*. Returns the
-    :class:`Evidence`; raises :class:`ClaimFailed` when the claim does not hold (unless
-    ``VAEBOOK_CLAIMS_LOG`` is set, see the module docstring) and :class:`ValueError` for a
-    name that is not a registered claim.
+    Introduced in chapter *σ trades reconstruction against KL*. Shows one line, ✔ (or ✘), the
+    claim's statement and the numbers, with the margin in words as its details; a margin of
+    exactly 0 is said to hold "exactly at the bound". Returns the :class:`Evidence`, which a
+    notebook does not display again. Raises :class:`ClaimFailed` when the claim does not
+    hold (unless ``VAEBOOK_CLAIMS_LOG`` is set, see the module docstring) and
+    :class:`ValueError` for a name that is not a registered claim.
     """
     if name not in CLAIMS:
         raise ValueError(
@@ -156,21 +170,28 @@ def check(name: str, *inputs) -> Evidence:
     except Exception as error:  # a predicate that cannot measure is a failed claim
         _record(claim, None, f"{type(error).__name__}: {error}")
         if recording:
-            _say(f"✘ {claim.statement} [could not be measured: {error}]")
-            return Evidence(math.nan, "", str(error))
+            _show(_Verdict(False, claim.statement, f"could not be measured: {error}"))
+            return _shown(Evidence(math.nan, "", str(error)))
         raise
     _record(claim, evidence, None)
-    mark = "✔" if evidence.holds else "✘"
-    _say(
-        f"{mark} {claim.statement} [{evidence.detail}; margin {evidence.margin:.3g} "
-        f"{evidence.unit}]"
-    )
+    numbers = evidence.detail
+    if evidence.margin == 0:
+        numbers += " (exactly at the bound)"
+    details = f"{_margin_in_words(evidence.margin, evidence.unit)} Claim {claim.name}."
+    _show(_Verdict(evidence.holds, claim.statement, numbers, details))
     if not evidence.holds and not recording:
         raise ClaimFailed(
             f"the claim {name!r} does not hold: {claim.statement} "
             f"({evidence.detail}; margin {evidence.margin:.3g} {evidence.unit})"
         )
-    return evidence
+    return _shown(evidence)
+
+
+def _shown(evidence: Evidence) -> Evidence:
+    """A copy of ``evidence`` that a notebook does not display again."""
+    copy = dataclasses.replace(evidence)
+    object.__setattr__(copy, "_shown", True)
+    return copy
 
 
 # ---------------------------------------------------------------------------------------------

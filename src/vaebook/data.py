@@ -55,7 +55,7 @@ _DEQUANTISE_SEEDS = {"train": 1, "test": 2}
 def load_digits_split(test_fraction: float = 0.25, seed: int = 0, dtype=torch.float32):
     """The digits as ``(x_train, y_train, x_test, y_test)`` torch tensors.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. ``x_*`` have shape
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*. ``x_*`` have shape
     ``(N, 64)`` and values in [0, 1] (raw grey value / 16) with the floating-point ``dtype``;
     ``y_*`` are the digit labels (``torch.int64``, shape ``(N,)``). The split is stratified by
     label and fixed by ``seed``: the default gives 1347 training and 450 test images.
@@ -130,9 +130,9 @@ def _check_images(x) -> None:
 def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
     """Spread each grey level ``k / 16`` uniformly over its own bin ``[k, k + 1) / 17``.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. Returns ``(16 x + u) / 17``
-    with ``u ~ U(0, 1)`` drawn from ``seed``: continuous data in [0, 1) without repeated values.
-    For a density ``p`` of the result, ``-log p + D log 17`` estimates an upper bound on the
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*. Returns ``(16 x + u) /
+    17`` with ``u ~ U(0, 1)`` drawn from ``seed``: continuous data in [0, 1) without repeated
+    values. For a density ``p`` of the result, ``-log p + D log 17`` estimates an upper bound on the
     ``-log`` probability of the discrete digits (Theis et al., 2016). ``x`` must lie in [0, 1]
     (``ValueError`` otherwise).
     """
@@ -147,8 +147,8 @@ def dequantise(x: torch.Tensor, seed: int) -> torch.Tensor:
 def binarise(x: torch.Tensor) -> torch.Tensor:
     """``1.0`` where ``x > BINARY_THRESHOLD``, else ``0.0`` (same dtype as ``x``).
 
-    Used behind the scenes in chapter *Other likelihoods side by side* (Bernoulli on binarised
-    digits).
+    Used behind the scenes in chapter *Training other likelihoods side by side* (Bernoulli on
+    binarised digits).
     """
     _check_images(x)
     return (x > BINARY_THRESHOLD).to(x.dtype)
@@ -157,10 +157,10 @@ def binarise(x: torch.Tensor) -> torch.Tensor:
 def member_data(x: torch.Tensor, kinds, split: str, stack: bool = False) -> torch.Tensor:
     """The images ``x`` as each member of a batched model sees them.
 
-    Used behind the scenes in chapter *Learning σ*. ``kinds`` holds one of :data:`DATA_KINDS`
-    per member and ``split`` is ``"train"`` or ``"test"`` (it picks the dequantisation noise).
-    Returns ``x`` itself ``(N, D)`` if every member sees the grey digits (and not ``stack``),
-    else ``(K, N, D)`` with each member's own version.
+    Used behind the scenes in chapter *Training with a learned σ*. ``kinds`` holds one of
+    :data:`DATA_KINDS` per member and ``split`` is ``"train"`` or ``"test"`` (it picks the
+    dequantisation noise). Returns ``x`` itself ``(N, D)`` if every member sees the grey digits (and
+    not ``stack``), else ``(K, N, D)`` with each member's own version.
     """
     _check_images(x)
     kinds = list(kinds) if isinstance(kinds, (list, tuple)) else kinds

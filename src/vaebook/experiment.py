@@ -9,9 +9,9 @@ weights, same batches, same noise), measures every member with
 :class:`Result` under the configs themselves (:mod:`vaebook.cache`): the same list, the same
 code and the same floating-point path load from disk. :func:`fine_tune` goes on training
 copies of one trained member. A σ sweep is a list of Gaussian configs (:func:`sigma_configs`,
-:func:`run_sigma_sweep`); chapters *Learning σ* and *Other likelihoods side by side* run the
-lists of :mod:`vaebook.variants`. The linear VAE (:mod:`vaebook.linear`) is the one deliberate
-exception: another model (float64, linear), measured against its closed form.
+:func:`run_sigma_sweep`); chapters *Training with a learned σ* and *Training other likelihoods side
+by side* run the lists of :mod:`vaebook.variants`. The linear VAE (:mod:`vaebook.linear`) is the one
+deliberate exception: another model (float64, linear), measured against its closed form.
 """
 
 from __future__ import annotations
@@ -283,8 +283,9 @@ class Result(_cache.StoredResult):
         """``-log p(x_j | z)`` of every pixel of every test digit, shape ``(N, D)``, for the
         member ``label``, with ``z`` the posterior mean and the trained scale.
 
-        Introduced in chapter *Learning σ*. Summed over pixels it is the reconstruction term
-        of the −ELBO at the posterior mean (no sampling), so it shows which pixels cost nats.
+        Introduced in chapter *Training with a learned σ*. Summed over pixels it is the
+        reconstruction term of the −ELBO at the posterior mean (no sampling), so it shows which
+        pixels cost nats.
         """
         k = self.index_of(label)
         model, (x, _) = self.model(), self.test_data()
@@ -304,8 +305,8 @@ class Result(_cache.StoredResult):
     def neg_log_likelihood(self, samples: int = training.IWAE_SAMPLES) -> np.ndarray:
         """An importance-weighted estimate of ``-log p(x)``, nats per test image, shape (K,).
 
-        Introduced in chapter *Other likelihoods side by side*: the same test digits, scales
-        and constants as ``neg_elbo``, with ``samples`` importance samples per image
+        Introduced in chapter *Training other likelihoods side by side*: the same test digits,
+        scales and constants as ``neg_elbo``, with ``samples`` importance samples per image
         (:func:`~vaebook.training.importance_weighted_nll`). The −ELBO minus this estimate
         is the gap of each member's bound.
         """
@@ -406,8 +407,8 @@ def _train_and_evaluate(
 def run(configs, *, cache: bool = True, progress="auto", **overrides) -> Result:
     """Train one VAE per :class:`Config` (all as ONE batched model), evaluate, cache.
 
-    Introduced in chapter *Learning σ*. ``overrides`` set a field of every config, e.g.
-    ``run(configs, latent_dim=8)`` or ``seed=3``. The configs must share
+    Introduced in chapter *Training with a learned σ*. ``overrides`` set a field of every config,
+    e.g. ``run(configs, latent_dim=8)`` or ``seed=3``. The configs must share
     :data:`TRAINING_FIELDS`. With ``cache=True`` a result of the same configs and the same
     code is loaded from disk instead of retrained (:mod:`vaebook.cache`); ``progress`` is
     that of :func:`~vaebook.training.train_vae`.
@@ -434,11 +435,11 @@ def fine_tune(
 ) -> Result:
     """Train copies of the trained member ``label`` of ``result``, one per config.
 
-    Used behind the scenes in chapter *Learning σ* (:func:`vaebook.variants.lower_floor`).
-    Every member of the new model starts from that member's weights; only the parameters whose
-    names start with one of ``trainable`` train (the default: the decoder's output layer).
-    The configs must build the same network as ``result`` (same likelihood outputs,
-    ``latent_dim`` and ``hidden_dim``). Cached like :func:`run`, under the configs, the
+    Used behind the scenes in chapter *Training with a learned σ*
+    (:func:`vaebook.variants.lower_floor`). Every member of the new model starts from that member's
+    weights; only the parameters whose names start with one of ``trainable`` train (the default: the
+    decoder's output layer). The configs must build the same network as ``result`` (same likelihood
+    outputs, ``latent_dim`` and ``hidden_dim``). Cached like :func:`run`, under the configs, the
     starting member and ``trainable``.
     """
     if not isinstance(result, Result):

@@ -149,7 +149,7 @@ def _gaussian_nll(x: torch.Tensor, x_hat: torch.Tensor, sigma: torch.Tensor) -> 
 def laplace_nll(x_hat: torch.Tensor, x: torch.Tensor, scale, reduction: str = "sum"):
     """Negative log-density of a Laplace decoder, ``|x - x_hat| / b + log(2 b)`` per pixel.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. Summed over pixels it is
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*. Summed over pixels it is
     the L1 error divided by the scale ``b`` plus ``D log(2 b)``. ``scale`` is a positive float
     or a positive tensor broadcastable to ``x``; ``reduction`` is as in :func:`gaussian_nll`.
     """
@@ -174,7 +174,7 @@ def _laplace_nll(x: torch.Tensor, x_hat: torch.Tensor, scale: torch.Tensor) -> t
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor, reduction: str = "sum"):
     """Binary cross-entropy with logits, summed over pixels: ``-log Bernoulli(x; sigmoid(logits))``.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. ``x`` must lie in [0, 1].
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*. ``x`` must lie in [0, 1].
     For ``x`` in {0, 1} this is a negative log-probability; for grey values in between it is
     *not* a normalised density (see :func:`continuous_bernoulli_nll`).
     """
@@ -206,7 +206,7 @@ _CB_SERIES_CUTOFF = 0.05
 def continuous_bernoulli_log_normalizer(logits: torch.Tensor) -> torch.Tensor:
     """Elementwise ``log C(lambda)`` of the continuous Bernoulli, ``lambda = sigmoid(logits)``.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*.
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*.
     ``C(lambda) = 2 artanh(1 - 2 lambda) / (1 - 2 lambda)``, with ``C(1/2) = 2``. In terms of
     the logit ``eta`` this is ``C = eta / tanh(eta / 2)``. Writing ``u = eta / 2``,
     ``log C = log 2 + log(u / tanh u)``; near ``u = 0`` (``lambda`` near 1/2) the closed form
@@ -231,8 +231,8 @@ def _cb_log_normalizer(logits: torch.Tensor) -> torch.Tensor:
 def continuous_bernoulli_nll(logits: torch.Tensor, x: torch.Tensor, reduction: str = "sum"):
     """Negative log-density of the continuous Bernoulli on [0, 1]^D.
 
-    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods*. Per pixel it is
-    the binary cross-entropy minus ``log C(lambda)``, so it integrates to one over [0, 1]
+    Used behind the scenes in chapter *What a loss assumes: its σ and its likelihood*. Per pixel it
+    is the binary cross-entropy minus ``log C(lambda)``, so it integrates to one over [0, 1]
     (Loaiza-Ganem and Cunningham, 2019). ``reduction`` is as in :func:`gaussian_nll`.
     """
     return _checked_unit_interval_nll(
@@ -277,7 +277,7 @@ def _kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 def optimal_sigma(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The shared ``sigma`` that maximises the Gaussian likelihood: ``sqrt(MSE)``.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. The mean of the squared
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*. The mean of the squared
     errors runs over all elements of the batch (the sigma-VAE of Rybkin et al., 2021). Returns a
     0-dim tensor; it is 0 when ``x_hat == x``, where the likelihood is unbounded.
     """
@@ -298,7 +298,7 @@ def kl_to_recon_weight(
     """``kl_weight * w_k / w_r``: what one nat of the batch's total KL costs in units of its
     total reconstruction loss, for the given reductions.
 
-    Used behind the scenes in chapter *Scaling, learned σ and other likelihoods* (by
+    Used behind the scenes in chapter *What a loss assumes: its σ and its likelihood* (by
     :func:`effective_sigma` and the loss calculator). A loss that reduces the batch's
     reconstruction terms with ``recon_reduction`` weighs their total by ``w_r`` (1 for
     ``"sum"``, ``1/B`` for ``"batchmean"``, ``1/(B * D)`` for ``"mean"``), and its KL term by
@@ -332,7 +332,7 @@ def effective_sigma(
 ) -> float:
     """The ``sigma`` of the Gaussian decoder that a squared-error VAE loss implies.
 
-    Introduced in chapter *Scaling, learned σ and other likelihoods*. The loss is
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*. The loss is
     ``recon_term + kl_weight * kl_term``, where the reconstruction term reduces the squared
     errors of a batch and the KL term reduces the KL divergences:
 
@@ -359,7 +359,7 @@ def effective_sigma(
 def continuous_bernoulli_mean(logits: torch.Tensor) -> torch.Tensor:
     """Elementwise mean of the continuous Bernoulli with ``lambda = sigmoid(logits)``.
 
-    Introduced in chapter *Other likelihoods side by side*. The mean is
+    Introduced in chapter *Training other likelihoods side by side*. The mean is
     ``lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda))``; in terms of ``eta = logits``
     it is ``1 / (1 - exp(-eta)) - 1 / eta``, which tends to 1/2 at ``eta = 0``, where a
     Taylor series ``1/2 + eta/12 - eta^3/720`` replaces the 0/0 form.
@@ -375,7 +375,7 @@ def continuous_bernoulli_mean(logits: torch.Tensor) -> torch.Tensor:
 def continuous_bernoulli_logit_for_mean(mean) -> torch.Tensor:
     """The logit ``eta`` whose continuous Bernoulli has the given mean (elementwise, float64).
 
-    Used behind the scenes in chapter *Other likelihoods side by side*. The mean
+    Used behind the scenes in chapter *Training other likelihoods side by side*. The mean
     (:func:`continuous_bernoulli_mean`) rises strictly from 0 to 1 as ``eta`` goes from −∞ to
     ∞, so 80 bisection steps on [−200, 200] find ``eta`` to about 1e-22 relative to the
     interval. Near 0 the mean behaves like ``-1/eta`` (near 1 like ``1 - 1/eta``), so there the
@@ -413,10 +413,10 @@ def continuous_bernoulli_logit_for_mean(mean) -> torch.Tensor:
 def soft_floor(log_scale: torch.Tensor, floor: float) -> torch.Tensor:
     """``log(floor) + softplus(log_scale - log(floor))``: a smooth ``max(log_scale, log floor)``.
 
-    Used behind the scenes in chapter *Learning σ*. Far above the floor it returns ``log_scale``
-    unchanged; far below it returns ``log(floor)``, so ``exp`` of the result never drops below
-    ``floor``. This is the "soft clip" of the σ-VAE code (Rybkin et al., 2021). ``floor = 0`` means
-    no floor: ``log_scale`` is returned as it is. A negative, infinite or NaN floor is a
+    Used behind the scenes in chapter *Training with a learned σ*. Far above the floor it returns
+    ``log_scale`` unchanged; far below it returns ``log(floor)``, so ``exp`` of the result never
+    drops below ``floor``. This is the "soft clip" of the σ-VAE code (Rybkin et al., 2021). ``floor
+    = 0`` means no floor: ``log_scale`` is returned as it is. A negative, infinite or NaN floor is a
     ``ValueError``.
     """
     if isinstance(floor, bool) or not isinstance(floor, Real) or not (0 <= floor < math.inf):
@@ -433,7 +433,7 @@ class Likelihood:
     """A decoder likelihood: how the decoder's output becomes ``p(x | z)``, and where its scale
     (σ, or the Laplace ``b``) comes from.
 
-    Used behind the scenes in chapter *Learning σ*; build one by name with
+    Used behind the scenes in chapter *Training with a learned σ*; build one by name with
     :func:`get_likelihood`. Each family is a subclass (:class:`GaussianLikelihood`,
     :class:`LaplaceLikelihood`, :class:`BernoulliLikelihood`,
     :class:`ContinuousBernoulliLikelihood`) with the same four parts:
@@ -516,7 +516,7 @@ class Likelihood:
         """The same likelihood with its shared scale held fixed (for evaluation after training).
 
         A learned or optimal shared scale becomes a fixed one; the others are returned as they
-        are. Introduced in chapter *Learning σ*.
+        are. Introduced in chapter *Training with a learned σ*.
         """
         return type(self)() if self.scale_kind in ("learned", "optimal") else self
 
@@ -557,9 +557,10 @@ class Likelihood:
         """The scale of ``p(x | z)`` for a decoder ``output``: σ (or ``b``) for every pixel
         where it varies, else the shared one; None for the Bernoulli types.
 
-        Introduced in chapter *Learning σ*. A fixed or learned scale is the given ``scale``
-        (a number or a tensor broadcastable to ``x``); an optimal one is :meth:`fitted_scale`
-        over all but the first dimension, softly floored; a per-pixel one comes from the output.
+        Introduced in chapter *Training with a learned σ*. A fixed or learned scale is the given
+        ``scale`` (a number or a tensor broadcastable to ``x``); an optimal one is
+        :meth:`fitted_scale` over all but the first dimension, softly floored; a per-pixel one comes
+        from the output.
         """
         return self._location_and_scale(x, output, scale)[1]
 
@@ -585,14 +586,14 @@ class Likelihood:
     def nll(self, output: torch.Tensor, x: torch.Tensor, scale=None) -> torch.Tensor:
         """``-log p(x | z)`` summed over every dimension but the first, shape ``(B,)``.
 
-        Introduced in chapter *Learning σ*. ``output`` is the decoder's output (the location
-        and, for ``"gaussian-per-pixel"``, the raw ``log sigma``); ``scale`` is the shared
+        Introduced in chapter *Training with a learned σ*. ``output`` is the decoder's output (the
+        location and, for ``"gaussian-per-pixel"``, the raw ``log sigma``); ``scale`` is the shared
         ``sigma`` or ``b`` of a ``fixed`` or ``learned`` likelihood (see :meth:`scale`) and is
         ignored otherwise.
 
         For ``"bernoulli"`` the value is a negative log-*probability* when ``x`` is in
         {0, 1}; on grey values it is the binary cross-entropy, which is not the negative log
-        of any normalised density (chapter *Other likelihoods side by side*).
+        of any normalised density (chapter *Training other likelihoods side by side*).
         """
         return self._nll_at(x, *self._location_and_scale(x, output, scale), checked=True)
 
@@ -611,7 +612,7 @@ class Likelihood:
 class GaussianLikelihood(Likelihood):
     """A Gaussian decoder (:func:`gaussian_nll`): mean ``x_hat`` and a fixed, learned, optimal
     (``sqrt(MSE)`` of every batch, the σ-VAE of Rybkin et al., 2021) or per-pixel σ (Kingma and
-    Welling, 2014, appendix C.2). Used behind the scenes in chapter *Learning σ*."""
+    Welling, 2014, appendix C.2). Used behind the scenes in chapter *Training with a learned σ*."""
 
     family, scale_kinds = "gaussian", ("fixed", "learned", "optimal", "per-pixel")
     _checked_nll, _fast_nll = staticmethod(gaussian_nll), staticmethod(_gaussian_nll)
@@ -623,7 +624,7 @@ class GaussianLikelihood(Likelihood):
 
 class LaplaceLikelihood(Likelihood):
     """A Laplace decoder (:func:`laplace_nll`): mean ``x_hat`` and a fixed or learned shared
-    scale ``b``. Used behind the scenes in chapter *Learning σ*."""
+    scale ``b``. Used behind the scenes in chapter *Training with a learned σ*."""
 
     family, scale_kinds = "laplace", ("fixed", "learned")
     _checked_nll, _fast_nll = staticmethod(laplace_nll), staticmethod(_laplace_nll)
@@ -636,7 +637,7 @@ class LaplaceLikelihood(Likelihood):
 
 class BernoulliLikelihood(Likelihood):
     """A Bernoulli decoder (:func:`bernoulli_nll`, the BCE): one logit per pixel, data in [0, 1].
-    Used behind the scenes in chapter *Other likelihoods side by side*."""
+    Used behind the scenes in chapter *Training other likelihoods side by side*."""
 
     family, needs_unit_interval = "bernoulli", True
     _checked_nll, _fast_nll = staticmethod(bernoulli_nll), staticmethod(_bernoulli_nll)
@@ -645,8 +646,8 @@ class BernoulliLikelihood(Likelihood):
 
 class ContinuousBernoulliLikelihood(Likelihood):
     """The continuous Bernoulli (:func:`continuous_bernoulli_nll`): the Bernoulli's logits with
-    the normaliser that makes it a density on [0, 1]. Used behind the scenes in chapter *Other
-    likelihoods side by side*."""
+    the normaliser that makes it a density on [0, 1]. Used behind the scenes in chapter
+    *Training other likelihoods side by side*."""
 
     family, needs_unit_interval = "continuous-bernoulli", True
     _checked_nll = staticmethod(continuous_bernoulli_nll)
@@ -676,10 +677,10 @@ LIKELIHOOD_NAMES = tuple(_BY_NAME)
 def get_likelihood(likelihood, scale_floor: float = 0.0) -> Likelihood:
     """A :class:`Likelihood` from its name (or the same :class:`Likelihood` back).
 
-    Introduced in chapter *Other likelihoods side by side*. The names are :data:`LIKELIHOOD_NAMES`:
-    a family (``"gaussian"``, ``"laplace"``, ``"bernoulli"``, ``"continuous-bernoulli"``),
-    followed by ``-learned``, ``-optimal`` or ``-per-pixel`` for a scale that is not fixed.
-    An unknown name raises a :class:`ValueError` that lists the known ones.
+    Introduced in chapter *Training other likelihoods side by side*. The names are
+    :data:`LIKELIHOOD_NAMES`: a family (``"gaussian"``, ``"laplace"``, ``"bernoulli"``,
+    ``"continuous-bernoulli"``), followed by ``-learned``, ``-optimal`` or ``-per-pixel`` for a
+    scale that is not fixed. An unknown name raises a :class:`ValueError` that lists the known ones.
     """
     if isinstance(likelihood, Likelihood):
         return likelihood
@@ -700,7 +701,7 @@ class MemberLikelihoods:
     """The likelihoods of the ``K`` members of a batched VAE, with their scales: everything the
     training loop and the evaluation ask about ``p(x | z)``.
 
-    Used behind the scenes in chapter *Learning σ*. ``likelihoods`` holds one
+    Used behind the scenes in chapter *Training with a learned σ*. ``likelihoods`` holds one
     :class:`Likelihood` per member and ``sigmas`` one number per member: the σ (or Laplace
     ``b``) of a fixed scale, the starting value of a learned one, only a label otherwise. A
     learned scale is trained as ``log σ`` (:attr:`log_scale`, a parameter for the optimiser),

@@ -145,10 +145,10 @@ class BatchedMLPVAE(BatchedVAE):
     member exactly and the members of a σ sweep differ by σ alone. ``n_models=1`` is a plain
     VAE. ``dtype`` sets the parameters' floating-point type (float64 for exact comparisons).
 
-    ``outputs_per_pixel=2`` (chapter *Learning σ*) doubles the decoder's output layer: the
-    decoder then returns ``(K, B, 2 D)``, a location and a raw ``log σ`` for every pixel, for a
-    ``"gaussian-per-pixel"`` likelihood (:class:`vaebook.likelihoods.Likelihood`). Members with
-    another likelihood read only the first ``D`` outputs.
+    ``outputs_per_pixel=2`` (chapter *Training with a learned σ*) doubles the decoder's output
+    layer: the decoder then returns ``(K, B, 2 D)``, a location and a raw ``log σ`` for every pixel,
+    for a ``"gaussian-per-pixel"`` likelihood (:class:`vaebook.likelihoods.Likelihood`). Members
+    with another likelihood read only the first ``D`` outputs.
     """
 
     def __init__(

@@ -2,9 +2,9 @@
 
 The chapter writes this model, its loss and its training loop on the page, so that a student
 sees and can change them; this module keeps the same definitions, so that later chapters
-(*Learning σ*, *Other likelihoods side by side*) build on them instead of copying them. A test
-(``tests/test_page_vae.py``) checks that every definition here is the page's, statement for
-statement, and that the batched trainer of the package trains this very VAE.
+(*Training with a learned σ*, *Training other likelihoods side by side*) build on them instead of
+copying them. A test (``tests/test_page_vae.py``) checks that every definition here is the page's,
+statement for statement, and that the batched trainer of the package trains this very VAE.
 """
 
 from __future__ import annotations

@@ -14,14 +14,34 @@ import numpy as np
 
 from vaebook._checks import check_int, check_number
 from vaebook.data import IMAGE_SHAPE
-from vaebook.widgets import Frame, FrameSlider, figure_to_png, numbers_table
+from vaebook.widgets import (
+    Frame,
+    FrameSlider,
+    Picture,
+    figure_to_png,
+    numbers_table,
+    picture_html,
+)
 
 SLIDER_DPI = 70
-"""Pixels per inch of a slider frame as shown (CSS pixels): a frame is drawn at twice that,
-for high-density screens, and never shown narrower (a phone scrolls it sideways)."""
+"""Pixels per inch of a slider frame as shown on a wide screen (CSS pixels): a frame is drawn
+at twice that, for high-density screens. Phones get its panels stacked (:data:`FIGURE_DPI`,
+:data:`NARROW_WIDTH`)."""
 
 BOOK_STYLE = {"figure.dpi": 80}
 """The matplotlib settings every chapter's figures share (:func:`use_book_style`)."""
+
+FIGURE_DPI = BOOK_STYLE["figure.dpi"]
+"""CSS pixels per inch of a chapter figure as shown (drawn at twice that)."""
+
+NARROW_WIDTH = 4.4
+"""Width in inches of a figure's narrow rendering (its panels stacked): 352 CSS pixels at
+:data:`FIGURE_DPI`, within the 358 px column of a 390 px phone, where its 10-point tick
+labels show at 11 CSS pixels."""
+
+MARKER_GID = "vaebook-marker"
+"""The ``gid`` of the artist that marks a slider's current value (the σ point): its place in
+each rendering is written into the page (``data-marker-x``, ``data-marker-y``)."""
 
 
 def use_book_style() -> None:
@@ -32,6 +52,196 @@ def use_book_style() -> None:
     import matplotlib
 
     matplotlib.rcParams.update(BOOK_STYLE)
+
+
+def text_sizes(fig) -> dict:
+    """The smallest font sizes (points) of a figure's shown text: ``"tick"``, its tick
+    labels, and ``"text"``, all its text (titles, axis labels, legends, notes); None where
+    it has none.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. Tick labels and
+    axis labels of an axis that is switched off do not count.
+    """
+    from matplotlib.text import Text
+
+    if not hasattr(fig, "findobj") or not hasattr(fig, "axes"):
+        raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
+    fig.canvas.draw()  # tick labels get their text when the figure is drawn
+    ticks, hidden = [], set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [
+                label
+                for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                for label in (tick.label1, tick.label2)
+            ]
+            if ax.get_visible() and ax.axison and axis.get_visible():
+                ticks += [label for label in labels if label.get_visible() and label.get_text()]
+            else:
+                hidden |= {id(label) for label in labels} | {id(axis.label)}
+    shown = [
+        text
+        for text in fig.findobj(Text)
+        if id(text) not in hidden and text.get_visible() and text.get_text().strip()
+    ]
+    ticks = [label for label in ticks if label.get_text().strip()]
+    return {
+        "tick": min((label.get_fontsize() for label in ticks), default=None),
+        "text": min((text.get_fontsize() for text in shown), default=None),
+    }
+
+
+def _marker_position(fig):
+    """Where the artist of :data:`MARKER_GID` is: fractions of the width and height from the
+    top left corner (the middle of its first and last point), or None."""
+    found = fig.findobj(lambda artist: artist.get_gid() == MARKER_GID)
+    if not found:
+        return None
+    xy = np.asarray(found[0].get_xydata(), dtype=float)
+    middle = (xy[0] + xy[-1]) / 2
+    x, y = fig.transFigure.inverted().transform(found[0].get_transform().transform(middle))
+    return float(x), float(1 - y)
+
+
+def figure_picture(fig, dpi: float = FIGURE_DPI, *, tight: bool = True) -> Picture:
+    """Draw ``fig`` at twice ``dpi`` into a :class:`~vaebook.widgets.Picture` shown at ``dpi``
+    CSS pixels per inch, with the facts a page needs (the figure stays open).
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. The picture's data
+    say the font size, in pixels of the PNG, of its smallest tick label (``tick-px``) and of
+    its smallest text (``text-px``), and, for a figure with a :data:`MARKER_GID` artist drawn
+    whole (``tight=False``), where that marker is (``marker-x``, ``marker-y``). ``tight``
+    crops the figure to what it draws.
+    """
+    from vaebook.widgets import png_size
+
+    if not hasattr(fig, "savefig"):
+        raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
+    dpi = check_number(dpi, "dpi")
+    png = figure_to_png(fig, dpi=dpi, density=2, tight=tight, close=False)
+    pixels = 2 * dpi / 72  # pixels of the PNG per point
+    data = {
+        f"{kind}-px": f"{size * pixels:.2f}"
+        for kind, size in text_sizes(fig).items()
+        if size is not None
+    }
+    marker = None if tight else _marker_position(fig)
+    if marker is not None:
+        data["marker-x"], data["marker-y"] = (f"{value:.4f}" for value in marker)
+    width, height = png_size(png)
+    return Picture(png, max(1, round(width / 2)), max(1, round(height / 2)), data)
+
+
+def _panel_height(ax, width: float) -> float:
+    """A stacked panel's height (inches): an image keeps its shape, a plot gets 2.8 inches."""
+    if ax.images and not ax.lines and not ax.collections:
+        rows, cols = ax.images[0].get_array().shape[:2]
+        title = 0.35 if ax.get_title() else 0.1
+        return float(min(3.0, max(0.6, (width - 0.2) * rows / cols + title)))
+    return 2.8
+
+
+def stack_panels(fig, order=None, heights=None, width: float = NARROW_WIDTH):
+    """Rearrange the panels of ``fig`` into one column ``width`` inches wide, for phones.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. The panels are
+    taken row by row, left to right, or in ``order`` (a list of their indices in that
+    reading order); ``heights`` gives each stacked panel's height in inches (default: an
+    image keeps its shape, a plot is 2.8 inches tall). Colour bars follow their panel; the
+    figure is laid out by matplotlib's constrained layout. Returns ``fig``.
+    """
+    from matplotlib.gridspec import GridSpec
+
+    if not hasattr(fig, "axes") or not hasattr(fig, "set_size_inches"):
+        raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
+    width = check_number(width, "width")
+    panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
+    if not panels:
+        raise ValueError("fig: has no panels (axes of a subplot grid) to stack")
+    panels.sort(
+        key=lambda ax: (ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start)
+    )
+    if order is not None:
+        indices = list(range(len(panels)))
+        integers = isinstance(order, (list, tuple)) and all(
+            isinstance(i, int) and not isinstance(i, bool) for i in order
+        )
+        if not integers or sorted(order) != indices:
+            raise ValueError(
+                f"order: expected each of the {len(panels)} panel indices 0..{len(panels) - 1} "
+                f"once, got {order!r}"
+            )
+        panels = [panels[i] for i in order]
+    if heights is None:
+        heights = [_panel_height(ax, width) for ax in panels]
+    elif not isinstance(heights, (list, tuple)) or len(heights) != len(panels):
+        raise ValueError(f"heights: expected {len(panels)} heights in inches, got {heights!r}")
+    heights = [check_number(height, "heights") for height in heights]
+    if fig.get_layout_engine() is None:
+        fig.set_layout_engine("constrained")
+    grid = GridSpec(len(panels), 1, figure=fig, height_ratios=heights)
+    for row, ax in enumerate(panels):
+        ax.set_subplotspec(grid[row, 0])
+    fig.set_size_inches(width, sum(heights))
+    return fig
+
+
+class ResponsiveFigure:
+    """A chapter figure for every screen: as drawn, and its panels stacked for phones.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*
+    (:func:`responsive_figure` makes it). On the website it is a ``<picture>``: phones
+    (:data:`~vaebook.widgets.NARROW_MEDIA`) get ``narrow``, other screens ``wide``, both
+    with twice the pixels they are shown at and the same alt text; a notebook without HTML
+    gets the wide PNG.
+    """
+
+    def __init__(self, wide: Picture, alt: str, narrow: Picture | None = None):
+        picture_html(wide, alt, narrow)  # checks the arguments
+        self.wide, self.alt, self.narrow = wide, alt, narrow
+
+    def to_html(self) -> str:
+        return picture_html(self.wide, self.alt, self.narrow)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {
+            "text/html": self.to_html(),
+            "image/png": self.wide.png,
+            "text/plain": f"<figure: {self.alt[:70]}…>",
+        }
+        return data, {"image/png": {"width": self.wide.width}}
+
+
+def responsive_figure(fig, alt: str, *, narrow=None, order=None, heights=None):
+    """Show ``fig`` on every screen: a :class:`ResponsiveFigure` (the cell's last value, in
+    place of ``plt.show()``), drawn once as it is and once for phones; closes the figure.
+
+    Introduced in chapter *What a loss assumes: its σ and its likelihood*. For phones,
+    ``narrow`` is a second figure drawn for them (it is closed too), or else
+    :func:`stack_panels` stacks the panels of ``fig`` (``order``, ``heights``). ``alt``
+    describes the figure for readers who cannot see it.
+    """
+    import matplotlib.pyplot as plt
+
+    figures = [item for item in (fig, narrow) if hasattr(item, "savefig")]
+    try:
+        if not hasattr(fig, "savefig"):
+            raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
+        if narrow is not None and (order is not None or heights is not None):
+            raise ValueError("order, heights: only for stacking fig, not with a narrow figure")
+        if narrow is not None and not hasattr(narrow, "savefig"):
+            raise ValueError(
+                f"narrow: expected a matplotlib figure or None, got {type(narrow).__name__}"
+            )
+        if not isinstance(alt, str) or not alt.strip():
+            raise ValueError(f"alt: expected a non-empty description, got {alt!r}")
+        wide = figure_picture(fig)
+        if narrow is None:
+            narrow = stack_panels(fig, order=order, heights=heights)
+        return ResponsiveFigure(wide, alt, figure_picture(narrow))
+    finally:
+        for item in figures:
+            plt.close(item)
 
 
 def _check_index(result, index) -> int:
@@ -143,6 +353,7 @@ def sigma_figure(result, index: int):
         color="C3",
         markersize=10,
         label=f"σ = {result.sigmas[i]:.3g}",
+        gid=MARKER_GID,
     )
     ax_rd.set(
         xlabel="rate: KL (nats)",
@@ -154,20 +365,32 @@ def sigma_figure(result, index: int):
     return fig
 
 
-def slider_frame(fig, label: str, alt: str, numbers: dict[str, str]) -> Frame:
-    """A slider frame from a figure: drawn at twice :data:`SLIDER_DPI`, shown at its size.
+def slider_frame(
+    fig, label: str, alt: str, numbers: dict[str, str], *, order=None, heights=None
+) -> Frame:
+    """A slider frame from a figure: drawn at twice :data:`SLIDER_DPI`, shown at its size,
+    and, for phones, with its panels stacked (:func:`stack_panels`, ``order``, ``heights``).
 
-    Used behind the scenes in chapter *σ trades reconstruction against KL*.
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. Closes ``fig``.
     """
+    import matplotlib.pyplot as plt
+
     if not hasattr(fig, "get_size_inches"):
         raise ValueError(f"fig: expected a matplotlib figure, got {type(fig).__name__}")
-    width = round(float(fig.get_size_inches()[0]) * SLIDER_DPI)
+    try:
+        wide = figure_picture(fig, SLIDER_DPI, tight=False)
+        stacked = stack_panels(fig, order=order, heights=heights)
+        narrow = figure_picture(stacked, FIGURE_DPI, tight=False)
+    finally:
+        plt.close(fig)
     return Frame(
         label=label,
-        png=figure_to_png(fig, dpi=SLIDER_DPI, density=2),
+        png=wide.png,
         alt=alt,
         numbers_html=numbers_table(numbers),
-        width=width,
+        width=wide.width,
+        narrow=narrow,
+        data=wide.data,
     )
 
 
@@ -184,7 +407,8 @@ def sigma_frame(result, index: int) -> Frame:
         f"curve (KL {numbers['KL, total (nats)']} nats, test MSE "
         f"{numbers['per-pixel MSE, test digits']})."
     )
-    return slider_frame(sigma_figure(result, index), sigma, alt, numbers)
+    # On a phone the rate–distortion panel, with this σ's point, comes first, under the slider.
+    return slider_frame(sigma_figure(result, index), sigma, alt, numbers, order=[3, 0, 1, 2])
 
 
 def sigma_slider(result, start: int | None = None) -> FrameSlider:
@@ -226,7 +450,7 @@ def linear_figure(result, index: int, n_eigen: int = 20):
     survive = values > sigma_sq
     ax_eig.bar(ranks[survive], values[survive], color="C0", label="λᵢ > σ²: survives")
     ax_eig.bar(ranks[~survive], values[~survive], color="0.8", label="λᵢ ≤ σ²: collapses")
-    ax_eig.axhline(sigma_sq, color="C3", ls="--", label=f"σ² = {sigma_sq:.3g}")
+    ax_eig.axhline(sigma_sq, color="C3", ls="--", label=f"σ² = {sigma_sq:.3g}", gid=MARKER_GID)
     k = min(latent_dim, values.size)
     ax_eig.plot(
         ranks[:k],
@@ -240,13 +464,14 @@ def linear_figure(result, index: int, n_eigen: int = 20):
         xlabel="direction i (eigenvalues, largest first)",
         ylabel="variance",
         title=f"{int(result.active_units[i])} of {latent_dim} latents active",
+        xticks=[1, *range(5, values.size + 1, 5)],
     )
     ax_eig.legend(loc="upper right", fontsize=8)
     n_recon = len(result.recon_originals)
     pair = np.concatenate([result.recon_originals, result.reconstructions[i]])
     n_cols = n_recon // 2 if n_recon > 4 and n_recon % 2 == 0 else n_recon
     ax_recon.imshow(image_strip(pair, n_cols=n_cols), cmap="gray", vmin=0, vmax=1)
-    ax_recon.set_title("test digits (upper half) and reconstructions (lower)")
+    ax_recon.set_title("test digits (top), reconstructions (bottom)")
     ax_recon.set_xticks([])
     ax_recon.set_yticks([])
     return fig
@@ -309,7 +534,7 @@ def history_figure(
 ):
     """Training curves of some variants of a :class:`~vaebook.experiment.Result`.
 
-    Introduced in chapter *Learning σ*. ``quantity`` is a key of ``result.history``
+    Introduced in chapter *Training with a learned σ*. ``quantity`` is a key of ``result.history``
     (``"min_scale"``, ``"loss"``, ``"nll"`` or ``"kl"``), plotted against the step for each
     variant in ``labels``.
     """
@@ -329,7 +554,7 @@ def history_figure(
 def rate_distortion_figure(sweep, result, labels):
     """The σ sweep's rate–distortion curve (training digits) with some variants on it.
 
-    Introduced in chapter *Learning σ*. Grey: the fixed-σ VAEs of
+    Introduced in chapter *Training with a learned σ*. Grey: the fixed-σ VAEs of
     :func:`~vaebook.experiment.run_sigma_sweep`, labelled by σ; coloured: the variants in
     ``labels``, labelled by the σ they ended with.
     """
@@ -380,7 +605,8 @@ def pixel_maps_figure(
 ):
     """A row of 8×8 heat maps, one per ``title: array of 64 values`` in ``maps``.
 
-    Introduced in chapter *Learning σ* (per-pixel σ). ``log`` uses a logarithmic colour scale.
+    Introduced in chapter *Training with a learned σ* (per-pixel σ). ``log`` uses a
+    logarithmic colour scale.
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm, Normalize
@@ -416,17 +642,23 @@ def pixel_maps_figure(
     return fig
 
 
-def variant_images_figure(result, labels=None, n_samples: int = 8):
+def variant_images_figure(result, labels=None, n_samples: int = 8, narrow: bool = False):
     """For variants of a :class:`~vaebook.experiment.Result` (default: all): their test
     digits, reconstructions and decoded prior samples (means of ``p(x | z)``), a row each.
 
-    Introduced in chapter *Other likelihoods side by side*.
+    Introduced in chapter *Training other likelihoods side by side*. ``narrow=True`` draws it
+    for phones (:func:`responsive_figure`): one panel per variant, titled with its label,
+    whose three rows are the test digits, their reconstructions and the samples.
     """
     import matplotlib.pyplot as plt
 
     labels = result.labels if labels is None else list(labels)
     indices = _check_labels(result, labels)
     n_samples = check_int(n_samples, "n_samples")
+    if not isinstance(narrow, bool):
+        raise ValueError(f"narrow: expected True or False, got {narrow!r}")
+    if narrow:
+        return _variant_images_narrow(result, labels, indices, n_samples)
     fig, axes = plt.subplots(
         len(labels), 2, figsize=(8.4, 1.25 * len(labels)), constrained_layout=True, squeeze=False
     )
@@ -450,6 +682,37 @@ def variant_images_figure(result, labels=None, n_samples: int = 8):
     return fig
 
 
+def _variant_images_narrow(result, labels, indices, n_samples: int):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        len(labels),
+        1,
+        figsize=(NARROW_WIDTH, 0.3 + 1.75 * len(labels)),
+        constrained_layout=True,
+        squeeze=False,
+    )
+    fig.suptitle("rows: test digits, reconstructions, samples from the prior", fontsize=10)
+    for ax, k, label in zip(axes[:, 0], indices, labels):
+        originals = result.recon_originals
+        originals = originals[k] if originals.ndim == 3 else originals
+        n_cols = max(len(originals), n_samples)
+        rows = [originals, result.reconstructions[k], result.prior_samples[k][:n_samples]]
+        tiles = np.concatenate([_padded(images, n_cols)[:n_cols] for images in rows])
+        ax.imshow(image_strip(tiles, n_cols=n_cols), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(label, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def _padded(images, n_cols: int) -> np.ndarray:
+    """``images`` (N, 64) with blank (0) images appended up to ``n_cols``."""
+    images = np.asarray(images, dtype=float)
+    missing = n_cols - len(images)
+    return np.concatenate([images, np.zeros((missing, images.shape[1]))]) if missing > 0 else images
+
+
 PIXEL_MEANS = (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.98)
 """The decoder predictions the one-pixel likelihood slider steps through."""
 
@@ -466,8 +729,8 @@ def _check_pixel_arguments(mean, sigma, b) -> tuple[float, float, float]:
 def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> dict:
     """What each likelihood of the book says about ONE pixel whose predicted mean is ``mean``.
 
-    Introduced in chapter *Other likelihoods side by side*. Returns ``x`` (a grid on [0, 1])
-    and, on it, ``exp(-nll)`` of each likelihood, computed with
+    Introduced in chapter *Training other likelihoods side by side*. Returns ``x`` (a grid on
+    [0, 1]) and, on it, ``exp(-nll)`` of each likelihood, computed with
     :class:`vaebook.likelihoods.Likelihood`: ``"Gaussian"`` (mean ``mean``, scale ``sigma``),
     ``"Laplace"`` (location ``mean``, scale ``b``), ``"continuous Bernoulli"`` (the λ whose
     *mean* is ``mean``), and ``"BCE"`` (λ = ``mean``: not a density). Also ``lambda_cb``, the
@@ -511,7 +774,7 @@ def pixel_densities(mean: float, sigma: float, b: float, n_grid: int = 2001) -> 
 def pixel_likelihood_numbers(mean: float, sigma: float, b: float) -> dict[str, str]:
     """The numbers the one-pixel likelihood slider shows (formatted strings).
 
-    Used behind the scenes in chapter *Other likelihoods side by side*.
+    Used behind the scenes in chapter *Training other likelihoods side by side*.
     """
     result = pixel_densities(mean, sigma, b)
     densities, mass = result["densities"], result["mass"]
@@ -529,10 +792,10 @@ def pixel_likelihood_numbers(mean: float, sigma: float, b: float) -> dict[str, s
 def pixel_likelihood_figure(mean: float, sigma: float, b: float):
     """The one-pixel likelihood slider's picture: ``p(x | z)`` over x in [0, 1].
 
-    Used behind the scenes in chapter *Other likelihoods side by side*. Solid: the Gaussian,
-    Laplace and continuous-Bernoulli densities for a prediction ``mean``; dashed: ``exp(-BCE)``,
-    which is not a density; stems: the Bernoulli probabilities of x = 0 and x = 1 (for binary
-    data).
+    Used behind the scenes in chapter *Training other likelihoods side by side*. Solid: the
+    Gaussian, Laplace and continuous-Bernoulli densities for a prediction ``mean``; dashed:
+    ``exp(-BCE)``, which is not a density; stems: the Bernoulli probabilities of x = 0 and
+    x = 1 (for binary data).
     """
     import matplotlib.pyplot as plt
 
@@ -544,7 +807,7 @@ def pixel_likelihood_figure(mean: float, sigma: float, b: float):
     for name in ("Gaussian", "Laplace", "continuous Bernoulli"):
         ax.plot(x, densities[name], label=name)
     ax.plot(x, densities["BCE"], "--", color="0.4", label="exp(−BCE): not a density")
-    ax.axvline(mean, color="0.7", lw=0.8)
+    ax.axvline(mean, color="0.7", lw=0.8, gid=MARKER_GID)
     ax.set(
         xlabel="pixel value x",
         ylabel="density p(x | z)",
@@ -569,8 +832,9 @@ def pixel_likelihood_slider(
 ) -> FrameSlider:
     """A slider over the decoder's prediction for one pixel, showing every likelihood.
 
-    Introduced in chapter *Other likelihoods side by side*. ``sigma`` and ``b`` are the scales
-    of the Gaussian and Laplace decoders (e.g. the learned ones). Every frame is rendered once.
+    Introduced in chapter *Training other likelihoods side by side*. ``sigma`` and ``b`` are the
+    scales of the Gaussian and Laplace decoders (e.g. the learned ones). Every frame is rendered
+    once.
     """
     try:
         means = [float(value) for value in means]
@@ -596,7 +860,13 @@ def pixel_likelihood_slider(
             f"{numbers['continuous Bernoulli: density at x = 0']}."
         )
         frames.append(
-            slider_frame(pixel_likelihood_figure(mean, sigma, b), f"{mean:.2f}", alt, numbers)
+            slider_frame(
+                pixel_likelihood_figure(mean, sigma, b),
+                f"{mean:.2f}",
+                alt,
+                numbers,
+                heights=[2.8, 1.9],
+            )
         )
     return FrameSlider(
         frames, description="prediction", aria_label="Decoder prediction for one pixel", start=start

@@ -1,9 +1,9 @@
 """The robustness study: every trained chapter, re-executed under many seeds and floating-point
 paths, with every claim it checks tabulated.
 
-Described in *How to use this book*; ``make robust`` runs it. A *run* executes the trained
-chapters from top to bottom (with nbclient, exactly as the book build does) in a fresh process
-whose environment sets the seed (``VAEBOOK_SEED``), the floating-point path (``MKL_CBWR``,
+Described in *Same claims on every machine*; ``make robust`` runs it. A *run* executes the
+trained chapters from top to bottom (with nbclient, exactly as the book build does) in a fresh
+process whose environment sets the seed (``VAEBOOK_SEED``), the floating-point path (``MKL_CBWR``,
 ``ATEN_CPU_CAPABILITY``, ``VAEBOOK_THREADS``, see :data:`PATHS`), an empty training cache and
 ``VAEBOOK_CLAIMS_LOG``, so that every :func:`vaebook.claims.check` of the chapters writes its
 record instead of stopping the run. :func:`study` runs a grid of seeds × paths (two runs at a
@@ -198,7 +198,7 @@ def run(seed: int, path: str, chapters=TRAINED_CHAPTERS, *, timeout: int = CELL_
     """Execute ``chapters`` with ``seed`` on the floating-point ``path`` (a key of
     :data:`PATHS`), in a fresh process with an empty training cache; return the :class:`Run`.
 
-    Described in *How to use this book*.
+    Described in *Same claims on every machine*.
     """
     unknown = [name for name in chapters if name not in TRAINED_CHAPTERS]
     if unknown:

@@ -1,6 +1,6 @@
 """The book's run settings: the training seed, the torch threads and the floating-point path.
 
-Described in *How to use this book*. Every trained experiment of the book uses
+Described in *Same claims on every machine*. Every trained experiment of the book uses
 
 * the seed :func:`default_seed`: 0, unless the environment variable ``VAEBOOK_SEED`` names
   another (``VAEBOOK_SEED=3 make book`` builds the whole book with seed 3: its claims still

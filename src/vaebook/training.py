@@ -58,7 +58,8 @@ LR_FLOOR = 0.01
 
 IWAE_SAMPLES = 1000
 """Importance samples per image in :func:`importance_weighted_nll`. On the models of chapter
-*Other likelihoods side by side*, 3000 samples instead of 1000 lower the estimate by at most
+*Training other likelihoods side by side*, 3000 samples instead of 1000 lower the estimate by at
+most
 0.8 nats per image, little beside the differences the chapter compares."""
 
 PROGRESS_DELAY_SECONDS = 2.0
@@ -193,7 +194,7 @@ def _check_data(x, model: BatchedVAE, name: str) -> torch.Tensor:
 def check_likelihoods(likelihood, model: BatchedVAE) -> list[Likelihood]:
     """One :class:`~vaebook.likelihoods.Likelihood` per member of ``model``.
 
-    Used behind the scenes in chapter *Learning σ*. ``likelihood`` is one name or
+    Used behind the scenes in chapter *Training with a learned σ*. ``likelihood`` is one name or
     :class:`~vaebook.likelihoods.Likelihood` for every member, or a sequence of one per member.
     Raises :class:`ValueError` for an unknown name, a wrong count, or a per-pixel σ on a model
     whose decoder has one output per pixel.
@@ -369,15 +370,16 @@ def train_vae(
             collapse in the linear VAE* on, a :class:`~vaebook.models.BatchedLinearVAE`)
             with ``len(sigmas)`` members.
         x_train: the training images, float tensor ``(N, data_dim)``, or ``(K, N, data_dim)``
-            for one data set per member (chapter *Other likelihoods side by side*: binarised
-            digits for a Bernoulli member). The same batch indices are used for every member.
+            for one data set per member (chapter *Training other likelihoods side by side*:
+            binarised digits for a Bernoulli member). The same batch indices are used for every
+            member.
         sigmas: one positive σ per member (sequence or tensor): the fixed σ (or Laplace scale)
             of a fixed-scale likelihood, the starting value of a learned one; ignored by the
             other likelihoods (they only label the member).
         likelihood: one name of :data:`vaebook.likelihoods.LIKELIHOOD_NAMES` (or a
             :class:`~vaebook.likelihoods.Likelihood`) for every member, or a list of one per
-            member (chapter *Learning σ*). A learned scale is trained by Adam as ``log σ``,
-            with the likelihood's soft floor. Or a
+            member (chapter *Training with a learned σ*). A learned scale is trained by Adam as
+            ``log σ``, with the likelihood's soft floor. Or a
             :class:`~vaebook.likelihoods.MemberLikelihoods`, which holds every member's σ
             (``sigmas`` is then None): :func:`vaebook.experiment.run` builds one, so the
             σ goes from a config to the likelihoods without this function reading it.
@@ -399,10 +401,12 @@ def train_vae(
         record_every: if set, also return ``history``: every ``record_every`` steps (and at
             the last) the ``step`` and, per member, the batch's ``loss``, ``nll``, ``kl`` and
             ``min_scale`` (the smallest σ or ``b`` of any pixel in the batch; NaN for the
-            Bernoulli types), each an array ``(n_records, K)`` (chapter *Learning σ*).
+            Bernoulli types), each an array ``(n_records, K)`` (chapter *Training with a learned
+            σ*).
         trainable: if set, only the model's parameters whose names start with one of these
             prefixes are trained (e.g. ``("dec_out",)``: the decoder's output layer); the
-            others stay fixed (chapter *Learning σ*, where a trained model's floor is lowered).
+            others stay fixed (chapter *Training with a learned σ*, where a trained model's floor is
+            lowered).
         kl_warmup: KL annealing (chapter *A recipe for a sound VAE loss*): over the first
             ``kl_warmup`` steps the KL weight grows linearly, ``kl_weight · min(1, (step + 1)
             / kl_warmup)``; 0 (the default) means no warm-up. One number of steps, or one per
@@ -735,7 +739,7 @@ def importance_weighted_nll(
 ) -> np.ndarray:
     """An importance-weighted estimate of ``-log p(x)`` of every image, shape ``(K, N)``.
 
-    Used behind the scenes in chapter *Other likelihoods side by side*. Arguments as in
+    Used behind the scenes in chapter *Training other likelihoods side by side*. Arguments as in
     :func:`evaluate`. With ``z_1 ... z_S`` drawn from the encoder's ``q(z | x)`` (``S = samples``,
     the same noise for every member, from ``seed``), the estimate is
     ``-log (1/S) sum_s p(x | z_s) p(z_s) / q(z_s | x)`` (Burda et al., 2016). Its expectation

@@ -1,7 +1,8 @@
 """The lists of VAEs that differ in their decoder likelihood, and what one can do to them.
 
-:data:`LEARNED_SIGMA_VARIANTS` (chapter *Learning σ*) and :data:`LIKELIHOOD_VARIANTS` (chapter
-*Other likelihoods side by side*) are lists of :class:`~vaebook.experiment.Config` for
+:data:`LEARNED_SIGMA_VARIANTS` (chapter *Training with a learned σ*) and :data:`LIKELIHOOD_VARIANTS`
+(chapter
+*Training other likelihoods side by side*) are lists of :class:`~vaebook.experiment.Config` for
 :func:`~vaebook.experiment.run`; :func:`lower_floor` fine-tunes a trained per-pixel σ with a
 lower floor (:func:`~vaebook.experiment.fine_tune`).
 """
@@ -27,8 +28,8 @@ __all__ = [
 QUANTISATION_SIGMA = 1 / (PIXEL_MAX * math.sqrt(12))
 """≈ 0.018: the standard deviation of a uniform error over one grey level (1/16) of the digits.
 
-A σ below it claims more precision than the data have; chapter *Learning σ* uses it as the
-soft floor of a learned σ."""
+A σ below it claims more precision than the data have; chapter *Training with a learned σ* uses it
+as the soft floor of a learned σ."""
 
 
 LEARNED_SIGMA_VARIANTS = (
@@ -36,9 +37,9 @@ LEARNED_SIGMA_VARIANTS = (
     Config("σ-VAE", "gaussian-optimal"),
     Config("per-pixel σ, floor", "gaussian-per-pixel", scale_floor=QUANTISATION_SIGMA),
 )
-"""The variants of chapter *Learning σ*. A per-pixel σ trained from scratch *without* a floor
-is not among them: its outcome changes with the seed and with the CPU's rounding (measured in
-the chapter's exercises); :func:`lower_floor` shows what the floor does instead."""
+"""The variants of chapter *Training with a learned σ*. A per-pixel σ trained from scratch *without*
+a floor is not among them: its outcome changes with the seed and with the CPU's rounding (measured
+in the chapter's exercises); :func:`lower_floor` shows what the floor does instead."""
 
 LIKELIHOOD_VARIANTS = (
     Config("Gaussian, σ = 0.1", "gaussian", sigma=0.1),
@@ -51,7 +52,7 @@ LIKELIHOOD_VARIANTS = (
     Config("Laplace, b learned, dequantised", "laplace-learned", data="dequantised"),
     Config("continuous Bernoulli, dequantised", "continuous-bernoulli", data="dequantised"),
 )
-"""The variants of chapter *Other likelihoods side by side*."""
+"""The variants of chapter *Training other likelihoods side by side*."""
 
 
 LOWER_FLOOR_STEPS = 1000
@@ -73,15 +74,16 @@ def lower_floor(
 ) -> Result:
     """Lower the soft floor of a trained per-pixel σ by ``factor``, with a control.
 
-    Introduced in chapter *Learning σ*. Member ``label`` of ``result`` must be a
+    Introduced in chapter *Training with a learned σ*. Member ``label`` of ``result`` must be a
     ``"gaussian-per-pixel"`` variant with a floor. Two copies of it are fine-tuned for
     ``steps`` Adam steps, side by side: the control keeps its floor, the other has its floor
     divided by ``factor``. Only the decoder's output layer (the per-pixel means and log σ)
     trains; the encoder and the decoder's hidden layer stay fixed. Every pixel's output is then
     its own small problem, untouched by the others, so what the lower floor changes shows
-    cleanly, and the same way for every seed and floating-point path (chapter *Learning σ*
-    measures it; ``make robust`` checks it). Returns a :class:`~vaebook.experiment.Result`
-    with the two members, labelled by their floors (:func:`~vaebook.experiment.fine_tune`).
+    cleanly, and the same way for every seed and floating-point path (chapter *Training with a
+    learned σ* measures it; ``make robust`` checks it). Returns a
+    :class:`~vaebook.experiment.Result` with the two members, labelled by their floors
+    (:func:`~vaebook.experiment.fine_tune`).
     """
     if not isinstance(result, Result):
         raise ValueError(f"result must be a Result, got {type(result).__name__}")

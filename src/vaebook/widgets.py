@@ -11,8 +11,9 @@ One display object carries two views of the same frames:
 - an ipywidgets view (``application/vnd.jupyter.widget-view+json``), which JupyterLab and
   Binder show with a live kernel; moving the slider runs :meth:`FrameSlider.select`;
 - a self-contained HTML/JavaScript view (``text/html``), which the website shows. It needs no
-  kernel and no network: the frames are embedded in the page as base64 PNG images, and an
-  ``<input type="range">`` switches between them. The website build prefers this view
+  kernel and no network: the frames are embedded in the output as base64 PNG images (which
+  the website build moves into cacheable files of ``_images/``, ``_ext/page_weight.py``), and
+  an ``<input type="range">`` switches between them. The website build prefers this view
   (``nb_mime_priority_overrides`` in ``_config.yml``).
 """
 
@@ -23,10 +24,102 @@ import html
 import io
 import itertools
 import json
-from dataclasses import dataclass
+import re
+import struct
+from dataclasses import dataclass, field
 from numbers import Real
 
 _ids = itertools.count()
+
+NARROW_MEDIA = "(max-width: 700px)"
+"""The screens that get a picture's narrow rendering (panels stacked): phones and narrow
+windows, where the page's column is at most 668 CSS px wide, too narrow for a wide figure at a
+size whose tick labels stay 9 CSS px or more."""
+
+_DATA_NAME = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """The (width, height) in pixels of PNG bytes, read from their header.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
+    """
+    if not isinstance(png, bytes) or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("png: expected the bytes of a PNG image")
+    return struct.unpack(">II", png[16:24])
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One rendering of a figure: its PNG bytes, the size it is shown at (CSS pixels) and
+    what a page may know about it, as ``data-*`` attributes of its ``<img>`` or ``<source>``.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*. The PNG holds
+    more pixels than it is shown at (twice as many, for high-density screens). ``data``
+    names facts about the picture (:func:`vaebook.plotting.figure_picture` writes
+    ``tick-px``, the tick labels' font size in pixels of the PNG, and ``marker-x``,
+    ``marker-y``, where a slider's marker is, as fractions of the width and height);
+    ``png-width`` (the PNG's own width in pixels) is always added, so that a page can
+    convert the PNG's pixels into CSS pixels: size × shown width / ``png-width``.
+    """
+
+    png: bytes
+    width: int
+    height: int
+    data: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        png_size(self.png)
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        if not isinstance(self.data, dict):
+            raise ValueError(f"data: expected a dict, got {type(self.data).__name__}")
+        for key, value in self.data.items():
+            if not isinstance(key, str) or not _DATA_NAME.fullmatch(key):
+                raise ValueError(f"data: {key!r} is not a data attribute name (a-z, 0-9, -)")
+            if not isinstance(value, str):
+                raise ValueError(f"data: {key!r} must be a string, got {value!r}")
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+    def attributes(self) -> dict[str, str]:
+        """Every ``data-*`` attribute of the picture, ``png-width`` included."""
+        return {**self.data, "png-width": str(png_size(self.png)[0])}
+
+
+def _data_attributes(picture: Picture) -> str:
+    return " ".join(
+        f'data-{key}="{html.escape(value)}"' for key, value in picture.attributes().items()
+    )
+
+
+def picture_html(
+    wide: Picture, alt: str, narrow: Picture | None = None, image_id: str | None = None
+) -> str:
+    """A ``<picture>``: ``wide`` by default, ``narrow`` on screens that match
+    :data:`NARROW_MEDIA`, with one alt text; each shown at its own size or shrunk to fit.
+
+    Used behind the scenes in chapter *σ trades reconstruction against KL*.
+    """
+    if not isinstance(wide, Picture) or not (narrow is None or isinstance(narrow, Picture)):
+        raise ValueError("wide, narrow: expected vaebook.widgets.Picture objects")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt: expected a non-empty description, got {alt!r}")
+    source = ""
+    if narrow is not None:
+        source = (
+            f'<source media="{NARROW_MEDIA}" srcset="{narrow.data_uri()} 2x" '
+            f'width="{narrow.width}" height="{narrow.height}" {_data_attributes(narrow)}>'
+        )
+    identifier = f' id="{html.escape(image_id)}"' if image_id else ""
+    return (
+        f'<picture class="vaebook-picture">{source}<img{identifier} src="{wide.data_uri()}" '
+        f'alt="{html.escape(alt)}" width="{wide.width}" height="{wide.height}" '
+        f'style="max-width: 100%; height: auto;" {_data_attributes(wide)}></picture>'
+    )
 
 
 @dataclass(frozen=True)
@@ -41,8 +134,14 @@ class Frame:
     alt: str
     numbers_html: str
     width: int | None = None
-    """The width (CSS pixels) the picture is shown at, never less: a narrow screen scrolls it
-    sideways instead of shrinking its labels. ``None``: the PNG's own size, shrunk to fit."""
+    """The width (CSS pixels) the picture is shown at. Without ``narrow``, never less: a narrow
+    screen scrolls it sideways instead of shrinking its labels. ``None``: the PNG's own size,
+    shrunk to fit."""
+    narrow: Picture | None = None
+    """The picture for screens that match :data:`NARROW_MEDIA` (its panels stacked), or None.
+    With it, the website shows each screen the picture that fits it (needs ``width``)."""
+    data: dict | None = None
+    """``data-*`` attributes of the wide picture (:class:`Picture`), or None."""
 
     def __post_init__(self):
         for name, kind in (("label", str), ("png", bytes), ("alt", str), ("numbers_html", str)):
@@ -53,19 +152,41 @@ class Frame:
             isinstance(self.width, bool) or not isinstance(self.width, int) or self.width <= 0
         ):
             raise ValueError(f"width: expected a positive integer or None, got {self.width!r}")
+        if self.narrow is not None:
+            if not isinstance(self.narrow, Picture):
+                raise ValueError(
+                    f"narrow: expected a vaebook.widgets.Picture or None, got "
+                    f"{type(self.narrow).__name__}"
+                )
+            if self.width is None:
+                raise ValueError("narrow: needs the width of the wide picture")
+        if self.data is not None:
+            Picture(self.wide.png, self.wide.width, self.wide.height, self.data)
+
+    @property
+    def wide(self) -> Picture | None:
+        """The frame's own picture as a :class:`Picture` (None without ``width``)."""
+        if self.width is None:
+            return None
+        png_width, png_height = png_size(self.png)
+        height = max(1, round(png_height * self.width / png_width))
+        return Picture(self.png, self.width, height, self.data or {})
 
     def data_uri(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
-def figure_to_png(fig, dpi: int = 80, density: int = 1) -> bytes:
+def figure_to_png(
+    fig, dpi: int = 80, density: int = 1, *, tight: bool = False, close: bool = True
+) -> bytes:
     """Render a matplotlib figure to PNG bytes (and close it so it is not shown twice).
 
     ``density=2`` renders twice as many pixels per inch, for a picture shown at the size that
     ``dpi`` gives (:attr:`Frame.width`): sharp on high-density screens. Such a picture is saved
     with a palette of at most 256 colours, which keeps it smaller than the plain PNG at
     ``density=1`` (a figure has few colours; measured on a σ-slider frame: 43 KB at density 2
-    against 57 KB before).
+    against 57 KB before). ``tight=True`` crops the figure to what it draws, as Jupyter's
+    inline figures are; ``close=False`` leaves the figure open (to draw it again).
 
     Used behind the scenes in chapter *σ trades reconstruction against KL*.
     """
@@ -83,9 +204,15 @@ def figure_to_png(fig, dpi: int = 80, density: int = 1) -> bytes:
             raise ValueError(f"density: expected 1, 2 or 3, got {density!r}")
         if density > 1 and dpi == "figure":
             raise ValueError("density: needs a numeric dpi, not 'figure'")
-        fig.savefig(buffer, format="png", dpi=dpi if density == 1 else dpi * density)
+        fig.savefig(
+            buffer,
+            format="png",
+            dpi=dpi if density == 1 else dpi * density,
+            **({"bbox_inches": "tight", "pad_inches": 0.04} if tight else {}),
+        )
     finally:
-        plt.close(fig)
+        if close:
+            plt.close(fig)
     if density == 1:
         return buffer.getvalue()
     from PIL import Image
@@ -148,6 +275,8 @@ class FrameSlider:
                 "frames: every frame must have the same width, got "
                 f"{sorted({str(frame.width) for frame in frames})}"
             )
+        if len({frame.narrow is None for frame in frames}) > 1:
+            raise ValueError("frames: either every frame has a narrow picture or none has")
         for name, value in (("description", description), ("aria_label", aria_label)):
             if not isinstance(value, str) or not value:
                 raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
@@ -209,22 +338,33 @@ class FrameSlider:
         """A self-contained HTML/JavaScript slider: no kernel, no network."""
         uid = f"vaebook-slider-{next(_ids)}"
         first = self.current
-        data = [
-            {"label": f.label, "src": f.data_uri(), "alt": f.alt, "numbers": f.numbers_html}
-            for f in self.frames
-        ]
+        data = []
+        for f in self.frames:
+            frame = {"label": f.label, "src": f.data_uri(), "alt": f.alt, "numbers": f.numbers_html}
+            if f.width is not None:
+                frame["data"] = f.wide.attributes()
+            if f.narrow is not None:
+                frame["narrow"] = {"src": f.narrow.data_uri(), "data": f.narrow.attributes()}
+            data.append(frame)
         payload = json.dumps(data).replace("</", "<\\/")
-        size = (
-            f'width="{first.width}" style="max-width: none;"'
-            if first.width
-            else 'style="max-width: 100%;"'
-        )
+        if first.narrow is not None:
+            image = picture_html(first.wide, first.alt, first.narrow, image_id=f"{uid}-image")
+        else:
+            size = (
+                f'width="{first.width}" style="max-width: none;"'
+                if first.width
+                else 'style="max-width: 100%;"'
+            )
+            image = (
+                f'<img id="{uid}-image" src="{first.data_uri()}" '
+                f'alt="{html.escape(first.alt)}" {size}>'
+            )
         esc = html.escape
         return f"""<div class="vaebook-slider" id="{uid}">
 <label for="{uid}-input"><span>{esc(self.description)} = </span><output id="{uid}-label" for="{uid}-input">{esc(first.label)}</output></label>
 <input id="{uid}-input" type="range" min="0" max="{len(self.frames) - 1}" step="1" value="{self.index}" aria-label="{esc(self.aria_label)}" aria-valuetext="{esc(self.description)} = {esc(first.label)}" style="width: min(40rem, 95%); display: block;">
 <div class="vaebook-slider-figure" role="group" aria-labelledby="{uid}-hint" style="overflow-x: auto;">
-<img id="{uid}-image" src="{first.data_uri()}" alt="{esc(first.alt)}" {size}>
+{image}
 </div>
 <p id="{uid}-hint" class="vaebook-slider-hint" hidden style="font-size: 0.85em; margin: 0.2em 0;">The picture is wider than the screen: scroll it sideways.</p>
 <div id="{uid}-numbers" aria-live="polite">{first.numbers_html}</div>
@@ -234,9 +374,19 @@ class FrameSlider:
   var root = document.getElementById("{uid}");
   var frames = JSON.parse(document.getElementById("{uid}-frames").textContent);
   var input = document.getElementById("{uid}-input");
+  function mark(element, data) {{
+    for (var key in data) {{ element.setAttribute("data-" + key, data[key]); }}
+  }}
   function show(i) {{
     var f = frames[i];
-    document.getElementById("{uid}-image").src = f.src;
+    var image = document.getElementById("{uid}-image");
+    var source = root.querySelector("picture source");
+    if (source && f.narrow) {{
+      source.srcset = f.narrow.src + " 2x";
+      mark(source, f.narrow.data);
+    }}
+    mark(image, f.data || {{}});
+    image.src = f.src;
     document.getElementById("{uid}-image").alt = f.alt;
     document.getElementById("{uid}-label").textContent = f.label;
     document.getElementById("{uid}-numbers").innerHTML = f.numbers;
