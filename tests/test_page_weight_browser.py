@@ -1,14 +1,15 @@
 """Page weight of the built website (issue 28, item 7), in headless chromium, offline.
 
-Every page of ``_toc.yml`` is opened once with an empty browser cache (a new browser context)
-at 1280 px, scrolled to its end (so that anything loaded late is counted too) and left until
-the network is idle. What the page downloaded, every response but MathJax's own files (the
-public site takes those from a CDN that many sites share, and MathJax is weighed by its own
-project), must stay within ``BUDGET``: the HTML, CSS, JavaScript, fonts and pictures, from the
-site and from routed CDNs alike. The byte counts are the bodies the server sent (the test's
-server sends them uncompressed, as files; GitHub Pages compresses text, so readers download
-less). A table of every page's weight is printed (``-s`` shows it when the test passes, a
-failure always shows it).
+Every page of ``_toc.yml`` is opened with an empty browser cache (a new browser context) at
+1280 and at 390 px (where the stacked pictures for phones load), scrolled to its end (so that
+anything loaded late is counted too) and left until the network is idle. What the page
+downloaded, every response but MathJax's own files (the public site takes those from a CDN
+that many sites share, and MathJax is weighed by its own project), must stay within
+``BUDGET``: the HTML, CSS, JavaScript, fonts and pictures, from the site and from routed CDNs
+alike. The byte counts are the bodies the server sent (the test's server sends them
+uncompressed, as files; GitHub Pages compresses text, so readers download less). A table of
+every page's weight is printed (``-s`` shows it when the test passes, a failure always shows
+it).
 
 ``_ext/page_weight.py`` keeps the pages light: no FontAwesome script (its icons come from the
 web fonts of the theme's stylesheet), and the sliders' pictures as files in ``_images/``,
@@ -76,6 +77,7 @@ class FirstVisit:
     """What one page downloaded on a first visit."""
 
     page: str
+    width: int = 1280
     by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
     mathjax: int = 0
     urls: list[str] = field(default_factory=list)
@@ -97,10 +99,11 @@ class FirstVisit:
         return sum(f.get("bytes", 0) for url, f in self.frames.items() if url not in self.urls)
 
 
-def first_visit(chromium, site: str, page_name: str) -> FirstVisit:
-    """Open ``page_name`` in a new browser context (an empty cache) and weigh what it loads."""
-    visit = FirstVisit(page_name)
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+def first_visit(chromium, site: str, page_name: str, width: int = 1280) -> FirstVisit:
+    """Open ``page_name`` in a new browser context (an empty cache) ``width`` px wide and
+    weigh what it loads."""
+    visit = FirstVisit(page_name, width)
+    context = chromium.new_context(viewport={"width": width, "height": 900})
     router = browser.OfflineRouter(site)
     context.route("**/*", router)
     responses = []
@@ -165,12 +168,13 @@ def table(visits: list[FirstVisit]) -> str:
         )
         for row in [header, *rows]
     ]
-    return "First visit of every page, kB (empty cache, 1280 px):\n" + "\n".join(lines)
+    width = visits[0].width if visits else 0
+    return f"First visit of every page, kB (empty cache, {width} px):\n" + "\n".join(lines)
 
 
-@pytest.fixture(scope="module")
-def visits(chromium, site) -> list[FirstVisit]:
-    return [first_visit(chromium, site, page_name) for page_name in toc_files()]
+@pytest.fixture(scope="module", params=[1280, 390], ids=lambda width: f"{width}px")
+def visits(chromium, site, request) -> list[FirstVisit]:
+    return [first_visit(chromium, site, page_name, request.param) for page_name in toc_files()]
 
 
 @pytest.mark.browser

@@ -564,3 +564,53 @@ def test_self_checks_answer_by_keyboard_and_mouse(chromium, site, width):
         assert not v.router.refused, v.router.refused
     finally:
         v.close()
+
+
+CHECK_LINES = """() => {
+  const article = document.querySelector('.bd-article');
+  const lines = [...article.querySelectorAll('.vaebook-check')].map(check => {
+    const line = check.matches('details') ? check.querySelector('summary') : check;
+    const height = parseFloat(getComputedStyle(line).lineHeight);
+    return {text: line.innerText.trim(), rows: Math.round(line.getBoundingClientRect().height
+            / height), details: check.matches('details')};
+  });
+  return {lines, toggles: article.querySelectorAll('details.hide.above-input, .toggle-details')
+          .length, text: article.innerText};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_derivation_reads_as_maths_and_each_check_as_one_line(chromium, site, width):
+    """*From the Gaussian likelihood to the MSE* shows no hidden check cells and no test log:
+    each check is a line that starts with ✔ and gives its numbers, short enough to read at a
+    glance, with details one click (or Enter) away; the σ chapter says a margin of 0 in words."""
+    pages = dict(
+        evaluate_on_pages(
+            chromium, site, width, ["book/gaussian-likelihood", "book/sigma-tradeoff"], CHECK_LINES
+        )
+    )
+    derivation, sigma = pages["book/gaussian-likelihood"], pages["book/sigma-tradeoff"]
+    assert len(derivation["lines"]) >= 8, derivation["lines"]
+    assert derivation["toggles"] == 0, "a code cell of the derivation is still hidden"
+    assert sigma["toggles"] > 0, "the selector no longer finds hidden cells (its plots have some)"
+    most = 2 if width == 1280 else 5
+    for line in derivation["lines"]:
+        assert line["text"].startswith("✔") and re.search(r"\d", line["text"]), line
+        assert line["rows"] <= most, f"{line['text'][:60]}… takes {line['rows']} lines"
+    for page in pages.values():
+        assert "Evidence: margin" not in page["text"] and "Piecewise" not in page["text"]
+        assert not re.search(r"margin 0(?!\.)", page["text"]), "a margin of 0 is not in words"
+    assert any("exactly at the bound" in line["text"] for line in sigma["lines"])
+    v = PageVisit(chromium, site, width)
+    try:
+        v.open(f"{site}book/sigma-tradeoff.html")
+        summary = v.page.locator("details.vaebook-check summary").first
+        summary.focus()
+        v.page.keyboard.press("Enter")
+        opened = v.page.evaluate(
+            "() => document.querySelector('details.vaebook-check').open"
+            " && document.querySelector('details.vaebook-check p').innerText"
+        )
+    finally:
+        v.close()
+    assert opened and opened.startswith("It holds"), opened
