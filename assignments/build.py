@@ -881,6 +881,35 @@ def rubric_text(notebook: Path, assignment: str, course_seed: int | None) -> str
     return "\n".join(parts)
 
 
+OTTER_ASSIGN_TIMEOUT = 900
+"""Seconds one ``otter assign`` may take (the slowest master takes a few minutes on 2 busy
+cores). otter-grader 6 can hang for ever after its work is done: the thread of its log server
+spins on a connection that the executed notebook's kernel closed in the middle of a record
+(``otter.execute.logging.LogRecordStreamHandler.handle`` reads ``b""`` in a loop; seen once
+in a CI run, course 2's derivation, 22 minutes at 100 % CPU), and the interpreter waits for
+that thread at exit. A run that exceeds the timeout is killed and run once more."""
+
+
+def run_otter_assign(notebook: Path, out: Path, timeout: float = OTTER_ASSIGN_TIMEOUT):
+    """Run ``otter assign`` on the staged ``notebook`` into ``out``; one retry after a hang."""
+    command = [str(BIN / "otter"), "assign", notebook.name, str(out.resolve())]
+    for attempt in (1, 2):
+        try:
+            return subprocess.run(
+                command, cwd=notebook.parent, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            print(
+                f"otter assign of {notebook.name} did not end within {timeout:.0f} s "
+                f"(attempt {attempt} of 2; see OTTER_ASSIGN_TIMEOUT)",
+                file=sys.stderr,
+                flush=True,
+            )
+            for edition in ("student", "autograder"):
+                shutil.rmtree(out / edition, ignore_errors=True)
+    raise SystemExit(f"otter assign of {notebook} hung twice (more than {timeout:.0f} s each)")
+
+
 def build(
     master: Path,
     out_root: Path,
@@ -898,12 +927,7 @@ def build(
     for edition in ("student", "autograder"):
         shutil.rmtree(out / edition, ignore_errors=True)
     # otter assign executes the master and fails unless it passes all its tests.
-    result = subprocess.run(
-        [str(BIN / "otter"), "assign", notebook.name, str(out.resolve())],
-        cwd=notebook.parent,
-        capture_output=True,
-        text=True,
-    )
+    result = run_otter_assign(notebook, out)
     if result.returncode != 0:
         raise SystemExit(f"otter assign failed for {master}:\n{result.stdout}\n{result.stderr}")
     zips = sorted((out / "autograder").glob("*-autograder_*.zip"))

@@ -269,3 +269,33 @@ def test_the_public_written_answers_keep_the_public_numbers(staged_masters, tmp_
         text = "\n".join(cell.source for cell in nbformat.read(copy, as_version=4).cells)
         for part in expected[name]:
             assert part in text, f"{name}: {part!r} not in its public answers"
+
+
+def test_a_hung_otter_assign_is_killed_and_run_once_more(tmp_path, monkeypatch, capsys):
+    """otter-grader can hang after its work (its log server's thread spins on a closed
+    connection): ``run_otter_assign`` kills a run that exceeds its timeout, cleans the
+    half-written editions and runs it once more; a second hang stops the build clearly."""
+    notebook = tmp_path / "staged" / "derivation.ipynb"
+    notebook.parent.mkdir()
+    notebook.write_text("{}")
+    out = tmp_path / "out"
+    calls = []
+
+    def fake_run(command, timeout, **kwargs):
+        calls.append((command, timeout))
+        (out / "student").mkdir(parents=True, exist_ok=True)
+        if len(calls) < hang_times + 1:
+            raise subprocess.TimeoutExpired(command, timeout)
+        return subprocess.CompletedProcess(command, 0, "done", "")
+
+    monkeypatch.setattr(build.subprocess, "run", fake_run)
+    hang_times = 1
+    result = build.run_otter_assign(notebook, out, timeout=5)
+    assert result.returncode == 0 and len(calls) == 2
+    assert calls[0][0][1:3] == ["assign", "derivation.ipynb"] and calls[0][1] == 5
+    assert "did not end within 5 s (attempt 1 of 2" in capsys.readouterr().err
+    calls.clear()
+    hang_times = 2
+    with pytest.raises(SystemExit, match="hung twice"):
+        build.run_otter_assign(notebook, out, timeout=5)
+    assert len(calls) == 2 and not (out / "student").exists()
